@@ -1,0 +1,99 @@
+// Shared declarations of the tszoo addon: tensor handles, per-environment state, error translation.
+#pragma once
+#define NAPI_EXPERIMENTAL
+#define NAPI_CPP_EXCEPTIONS
+#include <napi.h>
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tszoo {
+
+// Per Node environment (main thread or one worker) counters of the tensors JS holds.
+// Bytes are counted once per storage, however many handles (views) share it.
+// Open-addressing map from storage to (handles, bytes): no allocation per tensor, unlike std::unordered_map.
+class StorageTable {
+ public:
+  struct Slot {
+    const void* key = nullptr;
+    int64_t handles = 0;
+    int64_t bytes = 0;
+  };
+  // Returns the slot for key, inserting an empty one if absent; `inserted` tells which.
+  Slot& findOrInsert(const void* key, bool& inserted);
+  Slot* find(const void* key);
+  void erase(Slot* slot);
+  size_t size() const { return size_; }
+
+ private:
+  void grow();
+  std::vector<Slot> slots_ = std::vector<Slot>(1024);
+  size_t size_ = 0;
+};
+
+struct TensorBox;
+
+struct EnvState {
+  int64_t liveHandles = 0;
+  int64_t liveBytes = 0;
+  int64_t createdHandles = 0;
+  StorageTable storages;
+  std::vector<TensorBox*> freeBoxes;  // recycled boxes, to spare malloc on every op
+  int64_t pendingExternal = 0;  // bytes not yet reported to V8 (reported in chunks to keep small ops cheap)
+};
+
+// What a JS tensor handle (an External) points to. `tensor` is reset by dispose(); the box
+// itself lives until the External is garbage collected.
+constexpr uint64_t kTensorMagic = 0x7a7e5a0011c0ffeeULL;
+constexpr uint64_t kOpMagic = 0x7a7e5a0022c0ffeeULL;
+
+// Every External this addon creates starts with a magic word, so a foreign value is rejected, not misread.
+struct TensorBox {
+  uint64_t magic = kTensorMagic;
+  at::Tensor tensor;
+  EnvState* state;
+  const void* storageKey = nullptr;
+};
+
+EnvState* envState(napi_env env);
+
+// Wraps a tensor in a new handle; an undefined tensor becomes null.
+napi_value wrapTensor(napi_env env, at::Tensor tensor);
+// The tensor behind a handle; throws a JS-facing error naming `what` if the value is not a live handle.
+const at::Tensor& unwrapTensor(napi_env env, napi_value value, const char* what);
+bool isTensorHandle(napi_env env, napi_value value);
+void releaseBox(TensorBox* box, napi_env env);
+// The box behind an External made by this addon with the given magic, or nullptr.
+void* unwrapMagic(napi_env env, napi_value value, uint64_t magic);
+void reportExternal(napi_env env, EnvState* st, int64_t delta);
+
+// Error carried to JS with a message that names the operation.
+[[noreturn]] void throwError(napi_env env, const std::string& message);
+
+at::ScalarType parseScalarType(const Napi::Value& v, const char* what);
+const char* scalarTypeName(at::ScalarType t);
+
+// Runs body, turning every C++ exception into a JS Error prefixed with `where`.
+template <typename F>
+auto guarded(napi_env env, const char* where, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string(where) + ": " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(where) + ": " + e.what());
+  } catch (...) {
+    throw Napi::Error::New(env, std::string(where) + ": unknown native error");
+  }
+}
+
+void registerTensorFunctions(Napi::Env env, Napi::Object exports);
+void registerDispatchFunctions(Napi::Env env, Napi::Object exports);
+void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
+
+}  // namespace tszoo

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Sets up what a fresh Debian machine lacks, then builds: Debian packages (LibTorch, Gloo, OpenBLAS),
+// npm dependencies, the native addon and the TypeScript. Each step runs only when needed.
+// Plain JS with no dependencies: it runs before `npm ci`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+
+/** Debian packages the engine needs at build and run time. */
+const DEBIAN_PACKAGES = ['libtorch-dev', 'libgloo-dev', 'libopenblas0-pthread', 'python3', 'make', 'g++'];
+/** Debian's PyTorch: the oracle for golden values and the peer of the benchmarks. */
+const PYTORCH_PACKAGES = ['python3-torch', 'python3-numpy'];
+
+function log(msg) {
+  console.log(`[setup] ${msg}`);
+}
+
+function run(cmd, cmdArgs, options = {}) {
+  log(`${cmd} ${cmdArgs.join(' ')}`);
+  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
+  if (r.status !== 0) {
+    throw new Error(`[setup] failed (exit ${r.status ?? r.signal}): ${cmd} ${cmdArgs.join(' ')}`);
+  }
+}
+
+function missingDebianPackages(pkgs) {
+  return pkgs.filter((p) => {
+    try {
+      const s = execFileSync('dpkg-query', ['-W', `-f=\${Status}`, p], { stdio: ['ignore', 'pipe', 'ignore'] });
+      return !s.toString().includes('install ok installed');
+    } catch {
+      return true;
+    }
+  });
+}
+
+function ensureDebianPackages(pkgs) {
+  const missing = missingDebianPackages(pkgs);
+  if (missing.length === 0) return;
+  const isRoot = process.getuid?.() === 0;
+  const sudo = isRoot ? [] : ['sudo', '-n'];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  try {
+    const [c, ...rest] = [...sudo, 'apt-get', 'update', '-q'];
+    run(c, rest, { env });
+    const [c2, ...rest2] = [...sudo, 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...missing];
+    run(c2, rest2, { env });
+  } catch (e) {
+    throw new Error(
+      `${e.message}\nInstall them by hand: sudo apt-get install ${missing.join(' ')}` +
+        (isRoot ? '' : ' (setup needs root or passwordless sudo to do it itself)'),
+    );
+  }
+}
+
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const name of readdirSync(path)) {
+    if (name === 'node_modules' || name === 'dist' || name === 'build') continue;
+    newest = Math.max(newest, newestMtime(join(path, name)));
+  }
+  return newest;
+}
+
+function ensureNpmDependencies() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  // Never download onnxruntime binaries during install (later issues depend on onnxruntime-node).
+  run('npm', ['ci', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+}
+
+function ensureAddon() {
+  const addon = join(root, 'build', 'Release', 'tszoo.node');
+  const sources = Math.max(newestMtime(join(root, 'native')), newestMtime(join(root, 'binding.gyp')));
+  if (existsSync(addon) && statSync(addon).mtimeMs >= sources) return;
+  const started = Date.now();
+  run(join(root, 'node_modules', '.bin', 'node-gyp'), ['rebuild', '--jobs', 'max']);
+  log(`native addon built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function ensureTypeScript() {
+  run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
+}
+
+try {
+  ensureDebianPackages(args.has('--with-pytorch') ? [...DEBIAN_PACKAGES, ...PYTORCH_PACKAGES] : DEBIAN_PACKAGES);
+  ensureNpmDependencies();
+  ensureAddon();
+  ensureTypeScript();
+} catch (e) {
+  console.error(e.message);
+  process.exit(1);
+}

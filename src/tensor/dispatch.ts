@@ -1,0 +1,311 @@
+/**
+ * Calls ATen operators by schema through the addon: overload resolution on JS argument types,
+ * options objects for defaulted and keyword arguments, Tensor <-> handle marshalling.
+ */
+import { native, type OpHandle, type OpSchema, type SchemaArg } from './native.js';
+import { Tensor, wrapResult } from './tensor.js';
+
+/** Numbers and booleans where a schema says Scalar. */
+export type Scalar = number | boolean;
+/** One integer or a list, where a schema says int[] (a single value is repeated, as in PyTorch). */
+export type IntList = number | readonly number[];
+/** The `reduction` argument of losses. */
+export type Reduction = 'none' | 'mean' | 'sum';
+
+const REDUCTIONS: Record<string, number> = { none: 0, mean: 1, sum: 2 };
+
+type Converter = (v: unknown) => unknown;
+
+interface ResolvedOverload {
+  readonly qualified: string;
+  readonly op: OpHandle;
+  readonly schema: OpSchema;
+  /** schema indices of positional arguments, in call order */
+  readonly positional: readonly number[];
+  /** how many positional arguments a call must give (the rest have defaults or are optional) */
+  readonly minPositional: number;
+  /** option key (camelCase and snake_case) -> schema index */
+  readonly options: ReadonlyMap<string, number>;
+  readonly convert: readonly (Converter | undefined)[];
+  readonly accepts: readonly ((v: unknown) => boolean)[];
+  /** for a single return that writes into an argument (in-place ops): that argument's index */
+  readonly returnAlias: number;
+  readonly numArgs: number;
+}
+
+export function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** True for plain option objects (not tensors, arrays or null). */
+export function isOptions(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor) && !ArrayBuffer.isView(v);
+}
+
+const isInt = (v: unknown) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
+
+function acceptor(a: SchemaArg): (v: unknown) => boolean {
+  const base = ((): ((v: unknown) => boolean) => {
+    switch (a.kind) {
+      case 'Tensor':
+        return (v) => v instanceof Tensor;
+      case 'Tensor[]':
+        return (v) => Array.isArray(v) && v.every((x) => x instanceof Tensor);
+      case 'Tensor?[]':
+        return (v) => Array.isArray(v) && v.every((x) => x === null || x instanceof Tensor);
+      case 'int':
+        return a.name === 'reduction' ? (v) => isInt(v) || (typeof v === 'string' && v in REDUCTIONS) : isInt;
+      case 'int[]':
+        return (v) => isInt(v) || (Array.isArray(v) && v.every(isInt));
+      case 'float':
+        return (v) => typeof v === 'number';
+      case 'float[]':
+        return (v) => typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+      case 'bool':
+        return (v) => typeof v === 'boolean';
+      case 'bool[]':
+        return (v) => Array.isArray(v) && v.every((x) => typeof x === 'boolean');
+      case 'Scalar':
+        return (v) => typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint';
+      case 'ScalarType':
+      case 'Layout':
+      case 'Device':
+      case 'MemoryFormat':
+      case 'str':
+        return (v) => typeof v === 'string';
+      default:
+        return () => false;
+    }
+  })();
+  return a.optional ? (v) => v === null || v === undefined || base(v) : base;
+}
+
+function converter(a: SchemaArg): Converter | undefined {
+  switch (a.kind) {
+    case 'Tensor':
+      return (v) => (v instanceof Tensor ? v.handle : v);
+    case 'Tensor[]':
+    case 'Tensor?[]':
+      return (v) => (Array.isArray(v) ? v.map((x) => (x instanceof Tensor ? x.handle : x)) : v);
+    case 'int':
+      if (a.name === 'reduction') {
+        return (v) => {
+          if (typeof v !== 'string') return v;
+          const r = REDUCTIONS[v];
+          if (r === undefined) throw new TypeError(`reduction must be 'none', 'mean' or 'sum', got '${v}'`);
+          return r;
+        };
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** How many leading positional arguments a call must give: up to the last one without default. */
+export function requiredPositional(args: readonly SchemaArg[]): number {
+  const positional = args.filter((a) => !a.kwargOnly);
+  let n = positional.length;
+  while (n > 0 && (positional[n - 1]?.hasDefault || positional[n - 1]?.optional)) n--;
+  return n;
+}
+
+function resolveOverload(name: string, overload: string): ResolvedOverload {
+  const op = native.findOp(name, overload);
+  const schema = native.opSchema(op);
+  const positional: number[] = [];
+  const options = new Map<string, number>();
+  schema.args.forEach((a, i) => {
+    if (!a.kwargOnly) positional.push(i);
+    if (a.kwargOnly || a.hasDefault || a.optional) {
+      options.set(camelCase(a.name), i);
+      options.set(a.name, i);
+    }
+  });
+  const minPositional = requiredPositional(schema.args);
+  const ret = schema.returns.length === 1 ? (schema.returns[0]?.aliasOfArg ?? -1) : -1;
+  return {
+    qualified: `${schema.name}${overload ? `.${overload}` : ''}`,
+    op,
+    schema,
+    positional,
+    minPositional,
+    options,
+    convert: schema.args.map(converter),
+    accepts: schema.args.map(acceptor),
+    returnAlias: ret,
+    numArgs: schema.args.length,
+  };
+}
+
+/**
+ * The overloads of one ATen function, resolved on first use. Calls pick the first overload whose
+ * positional argument types and option names fit, as PyTorch's Python argument parser does.
+ */
+export class OpSet {
+  #resolved: ResolvedOverload[] | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly overloads: readonly string[],
+  ) {}
+
+  get resolved(): ResolvedOverload[] {
+    this.#resolved ??= this.overloads.map((o) => resolveOverload(this.name, o));
+    return this.#resolved;
+  }
+
+  /** Schema strings of the overloads, for error messages and docs. */
+  signatures(): string[] {
+    return this.resolved.map((r) => r.schema.schema);
+  }
+
+  /** Calls the best-fitting overload with positional args, optionally followed by an options object. */
+  call(args: unknown[]): unknown {
+    const candidates = this.resolved;
+    let opts: Record<string, unknown> | undefined;
+    let n = args.length;
+    if (n > 0 && isOptions(args[n - 1])) {
+      opts = args[n - 1] as Record<string, unknown>;
+      n--;
+    }
+    if (candidates.length === 1) return invoke(candidates[0] as ResolvedOverload, args, n, opts);
+    for (const c of candidates) {
+      if (n > c.positional.length || n < c.minPositional) continue;
+      let ok = true;
+      for (let i = 0; i < n && ok; i++) ok = (c.accepts[c.positional[i] as number] as (v: unknown) => boolean)(args[i]);
+      if (ok && opts) for (const k in opts) if (!c.options.has(k)) ok = false;
+      if (ok) return invoke(c, args, n, opts);
+    }
+    throw new TypeError(
+      `${this.name}: no overload accepts (${describeArgs(args.slice(0, n))}${opts ? `, {${Object.keys(opts).join(', ')}}` : ''}). Overloads:\n  ${this.signatures().join('\n  ')}`,
+    );
+  }
+}
+
+function describeArgs(args: unknown[]): string {
+  return args
+    .map((a) => {
+      if (a instanceof Tensor) return a.isDisposed ? 'Tensor(disposed)' : `Tensor[${a.shape.join(',')}] ${a.dtype}`;
+      if (Array.isArray(a)) return `[${describeArgs(a)}]`;
+      return a === null ? 'null' : typeof a;
+    })
+    .join(', ');
+}
+
+function invoke(c: ResolvedOverload, args: unknown[], n: number, opts: Record<string, unknown> | undefined): unknown {
+  if (n > c.positional.length) {
+    throw new TypeError(`${c.qualified}: takes ${c.positional.length} positional arguments, got ${n}`);
+  }
+  const callArgs: unknown[] = new Array(c.numArgs + 1);
+  callArgs[0] = c.op;
+  for (let i = 0; i < n; i++) {
+    const idx = c.positional[i] as number;
+    const conv = c.convert[idx];
+    callArgs[idx + 1] = conv ? conv(args[i]) : args[i];
+  }
+  if (opts) {
+    for (const k in opts) {
+      const idx = c.options.get(k);
+      if (idx === undefined) {
+        const known = [...c.options.keys()].filter((x) => !x.includes('_'));
+        throw new TypeError(`${c.qualified}: unknown option '${k}' (options: ${known.join(', ') || 'none'})`);
+      }
+      const v = opts[k];
+      const conv = c.convert[idx];
+      callArgs[idx + 1] = conv ? conv(v) : v;
+    }
+  }
+  const out = native.callOp.apply(null, callArgs as [OpHandle, ...unknown[]]);
+  if (c.returnAlias >= 0) {
+    const pos = c.positional.indexOf(c.returnAlias);
+    if (pos >= 0 && pos < n) return args[pos];
+    for (const k in opts ?? {}) if (c.options.get(k) === c.returnAlias) return opts?.[k];
+  }
+  return wrapResult(out);
+}
+
+/** Every overload name of an operator that tszoo can call from JS (no out= variants, no Dimname). */
+export function overloadsOf(name: string): string[] {
+  const qualified = name.includes('::') ? name : `aten::${name}`;
+  const prefix = `${qualified}(`;
+  const prefixDot = `${qualified}.`;
+  const result: string[] = [];
+  for (const s of allSchemas()) {
+    let overload: string;
+    if (s.startsWith(prefix)) overload = '';
+    else if (s.startsWith(prefixDot)) overload = s.slice(prefixDot.length, s.indexOf('('));
+    else continue;
+    if (!isCallableOverload(overload, s)) continue;
+    const schema = native.opSchema(native.findOp(qualified, overload));
+    if (schema.args.some((a) => a.kind === 'unsupported' && !a.hasDefault)) continue;
+    result.push(overload);
+  }
+  return result;
+}
+
+/** Whether an overload can be called with JS values (no out= or Dimname forms, no required generator). */
+export function isCallableOverload(overload: string, schema: string): boolean {
+  const lower = overload.toLowerCase();
+  if (lower === 'out' || lower.endsWith('_out') || lower.startsWith('out_')) return false;
+  if (lower.includes('dimname') || lower.includes('names') || lower.includes('generator')) return false;
+  // out= variants: a keyword-only argument that is written to
+  const kw = schema.indexOf('*,');
+  if (kw >= 0 && schema.slice(kw, schema.indexOf(') ->')).includes('!)')) return false;
+  if (/\bDimname\b|\bStorage\b|\bStream\b|\bQScheme\b|Dict\(|\bAny\b|__torch__|\bComplex\b/.test(schema)) return false;
+  if (/Generator\? \w+[,)]/.test(schema)) return false;
+  return true;
+}
+
+let schemaCache: string[] | undefined;
+/** All operator schemas registered in LibTorch, sorted. */
+export function allSchemas(): string[] {
+  schemaCache ??= native.listSchemas();
+  return schemaCache;
+}
+
+type OpFunction = ((...args: unknown[]) => unknown) & { [overload: string]: (...args: unknown[]) => unknown };
+
+function opFunction(qualifiedName: string): OpFunction {
+  const overloads = overloadsOf(qualifiedName);
+  if (overloads.length === 0) throw new TypeError(`unknown operator ${qualifiedName}`);
+  const all = new OpSet(qualifiedName, overloads);
+  const byOverload = new Map<string, OpSet>();
+  const fn = (...args: unknown[]) => all.call(args);
+  return new Proxy(fn, {
+    get(target, prop, receiver) {
+      if (typeof prop !== 'string' || prop in target) return Reflect.get(target, prop, receiver);
+      const overload = prop === 'default' ? '' : prop;
+      let set = byOverload.get(overload);
+      if (!set) {
+        set = new OpSet(qualifiedName, [overload]);
+        byOverload.set(overload, set);
+      }
+      const s = set;
+      return (...args: unknown[]) => s.call(args);
+    },
+  }) as OpFunction;
+}
+
+/**
+ * Every registered operator, by namespace, name and overload, called through the dispatcher:
+ * `ops.aten.add.Tensor(a, b, { alpha: 2 })`, or `ops.aten.add(a, 2)` to resolve the overload from the
+ * arguments. Arguments with defaults and keyword-only ones go in a trailing options object
+ * (camelCase or snake_case names).
+ */
+export const ops: Record<string, Record<string, OpFunction>> = new Proxy(
+  {},
+  {
+    get(cache: Record<string, Record<string, OpFunction>>, ns) {
+      if (typeof ns !== 'string') return undefined;
+      cache[ns] ??= new Proxy({} as Record<string, OpFunction>, {
+        get(fns, name) {
+          if (typeof name !== 'string') return undefined;
+          fns[name] ??= opFunction(`${ns}::${name}`);
+          return fns[name];
+        },
+      });
+      return cache[ns];
+    },
+  },
+);

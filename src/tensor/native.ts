@@ -1,0 +1,136 @@
+/**
+ * Loads the LibTorch addon (build/Release/tszoo.node) and describes its raw surface.
+ * Only src/tensor talks to it; everything else uses Tensor and the torch namespace.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An opaque handle to a LibTorch tensor owned by the addon. */
+export type Handle = object & { readonly __tensorHandle: unique symbol };
+/** An opaque handle to a resolved ATen operator. */
+export type OpHandle = object & { readonly __opHandle: unique symbol };
+
+/** One argument of an operator schema, as the addon describes it. */
+export interface SchemaArg {
+  name: string;
+  type: string;
+  kind: string;
+  optional: boolean;
+  kwargOnly: boolean;
+  n: number;
+  hasDefault: boolean;
+  default?: unknown;
+  mutable: boolean;
+}
+
+/** A resolved operator schema. */
+export interface OpSchema {
+  name: string;
+  overload: string;
+  schema: string;
+  args: SchemaArg[];
+  returns: { name: string; type: string; aliasOfArg: number }[];
+}
+
+/** Memory held by tensor handles of this thread. Bytes count each storage once. */
+export interface MemoryInfo {
+  tensors: number;
+  bytes: number;
+  storages: number;
+  created: number;
+}
+
+export interface NativeBinding {
+  fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: string, shape: readonly number[]): Handle;
+  toBuffer(h: Handle): ArrayBuffer;
+  viewBuffer(h: Handle): ArrayBuffer;
+  dispose(h: Handle): void;
+  isDisposed(h: Handle): boolean;
+  shape(h: Handle): number[];
+  strides(h: Handle): number[];
+  dtype(h: Handle): string;
+  device(h: Handle): string;
+  numel(h: Handle): number;
+  dim(h: Handle): number;
+  isContiguous(h: Handle): boolean;
+  item(h: Handle): number | boolean;
+  sameStorage(a: Handle, b: Handle): boolean;
+  memory(): MemoryInfo;
+  findOp(name: string, overload: string): OpHandle;
+  opSchema(op: OpHandle): OpSchema;
+  listSchemas(): string[];
+  callOp(op: OpHandle, ...args: unknown[]): unknown;
+  setRequiresGrad(h: Handle, value: boolean): Handle;
+  requiresGrad(h: Handle): boolean;
+  isLeaf(h: Handle): boolean;
+  gradFn(h: Handle): string | null;
+  grad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  retainGrad(h: Handle): void;
+  backward(tensors: Handle[], grads: (Handle | null)[] | null, retainGraph?: boolean, createGraph?: boolean): void;
+  gradOf(
+    outputs: Handle[],
+    inputs: Handle[],
+    gradOutputs: (Handle | null)[] | null,
+    retainGraph?: boolean,
+    createGraph?: boolean,
+    allowUnused?: boolean,
+  ): (Handle | null)[];
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  enterInferenceMode(enabled: boolean): number;
+  exitInferenceMode(): number;
+  isInferenceMode(): boolean;
+  isInferenceTensor(h: Handle): boolean;
+  manualSeed(seed: number | bigint): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  config(): { torchVersion: string; buildConfig: string; parallelInfo: string };
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function findAddon(): string {
+  // dist/src/tensor -> project root; src/tensor (when run from sources) -> project root
+  const candidates = [
+    resolve(here, '../../../build/Release/tszoo.node'),
+    resolve(here, '../../build/Release/tszoo.node'),
+  ];
+  const override = process.env.TSZOO_ADDON;
+  if (override) candidates.unshift(resolve(override));
+  const require = createRequire(import.meta.url);
+  const errors: string[] = [];
+  for (const path of candidates) {
+    try {
+      require.resolve(path);
+      return path;
+    } catch (e) {
+      errors.push(`${path}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(
+    `tszoo: the native addon is not built. Run \`npm run setup\` (installs LibTorch from Debian and builds it).\n${errors.join('\n')}`,
+  );
+}
+
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  const binding = require(findAddon()) as NativeBinding;
+  // LibTorch starts with one intra-op thread on these machines; each thread (main or worker) sets its own.
+  binding.setNumThreads(defaultThreads());
+  return binding;
+}
+
+/** Intra-op threads used by default: TSZOO_NUM_THREADS, else OMP_NUM_THREADS, else the machine's cores. */
+export function defaultThreads(): number {
+  for (const name of ['TSZOO_NUM_THREADS', 'OMP_NUM_THREADS']) {
+    const v = Number.parseInt(process.env[name] ?? '', 10);
+    if (Number.isInteger(v) && v > 0) return v;
+  }
+  return availableParallelism();
+}
+
+/** The addon, loaded once per thread on first import. */
+export const native: NativeBinding = load();

@@ -1,0 +1,306 @@
+/**
+ * The Tensor class: a JS owner of one LibTorch tensor handle. Ops are attached to its prototype by
+ * ops.generated.ts and methods.ts; this file holds identity, metadata, data access and lifetime.
+ */
+import { type AnyTypedArray, type DType, dtypeOfTypedArray, typedArrayOf } from './dtype.js';
+import { type Handle, native } from './native.js';
+import { type Scope, type ScopedResource, track } from './scope.js';
+
+/** Nested arrays of numbers or booleans, as accepted by tensor(). */
+export type NestedArray<T> = T | NestedArray<T>[];
+
+export class Tensor implements ScopedResource {
+  /** @internal */
+  _scope: Scope | undefined = undefined;
+  #handle: Handle;
+
+  /** @internal Use torch.tensor(), the creation functions or ops to make tensors. */
+  constructor(handle: Handle) {
+    this.#handle = handle;
+    track(this);
+  }
+
+  /** @internal The addon handle. Throws if the tensor was disposed. */
+  get handle(): Handle {
+    return this.#handle;
+  }
+
+  /** Sizes of each dimension. */
+  get shape(): number[] {
+    return native.shape(this.#handle);
+  }
+
+  /** Strides of each dimension, in elements. */
+  get strides(): number[] {
+    return native.strides(this.#handle);
+  }
+
+  get dtype(): DType {
+    return native.dtype(this.#handle) as DType;
+  }
+
+  /** Device string such as 'cpu' or 'cuda:0'. */
+  get device(): string {
+    return native.device(this.#handle);
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return native.dim(this.#handle);
+  }
+
+  dim(): number {
+    return native.dim(this.#handle);
+  }
+
+  numel(): number {
+    return native.numel(this.#handle);
+  }
+
+  /** Size of one dimension (negative counts from the end), or the whole shape. */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number | number[] {
+    const s = this.shape;
+    if (dim === undefined) return s;
+    const d = dim < 0 ? dim + s.length : dim;
+    if (d < 0 || d >= s.length) throw new RangeError(`size: dimension ${dim} out of range for a ${s.length}-d tensor`);
+    return s[d] as number;
+  }
+
+  isContiguous(): boolean {
+    return native.isContiguous(this.#handle);
+  }
+
+  /** Whether autograd records operations on this tensor. */
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this.#handle);
+  }
+
+  set requiresGrad(value: boolean) {
+    native.setRequiresGrad(this.#handle, value);
+  }
+
+  /** Sets requiresGrad in place and returns this tensor (PyTorch's requires_grad_). */
+  requiresGrad_(value = true): this {
+    native.setRequiresGrad(this.#handle, value);
+    return this;
+  }
+
+  /** The accumulated gradient, or null. A new Tensor object sharing the gradient's memory. */
+  get grad(): Tensor | null {
+    const g = native.grad(this.#handle);
+    return g === null ? null : new Tensor(g);
+  }
+
+  set grad(value: Tensor | null) {
+    native.setGrad(this.#handle, value === null ? null : value.handle);
+  }
+
+  get isLeaf(): boolean {
+    return native.isLeaf(this.#handle);
+  }
+
+  /** Name of the autograd node that produced this tensor, e.g. 'MulBackward0', or null for leaves. */
+  get gradFn(): string | null {
+    return native.gradFn(this.#handle);
+  }
+
+  /** Keeps .grad populated for a non-leaf tensor. */
+  retainGrad(): this {
+    native.retainGrad(this.#handle);
+    return this;
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to graph leaves. A non-scalar tensor needs `gradient`.
+   */
+  backward(gradient?: Tensor | null, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    native.backward(
+      [this.#handle],
+      gradient ? [gradient.handle] : null,
+      options.retainGraph,
+      options.createGraph ?? false,
+    );
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number;
+  item(): boolean;
+  item(): number | boolean {
+    return native.item(this.#handle);
+  }
+
+  /** A copy of the elements in row-major order, as the matching typed array (int64 as BigInt64Array). */
+  data(): AnyTypedArray {
+    return typedArrayOf(this.dtype, native.toBuffer(this.#handle));
+  }
+
+  /** The elements in row-major order as plain numbers (booleans for bool tensors). */
+  toArray(): number[] {
+    const d = this.data();
+    if (d instanceof BigInt64Array) return Array.from(d, Number);
+    return Array.from(d as ArrayLike<number>);
+  }
+
+  /** The elements as nested arrays shaped like the tensor (PyTorch's tolist). */
+  tolist(): NestedArray<number | boolean> {
+    const flat: (number | boolean)[] = this.dtype === 'bool' ? this.toArray().map((x) => x !== 0) : this.toArray();
+    const shape = this.shape;
+    if (shape.length === 0) return flat[0] as number;
+    let pos = 0;
+    const build = (d: number): NestedArray<number | boolean> => {
+      const n = shape[d] as number;
+      const out: NestedArray<number | boolean>[] = [];
+      for (let i = 0; i < n; i++) out.push(d === shape.length - 1 ? (flat[pos++] as number) : build(d + 1));
+      return out;
+    };
+    return build(0);
+  }
+
+  /**
+   * A typed array over the tensor's own memory (no copy) for contiguous CPU tensors; writes go to the
+   * tensor. Valid while the tensor lives.
+   */
+  dataView(): AnyTypedArray {
+    return typedArrayOf(this.dtype, native.viewBuffer(this.#handle));
+  }
+
+  /** Frees the tensor's memory now. Later use throws. Idempotent. */
+  dispose(): void {
+    native.dispose(this.#handle);
+  }
+
+  get isDisposed(): boolean {
+    return native.isDisposed(this.#handle);
+  }
+
+  /** Whether both tensors view the same storage (e.g. a tensor and its reshape). */
+  sharesStorageWith(other: Tensor): boolean {
+    return native.sameStorage(this.#handle, other.handle);
+  }
+
+  toString(): string {
+    if (this.isDisposed) return 'Tensor(disposed)';
+    return formatTensor(this);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+function formatTensor(t: Tensor): string {
+  const shape = t.shape;
+  const n = t.numel();
+  const head = `Tensor(shape=[${shape.join(', ')}], dtype=${t.dtype}${t.device === 'cpu' ? '' : `, device=${t.device}`}${
+    t.requiresGrad ? ', requiresGrad' : ''
+  })`;
+  if (n > 1000 || t.dtype.startsWith('complex')) return head;
+  const body = JSON.stringify(t.tolist(), (_k, v: unknown) =>
+    typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v,
+  );
+  return `${head}\n${body}`;
+}
+
+/** @internal Wraps an addon result: handles become Tensors, arrays are mapped, other values pass through. */
+export function wrapResult(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(wrapResult);
+  return new Tensor(v as Handle);
+}
+
+function flattenNested(data: NestedArray<number | boolean>, shape: number[], out: (number | boolean)[], depth: number) {
+  if (Array.isArray(data)) {
+    if (shape.length <= depth) shape.push(data.length);
+    else if (shape[depth] !== data.length) {
+      throw new RangeError(`tensor: ragged nested array at depth ${depth} (${data.length} vs ${shape[depth]})`);
+    }
+    for (const x of data) flattenNested(x, shape, out, depth + 1);
+  } else {
+    if (depth !== shape.length)
+      throw new RangeError('tensor: ragged nested array (a number where a list was expected)');
+    if (typeof data !== 'number' && typeof data !== 'boolean') {
+      throw new TypeError(`tensor: elements must be numbers or booleans, got ${typeof data}`);
+    }
+    out.push(data);
+  }
+}
+
+/** Options of tensor(). */
+export interface TensorOptions {
+  dtype?: DType;
+  /** Shape for flat typed-array data (defaults to one dimension). */
+  shape?: readonly number[];
+  requiresGrad?: boolean;
+}
+
+function encode(values: ArrayLike<number | boolean>, dtype: DType): ArrayBufferView {
+  const n = values.length;
+  const num = (i: number) => Number(values[i]);
+  switch (dtype) {
+    case 'float32':
+      return Float32Array.from({ length: n }, (_, i) => num(i));
+    case 'float64':
+      return Float64Array.from({ length: n }, (_, i) => num(i));
+    case 'int64':
+      return BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.trunc(num(i))));
+    case 'int32':
+      return Int32Array.from({ length: n }, (_, i) => num(i));
+    case 'int16':
+      return Int16Array.from({ length: n }, (_, i) => num(i));
+    case 'int8':
+      return Int8Array.from({ length: n }, (_, i) => num(i));
+    case 'uint8':
+      return Uint8Array.from({ length: n }, (_, i) => num(i));
+    case 'bool':
+      return Uint8Array.from({ length: n }, (_, i) => (num(i) !== 0 ? 1 : 0));
+    default:
+      return Float32Array.from({ length: n }, (_, i) => num(i));
+  }
+}
+
+/**
+ * Makes a tensor from JS data (always a copy). Nested arrays of integers give int64, of booleans bool,
+ * otherwise float32, as torch.tensor does; typed arrays keep their type.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]], { dtype: 'float32' });
+ * const y = tensor(new Float32Array(784), { shape: [1, 1, 28, 28] });
+ * ```
+ */
+export function tensor(data: NestedArray<number | boolean> | ArrayBufferView, options: TensorOptions = {}): Tensor {
+  let result: Tensor;
+  if (ArrayBuffer.isView(data)) {
+    const shape = options.shape ?? [
+      data instanceof DataView ? data.byteLength : (data as unknown as ArrayLike<unknown>).length,
+    ];
+    const srcType = data instanceof DataView || data instanceof Uint16Array ? undefined : dtypeOfTypedArray(data);
+    const dtype = options.dtype ?? srcType ?? 'uint8';
+    if (srcType !== undefined && srcType !== dtype) {
+      result = tensor(Array.from(data as unknown as ArrayLike<number>), { dtype, shape });
+    } else {
+      result = new Tensor(native.fromBuffer(data, dtype, shape));
+    }
+  } else {
+    const shape: number[] = [];
+    const flat: (number | boolean)[] = [];
+    flattenNested(data, shape, flat, 0);
+    let dtype = options.dtype;
+    if (dtype === undefined) {
+      if (flat.length > 0 && flat.every((x) => typeof x === 'boolean')) dtype = 'bool';
+      else if (flat.length > 0 && flat.every((x) => typeof x === 'number' && Number.isInteger(x))) dtype = 'int64';
+      else dtype = 'float32';
+    }
+    const finalShape = options.shape ?? shape;
+    result = new Tensor(native.fromBuffer(encode(flat, dtype), dtype, finalShape));
+  }
+  if (options.requiresGrad) result.requiresGrad = true;
+  return result;
+}
+
+/** Checks that a value is a live Tensor; used by wrappers to give a clear error early. */
+export function isTensor(v: unknown): v is Tensor {
+  return v instanceof Tensor;
+}
