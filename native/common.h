@@ -42,6 +42,7 @@ struct EnvState {
   int64_t createdHandles = 0;
   StorageTable storages;
   std::vector<TensorBox*> freeBoxes;  // recycled boxes, to spare malloc on every op
+  std::vector<c10::IValue> stack;     // reused by every boxed call of this environment
   int64_t pendingExternal = 0;  // bytes not yet reported to V8 (reported in chunks to keep small ops cheap)
 };
 
@@ -64,6 +65,8 @@ EnvState* envState(napi_env env);
 napi_value wrapTensor(napi_env env, at::Tensor tensor);
 // The tensor behind a handle; throws a JS-facing error naming `what` if the value is not a live handle.
 const at::Tensor& unwrapTensor(napi_env env, napi_value value, const char* what);
+// Like unwrapTensor, but returns nullptr for a value that is not a tensor handle (disposed still throws).
+const at::Tensor* tryUnwrapTensor(napi_env env, napi_value value, const char* what);
 bool isTensorHandle(napi_env env, napi_value value);
 void releaseBox(TensorBox* box, napi_env env);
 // The box behind an External made by this addon with the given magic, or nullptr.

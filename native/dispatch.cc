@@ -97,9 +97,7 @@ static OpEntry* buildEntry(const c10::OperatorHandle& h) {
   for (const auto& a : s.arguments()) {
     ArgSpec spec;
     spec.name = a.name();
-    std::ostringstream ts;
-    ts << a.real_type()->annotation_str();
-    spec.type = ts.str();
+    spec.type = a.real_type()->str();
     c10::TypePtr t = a.real_type();
     spec.optional = false;
     if (t->kind() == c10::TypeKind::OptionalType) {
@@ -202,7 +200,7 @@ static Napi::Value OpSchema(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < s.returns().size(); i++) {
     auto ro = Napi::Object::New(env);
     ro.Set("name", s.returns()[i].name());
-    ro.Set("type", s.returns()[i].type()->annotation_str());
+    ro.Set("type", s.returns()[i].type()->str());
     ro.Set("aliasOfArg", Napi::Number::New(env, e->returnAliasArg[i]));
     rets.Set(static_cast<uint32_t>(i), ro);
   }
@@ -261,8 +259,9 @@ static double toFloat(napi_env env, const OpEntry* e, const ArgSpec& a, const Na
 static c10::IValue toIValue(napi_env env, const OpEntry* e, const ArgSpec& a, const Napi::Value& v) {
   switch (a.kind) {
     case Kind::Tensor: {
-      if (!isTensorHandle(env, v)) badArg(env, e, a, "must be a Tensor");
-      return unwrapTensor(env, v, e->fullName.c_str());
+      const at::Tensor* t = tryUnwrapTensor(env, v, e->fullName.c_str());
+      if (t == nullptr) badArg(env, e, a, "must be a Tensor");
+      return *t;
     }
     case Kind::TensorList:
     case Kind::OptTensorList: {
@@ -274,8 +273,9 @@ static c10::IValue toIValue(napi_env env, const OpEntry* e, const ArgSpec& a, co
         ts.reserve(n);
         for (uint32_t i = 0; i < n; i++) {
           Napi::Value x = arr[i];
-          if (!isTensorHandle(env, x)) badArg(env, e, a, "element " + std::to_string(i) + " must be a Tensor");
-          ts.push_back(unwrapTensor(env, x, e->fullName.c_str()));
+          const at::Tensor* t = tryUnwrapTensor(env, x, e->fullName.c_str());
+          if (t == nullptr) badArg(env, e, a, "element " + std::to_string(i) + " must be a Tensor");
+          ts.push_back(*t);
         }
         return c10::IValue(ts);
       }
@@ -285,8 +285,9 @@ static c10::IValue toIValue(napi_env env, const OpEntry* e, const ArgSpec& a, co
         if (x.IsNull() || x.IsUndefined()) {
           ts.push_back(c10::nullopt);
         } else {
-          if (!isTensorHandle(env, x)) badArg(env, e, a, "element " + std::to_string(i) + " must be a Tensor or null");
-          ts.push_back(unwrapTensor(env, x, e->fullName.c_str()));
+          const at::Tensor* t = tryUnwrapTensor(env, x, e->fullName.c_str());
+          if (t == nullptr) badArg(env, e, a, "element " + std::to_string(i) + " must be a Tensor or null");
+          ts.push_back(*t);
         }
       }
       return c10::IValue(ts);
@@ -303,10 +304,7 @@ static c10::IValue toIValue(napi_env env, const OpEntry* e, const ArgSpec& a, co
       } else {
         badArg(env, e, a, "must be an integer or an array of integers");
       }
-      if (a.n > 0 && static_cast<int64_t>(xs.size()) != a.n && xs.size() != 1) {
-        badArg(env, e, a, "needs " + std::to_string(a.n) + " values, got " + std::to_string(xs.size()));
-      }
-      if (a.n > 1 && xs.size() == 1) xs.assign(a.n, xs[0]);
+      // As in PyTorch, int[N] only means a single int expands to N values; kernels check list lengths.
       return c10::IValue(xs);
     }
     case Kind::Float: return c10::IValue(toFloat(env, e, a, v));
@@ -432,12 +430,14 @@ static Napi::Value CallOp(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, e->fullName + ": takes " + std::to_string(e->args.size()) + " arguments, got " +
                                         std::to_string(given));
   }
-  // One reusable stack per thread: no allocation per call. Cleared on every exit path.
-  static thread_local torch::jit::Stack stack;
+  // One reusable stack per environment: no allocation per call. Cleared on every exit path.
+  // (Calls never nest: ops do not call back into JS.)
+  torch::jit::Stack& stack = envState(env)->stack;
   stack.clear();
   struct ClearOnExit {
-    ~ClearOnExit() { stack.clear(); }
-  } clearOnExit;
+    torch::jit::Stack& s;
+    ~ClearOnExit() { s.clear(); }
+  } clearOnExit{stack};
   for (size_t i = 0; i < e->args.size(); i++) {
     const ArgSpec& a = e->args[i];
     Napi::Value v = info[i + 1];

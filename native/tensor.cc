@@ -181,6 +181,13 @@ const at::Tensor& unwrapTensor(napi_env env, napi_value value, const char* what)
   return box->tensor;
 }
 
+const at::Tensor* tryUnwrapTensor(napi_env env, napi_value value, const char* what) {
+  auto* box = static_cast<TensorBox*>(unwrapMagic(env, value, kTensorMagic));
+  if (box == nullptr) return nullptr;
+  if (!box->tensor.defined()) throw Napi::Error::New(env, std::string(what) + ": tensor was disposed");
+  return &box->tensor;
+}
+
 [[noreturn]] void throwError(napi_env env, const std::string& message) {
   throw Napi::Error::New(env, message);
 }

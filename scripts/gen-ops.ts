@@ -258,11 +258,11 @@ function tsType(a: SchemaArg): string {
 function returnType(s: OpSchema): string {
   const one = (t: string): string => {
     if (t === 'Tensor') return 'Tensor';
-    if (t === 'List[Tensor]') return 'Tensor[]';
-    if (t === 'int' || t === 'float' || t === 'number') return 'number';
+    if (t === 'Tensor[]') return 'Tensor[]';
+    if (t === 'int' || t === 'SymInt' || t === 'float' || t === 'Scalar') return 'number';
     if (t === 'bool') return 'boolean';
-    if (t === 'List[int]') return 'number[]';
-    if (t === 'Optional[Tensor]') return 'Tensor | null';
+    if (t === 'int[]' || t === 'SymInt[]') return 'number[]';
+    if (t === 'Tensor?') return 'Tensor | null';
     return 'unknown';
   };
   if (s.returns.length === 0) return 'void';
@@ -347,15 +347,14 @@ function generate(): string {
       '}',
       '',
     );
-    const methodOk =
-      !HAND_WRITTEN_METHODS.has(name) &&
-      schemas.every((s) => {
-        const first = s.args.find((a) => !a.kwargOnly);
-        return first?.name === 'self' && first.kind === 'Tensor' && !first.optional;
-      });
-    if (methodOk) {
+    const selfFirst = (s: OpSchema) => {
+      const first = s.args.find((a) => !a.kwargOnly);
+      return first?.name === 'self' && first.kind === 'Tensor' && !first.optional;
+    };
+    const methodSchemas = schemas.filter(selfFirst);
+    if (!HAND_WRITTEN_METHODS.has(name) && methodSchemas.length > 0) {
       const seenM = new Set<string>();
-      for (const s of schemas) {
+      for (const s of methodSchemas) {
         for (const r of render(signature(s, true))) {
           if (seenM.has(r)) continue;
           seenM.add(r);

@@ -174,7 +174,14 @@ export class OpSet {
       if (n > c.positional.length || n < c.minPositional) continue;
       let ok = true;
       for (let i = 0; i < n && ok; i++) ok = (c.accepts[c.positional[i] as number] as (v: unknown) => boolean)(args[i]);
-      if (ok && opts) for (const k in opts) if (!c.options.has(k)) ok = false;
+      // Options must fit by name and by type: conv2d(x, w, { padding: 'same' }) is the str overload.
+      if (ok && opts) {
+        for (const k in opts) {
+          const idx = c.options.get(k);
+          const v = opts[k];
+          if (idx === undefined || (v !== undefined && !(c.accepts[idx] as (v: unknown) => boolean)(v))) ok = false;
+        }
+      }
       if (ok) return invoke(c, args, n, opts);
     }
     throw new TypeError(
@@ -191,6 +198,33 @@ function describeArgs(args: unknown[]): string {
       return a === null ? 'null' : typeof a;
     })
     .join(', ');
+}
+
+const callOp = native.callOp;
+
+/** Calls the addon with a fixed arity where possible: V8 then takes its fast API-call path. */
+function callNative(a: unknown[]): unknown {
+  const op = a[0] as OpHandle;
+  switch (a.length) {
+    case 1:
+      return callOp(op);
+    case 2:
+      return callOp(op, a[1]);
+    case 3:
+      return callOp(op, a[1], a[2]);
+    case 4:
+      return callOp(op, a[1], a[2], a[3]);
+    case 5:
+      return callOp(op, a[1], a[2], a[3], a[4]);
+    case 6:
+      return callOp(op, a[1], a[2], a[3], a[4], a[5]);
+    case 7:
+      return callOp(op, a[1], a[2], a[3], a[4], a[5], a[6]);
+    case 8:
+      return callOp(op, a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    default:
+      return callOp.apply(null, a as [OpHandle, ...unknown[]]);
+  }
 }
 
 function invoke(c: ResolvedOverload, args: unknown[], n: number, opts: Record<string, unknown> | undefined): unknown {
@@ -216,7 +250,7 @@ function invoke(c: ResolvedOverload, args: unknown[], n: number, opts: Record<st
       callArgs[idx + 1] = conv ? conv(v) : v;
     }
   }
-  const out = native.callOp.apply(null, callArgs as [OpHandle, ...unknown[]]);
+  const out = callNative(callArgs);
   if (c.returnAlias >= 0) {
     const pos = c.positional.indexOf(c.returnAlias);
     if (pos >= 0 && pos < n) return args[pos];

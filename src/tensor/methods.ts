@@ -23,8 +23,9 @@ const DTYPE_SET = new Set<string>(DTYPES);
 function to(this: Tensor, target: DType | string, options: { copy?: boolean; nonBlocking?: boolean } = {}): Tensor {
   const opts = { nonBlocking: options.nonBlocking ?? false, copy: options.copy ?? false };
   const aten = ops.aten as Record<string, Record<string, (...a: unknown[]) => unknown>>;
-  const overload = DTYPE_SET.has(target) ? 'dtype' : 'device';
-  return (aten.to as Record<string, (...a: unknown[]) => unknown>)[overload]?.(this, target, opts) as Tensor;
+  const to = aten.to as Record<string, (...a: unknown[]) => unknown>;
+  if (DTYPE_SET.has(target)) return to.dtype?.(this, target, opts) as Tensor;
+  return to.device?.(this, target, this.dtype, opts) as Tensor;
 }
 
 const methods: Record<string, (this: Tensor, ...args: never[]) => Tensor> = {

@@ -2034,6 +2034,8 @@ declare module './tensor.js' {
     div(other: Tensor): Tensor;
     div(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
     neg(): Tensor;
+    pow(exponent: Scalar): Tensor;
+    pow(exponent: Tensor): Tensor;
     exp(): Tensor;
     log(): Tensor;
     log2(): Tensor;
@@ -2052,6 +2054,8 @@ declare module './tensor.js' {
     trunc(): Tensor;
     fmod(other: Scalar): Tensor;
     fmod(other: Tensor): Tensor;
+    remainder(other: Scalar): Tensor;
+    remainder(other: Tensor): Tensor;
     clamp(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
     clamp(min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
     clamp(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
@@ -2165,6 +2169,10 @@ declare module './tensor.js' {
     softplus(beta?: Scalar, threshold?: Scalar, options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
     oneHot(options?: { numClasses?: number }): Tensor;
     oneHot(numClasses?: number, options?: { numClasses?: number }): Tensor;
+    upsampleNearest2d(outputSize: IntList, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+    upsampleNearest2d(outputSize: IntList, scalesH?: number | null, scalesW?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+    upsampleBilinear2d(outputSize: IntList, alignCorners: boolean, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+    upsampleBilinear2d(outputSize: IntList, alignCorners: boolean, scalesH?: number | null, scalesW?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
     binaryCrossEntropy(target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor;
     binaryCrossEntropy(target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor;
     binaryCrossEntropyWithLogits(target: Tensor, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
@@ -2295,6 +2303,7 @@ const METHODS: Record<string, OpSet> = {
   mul: $mul,
   div: $div,
   neg: $neg,
+  pow: $pow,
   exp: $exp,
   log: $log,
   log2: $log2,
@@ -2311,6 +2320,7 @@ const METHODS: Record<string, OpSet> = {
   round: $round,
   trunc: $trunc,
   fmod: $fmod,
+  remainder: $remainder,
   clamp: $clamp,
   clampMin: $clampMin,
   clampMax: $clampMax,
@@ -2366,6 +2376,8 @@ const METHODS: Record<string, OpSet> = {
   hardswish: $hardswish,
   softplus: $softplus,
   oneHot: $oneHot,
+  upsampleNearest2d: $upsampleNearest2d,
+  upsampleBilinear2d: $upsampleBilinear2d,
   binaryCrossEntropy: $binaryCrossEntropy,
   binaryCrossEntropyWithLogits: $binaryCrossEntropyWithLogits,
   crossEntropyLoss: $crossEntropyLoss,

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { scope, torch } from '../index.js';
+
+describe('tensor creation and data', () => {
+  it('infers dtypes from nested arrays like torch.tensor', () => {
+    scope(() => {
+      assert.equal(torch.tensor([1, 2, 3]).dtype, 'int64');
+      assert.equal(torch.tensor([1.5, 2]).dtype, 'float32');
+      assert.equal(torch.tensor([true, false]).dtype, 'bool');
+      assert.deepEqual(
+        torch.tensor([
+          [1, 2],
+          [3, 4],
+        ]).shape,
+        [2, 2],
+      );
+      assert.deepEqual(torch.tensor(3.5).shape, []);
+    });
+  });
+
+  it('round-trips every dtype through typed arrays', () => {
+    scope(() => {
+      const cases: [torch.DType, ArrayBufferView][] = [
+        ['float32', new Float32Array([1.5, -2, 3e-8])],
+        ['float64', new Float64Array([Math.PI, -1e300, 0])],
+        ['int64', new BigInt64Array([1n, -(2n ** 62n), 7n])],
+        ['int32', new Int32Array([1, -2147483648, 2147483647])],
+        ['int16', new Int16Array([1, -32768, 32767])],
+        ['int8', new Int8Array([1, -128, 127])],
+        ['uint8', new Uint8Array([0, 128, 255])],
+      ];
+      for (const [dtype, data] of cases) {
+        const t = torch.tensor(data);
+        assert.equal(t.dtype, dtype);
+        assert.deepEqual(t.data(), data, dtype);
+      }
+    });
+  });
+
+  it('converts nested arrays to the requested dtype', () => {
+    scope(() => {
+      const t = torch.tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { dtype: 'float64' },
+      );
+      assert.equal(t.dtype, 'float64');
+      assert.deepEqual(t.tolist(), [
+        [1, 2],
+        [3, 4],
+      ]);
+      assert.deepEqual(torch.tensor([0, 2, 0], { dtype: 'bool' }).tolist(), [false, true, false]);
+      assert.deepEqual(torch.tensor(new Float32Array(6).fill(1), { shape: [2, 3] }).shape, [2, 3]);
+    });
+  });
+
+  it('gives shape, strides, ndim, numel, size and item', () => {
+    scope(() => {
+      const t = torch.zeros([2, 3, 4]);
+      assert.deepEqual(t.shape, [2, 3, 4]);
+      assert.deepEqual(t.strides, [12, 4, 1]);
+      assert.equal(t.ndim, 3);
+      assert.equal(t.numel(), 24);
+      assert.equal(t.size(-1), 4);
+      assert.equal(t.device, 'cpu');
+      assert.equal(torch.tensor([7.25]).item(), 7.25);
+      assert.equal(torch.tensor([true]).item(), true);
+      assert.throws(() => t.size(3), /out of range/);
+    });
+  });
+
+  it('shares storage between a tensor and its views, and copies on clone', () => {
+    scope(() => {
+      const t = torch.arange(12, { dtype: 'float32' });
+      const v = t.view([3, 4]);
+      const tr = v.transpose(0, 1);
+      assert.ok(v.sharesStorageWith(t));
+      assert.ok(tr.sharesStorageWith(t));
+      assert.equal(tr.isContiguous(), false);
+      assert.deepEqual(tr.strides, [1, 4]);
+      assert.deepEqual(tr.contiguous().toArray(), [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+      t.add_(1);
+      assert.equal(v.toArray()[0], 1, 'a write through the base shows in the view');
+      assert.ok(!t.clone().sharesStorageWith(t));
+    });
+  });
+
+  it('exposes contiguous memory without copying through dataView', () => {
+    scope(() => {
+      const t = torch.zeros([4]);
+      const view = t.dataView() as Float32Array;
+      view[2] = 5;
+      assert.deepEqual(t.toArray(), [0, 0, 5, 0]);
+      t.mul_(2);
+      assert.equal(view[2], 10);
+      assert.throws(() => torch.zeros([2, 2]).t().dataView(), /contiguous/);
+    });
+  });
+
+  it('converts between dtypes with to() and the shorthand methods', () => {
+    scope(() => {
+      const t = torch.tensor([1.7, -2.2]);
+      assert.equal(t.to('float64').dtype, 'float64');
+      assert.deepEqual(t.long().toArray(), [1, -2]);
+      assert.deepEqual(t.bool().tolist(), [true, true]);
+      assert.equal(t.to('cpu').device, 'cpu');
+      assert.equal(t.half().dtype, 'float16');
+    });
+  });
+
+  it('prints shape, dtype and values', () => {
+    scope(() => {
+      const s = String(torch.tensor([[1, 2]], { dtype: 'float32' }));
+      assert.match(s, /Tensor\(shape=\[1, 2\], dtype=float32\)/);
+      assert.match(s, /\[\[1,2\]\]/);
+    });
+  });
+
+  it('is reproducible under manualSeed', () => {
+    scope(() => {
+      torch.manualSeed(123);
+      const a = torch.randn([5]).toArray();
+      torch.manualSeed(123);
+      const b = torch.randn([5]).toArray();
+      assert.deepEqual(a, b);
+      assert.notDeepEqual(a, torch.randn([5]).toArray());
+    });
+  });
+
+  it('sets and reads intra-op threads', () => {
+    const before = torch.getNumThreads();
+    torch.setNumThreads(1);
+    assert.equal(torch.getNumThreads(), 1);
+    torch.setNumThreads(before);
+    assert.equal(torch.getNumThreads(), before);
+    assert.throws(() => torch.setNumThreads(0), RangeError);
+    assert.match(torch.buildInfo().torchVersion, /^1\.13/);
+  });
+});
