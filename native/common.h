@@ -1,7 +1,18 @@
 // Shared declarations of the tszoo addon: tensor handles, per-environment state, error translation.
 #pragma once
-#define NAPI_EXPERIMENTAL
+// Also set in binding.gyp; repeated so editors see the same configuration.
+#ifndef NAPI_EXPERIMENTAL
+#define NAPI_EXPERIMENTAL  // basic finalizers run during GC, so undisposed tensors free promptly
+#endif
+#ifndef NAPI_CPP_EXCEPTIONS
 #define NAPI_CPP_EXCEPTIONS
+#endif
+#ifndef NODE_ADDON_API_CPP_EXCEPTIONS_ALL
+#define NODE_ADDON_API_CPP_EXCEPTIONS_ALL  // any std::exception that escapes becomes a JS Error
+#endif
+#ifndef NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
+#define NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS  // a terminating worker must not abort the process
+#endif
 #include <napi.h>
 
 #include <ATen/ATen.h>

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { keep, memory, noGrad, scope, torch } from '../index.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function collect(): void {
+  assert.ok(gc, 'run with --expose-gc');
+  gc();
+  gc();
+}
+
+describe('memory', () => {
+  it('ends a 10,000-iteration forward/backward loop in scopes with the same live tensors and bytes', () => {
+    torch.manualSeed(1);
+    const w1 = keep(torch.randn([16, 8]).mul(0.3).requiresGrad_());
+    const w2 = keep(torch.randn([1, 16]).mul(0.3).requiresGrad_());
+    const x = keep(torch.randn([32, 8]));
+    const y = keep(torch.randn([32, 1]));
+    collect();
+    const before = memory();
+    let first = 0;
+    let last = 0;
+    for (let i = 0; i < 10_000; i++) {
+      scope(() => {
+        const loss = torch.mseLoss(torch.linear(torch.linear(x, w1).relu(), w2), y);
+        loss.backward();
+        noGrad(() => {
+          for (const p of [w1, w2]) {
+            p.sub_(p.grad as torch.Tensor, { alpha: 0.01 });
+            p.grad?.zero_();
+          }
+        });
+        if (i === 0) first = loss.item();
+        if (i === 9_999) last = loss.item();
+      });
+    }
+    const after = memory();
+    assert.equal(after.tensors, before.tensors);
+    assert.equal(after.bytes, before.bytes);
+    assert.ok(after.created - before.created > 50_000, 'the loop really made tensors');
+    assert.ok(last < first, `loss fell (${first} -> ${last})`);
+    for (const t of [w1, w2, x, y]) t.dispose();
+  });
+
+  it('counts each storage once however many views share it', () => {
+    scope(() => {
+      const before = memory();
+      const t = torch.zeros([1000]);
+      const mid = memory();
+      assert.equal(mid.bytes - before.bytes, 4000);
+      const views = [t.view([10, 100]), t.narrow(0, 0, 10), t.reshape([100, 10])];
+      assert.equal(memory().bytes, mid.bytes);
+      assert.equal(memory().tensors, mid.tensors + views.length);
+      t.dispose();
+      assert.equal(memory().bytes, mid.bytes, 'views keep the storage alive');
+      for (const v of views) v.dispose();
+      assert.equal(memory().bytes, before.bytes);
+    });
+  });
+
+  it('disposes what a scope made but not what it returns or keeps', () => {
+    const before = memory().tensors;
+    let inner: torch.Tensor | undefined;
+    const kept = scope(() => {
+      const a = torch.ones([2]);
+      inner = a.add(1);
+      const k = keep(torch.ones([3]));
+      return { out: a.mul(3), k };
+    });
+    assert.equal(inner?.isDisposed, true);
+    assert.equal(kept.out.isDisposed, false);
+    assert.deepEqual(kept.out.toArray(), [3, 3]);
+    assert.equal(memory().tensors, before + 2);
+    kept.out.dispose();
+    kept.k.dispose();
+    assert.equal(memory().tensors, before);
+  });
+
+  it('moves returned tensors to the enclosing scope', () => {
+    const before = memory().tensors;
+    let escaped: torch.Tensor | undefined;
+    scope(() => {
+      escaped = scope(() => torch.ones([2]));
+      assert.equal(escaped.isDisposed, false);
+    });
+    assert.equal(escaped?.isDisposed, true, 'the outer scope disposed it');
+    assert.equal(memory().tensors, before);
+  });
+
+  it('disposes the tensors of a scope that throws', () => {
+    const before = memory().tensors;
+    assert.throws(() =>
+      scope(() => {
+        torch.ones([2]);
+        throw new Error('boom');
+      }),
+    );
+    assert.equal(memory().tensors, before);
+  });
+
+  it('keeps concurrent async scopes apart across await', async () => {
+    const before = memory().tensors;
+    const work = (n: number) =>
+      scope(async () => {
+        const acc = torch.zeros([1]);
+        for (let i = 0; i < 20; i++) {
+          torch.ones([1]).mul(n); // temporary, freed by this scope
+          acc.add_(n);
+          await new Promise((r) => setTimeout(r, Math.random() * 2));
+        }
+        return acc;
+      });
+    const [a, b] = await Promise.all([work(1), work(2)]);
+    assert.deepEqual(a.toArray(), [20]);
+    assert.deepEqual(b.toArray(), [40]);
+    assert.equal(memory().tensors, before + 2);
+    a.dispose();
+    b.dispose();
+    assert.equal(memory().tensors, before);
+  });
+
+  it('frees tensors that were never disposed when they are garbage collected', () => {
+    collect();
+    const before = memory();
+    (() => {
+      for (let i = 0; i < 2000; i++) torch.ones([64]).add(1);
+    })();
+    assert.ok(memory().tensors > before.tensors);
+    collect();
+    assert.equal(memory().tensors, before.tensors);
+    assert.equal(memory().bytes, before.bytes);
+  });
+
+  it('reports native bytes to V8 so a loop that never disposes stays bounded', () => {
+    collect();
+    const rss0 = process.memoryUsage().rss;
+    let peak = 0;
+    for (let i = 0; i < 200; i++) {
+      torch.ones([4 * 1024 * 1024]); // 16 MiB each, 3.2 GiB in all, never disposed
+      peak = Math.max(peak, process.memoryUsage().rss - rss0);
+    }
+    collect();
+    assert.ok(peak < 1.5 * 1024 ** 3, `peak rss growth ${(peak / 1024 ** 2).toFixed(0)} MiB`);
+  });
+});

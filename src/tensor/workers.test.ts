@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { memory, scope, torch } from '../index.js';
+
+const indexUrl = new URL('../index.js', import.meta.url).href;
+
+/** Starts a worker that imports tszoo and runs `body` (an async function body with `tszoo` in scope). */
+function runInWorker<T>(body: string): Promise<T> {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(indexUrl)}).then(async (tszoo) => {
+      const result = await (async () => { ${body} })();
+      parentPort.postMessage(result);
+    });`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true });
+    w.once('message', (m: T) => resolve(m));
+    w.once('error', reject);
+    w.once('exit', (c) => c !== 0 && reject(new Error(`worker exit ${c}`)));
+  });
+}
+
+describe('worker threads', () => {
+  it('loads the addon in several workers at once, each computing the same values as the main thread', async () => {
+    const body = `
+      const { torch } = tszoo;
+      torch.manualSeed(5);
+      const a = torch.randn([64, 64]);
+      const s = torch.matmul(a, a.t()).relu().sum().item();
+      const m = tszoo.memory();
+      return { s, tensors: m.tensors, threads: torch.getNumThreads() };`;
+    const results = await Promise.all(
+      [0, 1, 2].map(() => runInWorker<{ s: number; tensors: number; threads: number }>(body)),
+    );
+    const expected = scope(() => {
+      torch.manualSeed(5);
+      const a = torch.randn([64, 64]);
+      return torch.matmul(a, a.t()).relu().sum().item();
+    });
+    for (const r of results) {
+      assert.equal(r.s, expected);
+      assert.ok(r.tensors >= 1, 'counters are per worker');
+      assert.ok(r.threads >= 1);
+    }
+  });
+
+  it('keeps the main event loop responsive while a worker trains', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const started = performance.now();
+    const worker = new Worker(fileURLToPath(new URL('../demo/train-worker.js', import.meta.url)), {
+      workerData: { demo: { samples: 4096, hidden: 64, epochs: 6, batchSize: 32, lr: 0.02, momentum: 0.9, seed: 3 } },
+    });
+    const done = await new Promise<{ initialLoss: number; finalLoss: number; liveTensors: number }>(
+      (resolve, reject) => {
+        worker.on('message', (m: { type: string; initialLoss: number; finalLoss: number; liveTensors: number }) => {
+          if (m.type === 'done') resolve(m);
+        });
+        worker.once('error', reject);
+      },
+    );
+    clearInterval(timer);
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(done.finalLoss < done.initialLoss / 5, `loss fell ${done.initialLoss} -> ${done.finalLoss}`);
+    assert.equal(done.liveTensors, 0, 'the training loop left no tensors behind');
+    // 10 ms timer: a blocked loop would tick about once; a free one about 100 times a second.
+    assert.ok(ticks >= (seconds * 100) / 4, `${ticks} ticks in ${seconds.toFixed(2)} s`);
+    await worker.terminate();
+  });
+
+  it('survives terminating a worker in the middle of engine work', async () => {
+    const before = memory().tensors;
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(indexUrl)}).then(({ torch }) => {
+        parentPort.postMessage('started');
+        const keep = [];
+        for (;;) { keep.push(torch.randn([256, 256]).matmul(torch.randn([256, 256]))); if (keep.length > 50) keep.shift(); }
+      });`;
+    const w = new Worker(code, { eval: true });
+    await new Promise((r) => w.once('message', r));
+    await new Promise((r) => setTimeout(r, 100));
+    const exitCode = await w.terminate();
+    assert.equal(exitCode, 1);
+    assert.equal(memory().tensors, before, "the main thread's counters are untouched");
+    scope(() => assert.equal(torch.ones([3]).sum().item(), 3));
+  });
+});
