@@ -4,8 +4,8 @@
  * tried is in the log file. Usage: node dist/scripts/fuzz-ops.js [--seed N] [--count N] [--log FILE]
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { overloadsOf } from '../src/tensor/dispatch.js';
 import { scope, torch } from '../src/index.js';
+import { overloadsOf } from '../src/tensor/dispatch.js';
 import type { DType, Tensor } from '../src/tensor/index.js';
 import { native, type OpSchema, type SchemaArg } from '../src/tensor/native.js';
 import { WRAPPED_OPS } from './gen-ops.js';
@@ -146,5 +146,11 @@ for (let i = 0; i < count; i++) {
 }
 if (log >= 0) closeSync(log);
 console.log(
-  JSON.stringify({ seed, count, ...outcomes, distinctErrorSources: messages.size, liveTensors: torch.memory().tensors }),
+  JSON.stringify({
+    seed,
+    count,
+    ...outcomes,
+    distinctErrorSources: messages.size,
+    liveTensors: torch.memory().tensors,
+  }),
 );

@@ -164,6 +164,7 @@ export const WRAPPED_OPS: readonly string[] = [
   'binary_cross_entropy_with_logits',
   'cross_entropy_loss',
   'nll_loss',
+  'nll_loss_nd',
   'mse_loss',
   'l1_loss',
   'smooth_l1_loss',
@@ -293,17 +294,17 @@ function signature(s: OpSchema, dropSelf: boolean): Signature {
   return { params, optionsType, returns: returnType(s), schema: s.schema };
 }
 
-/** TS signatures of one overload: required positionals + options, and the all-positional form. */
+/**
+ * TS signatures of one overload: the required positionals followed by any number of the optional
+ * ones, each form ending in the options object (so `conv2d(x, w, b, { stride: 2 })` type-checks).
+ */
 function render(sig: Signature): string[] {
-  const required = sig.params.filter((p) => !/^\w+\?:/.test(p));
+  const required = sig.params.filter((p) => !/^\w+\?:/.test(p)).length;
   const out: string[] = [];
-  const short = [...required];
-  if (sig.optionsType) short.push(`options?: ${sig.optionsType}`);
-  out.push(`(${short.join(', ')}): ${sig.returns}`);
-  if (required.length < sig.params.length) {
-    const long = [...sig.params];
-    if (sig.optionsType) long.push(`options?: ${sig.optionsType}`);
-    out.push(`(${long.join(', ')}): ${sig.returns}`);
+  for (let k = required; k <= sig.params.length; k++) {
+    const params = sig.params.slice(0, k);
+    if (sig.optionsType) params.push(`options?: ${sig.optionsType}`);
+    out.push(`(${params.join(', ')}): ${sig.returns}`);
   }
   return out;
 }

@@ -24,6 +24,8 @@ interface ResolvedOverload {
   readonly positional: readonly number[];
   /** how many positional arguments a call must give (the rest have defaults or are optional) */
   readonly minPositional: number;
+  /** keyword-only arguments without default that a call must give in its options (scatter's `reduce`) */
+  readonly requiredOptions: readonly string[];
   /** option key (camelCase and snake_case) -> schema index */
   readonly options: ReadonlyMap<string, number>;
   readonly convert: readonly (Converter | undefined)[];
@@ -123,6 +125,7 @@ function resolveOverload(name: string, overload: string): ResolvedOverload {
     }
   });
   const minPositional = requiredPositional(schema.args);
+  const requiredOptions = schema.args.filter((a) => a.kwargOnly && !a.hasDefault && !a.optional).map((a) => a.name);
   const ret = schema.returns.length === 1 ? (schema.returns[0]?.aliasOfArg ?? -1) : -1;
   return {
     qualified: `${schema.name}${overload ? `.${overload}` : ''}`,
@@ -130,6 +133,7 @@ function resolveOverload(name: string, overload: string): ResolvedOverload {
     schema,
     positional,
     minPositional,
+    requiredOptions,
     options,
     convert: schema.args.map(converter),
     accepts: schema.args.map(acceptor),
@@ -172,6 +176,7 @@ export class OpSet {
     if (candidates.length === 1) return invoke(candidates[0] as ResolvedOverload, args, n, opts);
     for (const c of candidates) {
       if (n > c.positional.length || n < c.minPositional) continue;
+      if (c.requiredOptions.some((k) => opts?.[k] === undefined && opts?.[camelCase(k)] === undefined)) continue;
       let ok = true;
       for (let i = 0; i < n && ok; i++) ok = (c.accepts[c.positional[i] as number] as (v: unknown) => boolean)(args[i]);
       // Options must fit by name and by type: conv2d(x, w, { padding: 'same' }) is the str overload.

@@ -289,6 +289,7 @@ const $flatten = new OpSet('aten::flatten', ["named_out_dim","using_ints"]);
  */
 export function flatten(self: Tensor, startDim: number, endDim: number, outDim: string): Tensor;
 export function flatten(self: Tensor, options?: { startDim?: number; endDim?: number }): Tensor;
+export function flatten(self: Tensor, startDim?: number, options?: { startDim?: number; endDim?: number }): Tensor;
 export function flatten(self: Tensor, startDim?: number, endDim?: number, options?: { startDim?: number; endDim?: number }): Tensor;
 export function flatten(...args: unknown[]): unknown {
   return $flatten.call(args);
@@ -397,6 +398,9 @@ const $slice = new OpSet('aten::slice', ["Tensor"]);
  * `aten::slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor(a)`
  */
 export function slice(self: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+export function slice(self: Tensor, dim?: number, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+export function slice(self: Tensor, dim?: number, start?: number | null, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+export function slice(self: Tensor, dim?: number, start?: number | null, end?: number | null, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
 export function slice(self: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
 export function slice(...args: unknown[]): unknown {
   return $slice.call(args);
@@ -793,8 +797,10 @@ const $clamp = new OpSet('aten::clamp', ["","Tensor"]);
  * `aten::clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor`
  */
 export function clamp(self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+export function clamp(self: Tensor, min?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 export function clamp(self: Tensor, min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 export function clamp(self: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+export function clamp(self: Tensor, min?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
 export function clamp(self: Tensor, min?: Tensor | null, max?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
 export function clamp(...args: unknown[]): unknown {
   return $clamp.call(args);
@@ -948,6 +954,7 @@ const $sum = new OpSet('aten::sum', ["","dim_IntList"]);
  */
 export function sum(self: Tensor, options?: { dtype?: DType | null }): Tensor;
 export function sum(self: Tensor, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+export function sum(self: Tensor, dim?: IntList | null, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 export function sum(self: Tensor, dim?: IntList | null, keepdim?: boolean, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 export function sum(...args: unknown[]): unknown {
   return $sum.call(args);
@@ -960,6 +967,7 @@ const $mean = new OpSet('aten::mean', ["","dim"]);
  */
 export function mean(self: Tensor, options?: { dtype?: DType | null }): Tensor;
 export function mean(self: Tensor, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+export function mean(self: Tensor, dim?: IntList | null, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 export function mean(self: Tensor, dim?: IntList | null, keepdim?: boolean, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 export function mean(...args: unknown[]): unknown {
   return $mean.call(args);
@@ -1010,6 +1018,7 @@ const $amax = new OpSet('aten::amax', [""]);
  * `aten::amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`
  */
 export function amax(self: Tensor, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
+export function amax(self: Tensor, dim?: IntList, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
 export function amax(self: Tensor, dim?: IntList, keepdim?: boolean, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
 export function amax(...args: unknown[]): unknown {
   return $amax.call(args);
@@ -1020,6 +1029,7 @@ const $amin = new OpSet('aten::amin', [""]);
  * `aten::amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor`
  */
 export function amin(self: Tensor, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
+export function amin(self: Tensor, dim?: IntList, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
 export function amin(self: Tensor, dim?: IntList, keepdim?: boolean, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
 export function amin(...args: unknown[]): unknown {
   return $amin.call(args);
@@ -1030,6 +1040,7 @@ const $argmax = new OpSet('aten::argmax', [""]);
  * `aten::argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor`
  */
 export function argmax(self: Tensor, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+export function argmax(self: Tensor, dim?: number | null, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
 export function argmax(self: Tensor, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
 export function argmax(...args: unknown[]): unknown {
   return $argmax.call(args);
@@ -1040,6 +1051,7 @@ const $argmin = new OpSet('aten::argmin', [""]);
  * `aten::argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor`
  */
 export function argmin(self: Tensor, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+export function argmin(self: Tensor, dim?: number | null, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
 export function argmin(self: Tensor, dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
 export function argmin(...args: unknown[]): unknown {
   return $argmin.call(args);
@@ -1056,6 +1068,8 @@ export function std(self: Tensor, unbiased?: boolean, options?: { unbiased?: boo
 export function std(self: Tensor, options?: { dim?: IntList | null; correction?: number | null; keepdim?: boolean }): Tensor;
 export function std(self: Tensor, dim?: IntList | null, options?: { dim?: IntList | null; correction?: number | null; keepdim?: boolean }): Tensor;
 export function std(self: Tensor, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+export function std(self: Tensor, dim?: IntList | null, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+export function std(self: Tensor, dim?: IntList | null, unbiased?: boolean, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
 export function std(self: Tensor, dim?: IntList | null, unbiased?: boolean, keepdim?: boolean, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
 export function std(...args: unknown[]): unknown {
   return $std.call(args);
@@ -1072,6 +1086,8 @@ export function var_(self: Tensor, unbiased?: boolean, options?: { unbiased?: bo
 export function var_(self: Tensor, options?: { dim?: IntList | null; correction?: number | null; keepdim?: boolean }): Tensor;
 export function var_(self: Tensor, dim?: IntList | null, options?: { dim?: IntList | null; correction?: number | null; keepdim?: boolean }): Tensor;
 export function var_(self: Tensor, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+export function var_(self: Tensor, dim?: IntList | null, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+export function var_(self: Tensor, dim?: IntList | null, unbiased?: boolean, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
 export function var_(self: Tensor, dim?: IntList | null, unbiased?: boolean, keepdim?: boolean, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
 export function var_(...args: unknown[]): unknown {
   return $var.call(args);
@@ -1139,6 +1155,8 @@ const $topk = new OpSet('aten::topk', [""]);
  * `aten::topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)`
  */
 export function topk(self: Tensor, k: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor];
+export function topk(self: Tensor, k: number, dim?: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor];
+export function topk(self: Tensor, k: number, dim?: number, largest?: boolean, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor];
 export function topk(self: Tensor, k: number, dim?: number, largest?: boolean, sorted?: boolean, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor];
 export function topk(...args: unknown[]): unknown {
   return $topk.call(args);
@@ -1150,6 +1168,7 @@ const $sort = new OpSet('aten::sort', ["","stable"]);
  * `aten::sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)`
  */
 export function sort(self: Tensor, options?: { dim?: number; descending?: boolean }): [Tensor, Tensor];
+export function sort(self: Tensor, dim?: number, options?: { dim?: number; descending?: boolean }): [Tensor, Tensor];
 export function sort(self: Tensor, dim?: number, descending?: boolean, options?: { dim?: number; descending?: boolean }): [Tensor, Tensor];
 export function sort(self: Tensor, options?: { stable?: boolean | null; dim?: number; descending?: boolean }): [Tensor, Tensor];
 export function sort(...args: unknown[]): unknown {
@@ -1162,6 +1181,7 @@ const $argsort = new OpSet('aten::argsort', ["","stable"]);
  * `aten::argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) -> Tensor`
  */
 export function argsort(self: Tensor, options?: { dim?: number; descending?: boolean }): Tensor;
+export function argsort(self: Tensor, dim?: number, options?: { dim?: number; descending?: boolean }): Tensor;
 export function argsort(self: Tensor, dim?: number, descending?: boolean, options?: { dim?: number; descending?: boolean }): Tensor;
 export function argsort(self: Tensor, options?: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
 export function argsort(...args: unknown[]): unknown {
@@ -1198,8 +1218,16 @@ const $conv1d = new OpSet('aten::conv1d', ["","padding"]);
  * `aten::conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=[1], str padding="valid", int[1] dilation=[1], int groups=1) -> Tensor`
  */
 export function conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, dilation?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, dilation?: IntList, groups?: number, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: string, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: string, dilation?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: string, dilation?: IntList, groups?: number, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
 export function conv1d(...args: unknown[]): unknown {
   return $conv1d.call(args);
@@ -1211,8 +1239,16 @@ const $conv2d = new OpSet('aten::conv2d', ["","padding"]);
  * `aten::conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, str padding="valid", int[2] dilation=1, int groups=1) -> Tensor`
  */
 export function conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, dilation?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, dilation?: IntList, groups?: number, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; dilation?: IntList; groups?: number }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: string, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: string, dilation?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: string, dilation?: IntList, groups?: number, options?: { bias?: Tensor | null; stride?: IntList; padding?: string; dilation?: IntList; groups?: number }): Tensor;
 export function conv2d(...args: unknown[]): unknown {
   return $conv2d.call(args);
@@ -1223,6 +1259,11 @@ const $convTranspose2d = new OpSet('aten::conv_transpose2d', ["input"]);
  * `aten::conv_transpose2d.input(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, int[2] output_padding=0, int groups=1, int[2] dilation=1) -> Tensor`
  */
 export function convTranspose2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; outputPadding?: IntList; groups?: number; dilation?: IntList }): Tensor;
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; outputPadding?: IntList; groups?: number; dilation?: IntList }): Tensor;
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; outputPadding?: IntList; groups?: number; dilation?: IntList }): Tensor;
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; outputPadding?: IntList; groups?: number; dilation?: IntList }): Tensor;
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, outputPadding?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; outputPadding?: IntList; groups?: number; dilation?: IntList }): Tensor;
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, outputPadding?: IntList, groups?: number, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; outputPadding?: IntList; groups?: number; dilation?: IntList }): Tensor;
 export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: IntList, padding?: IntList, outputPadding?: IntList, groups?: number, dilation?: IntList, options?: { bias?: Tensor | null; stride?: IntList; padding?: IntList; outputPadding?: IntList; groups?: number; dilation?: IntList }): Tensor;
 export function convTranspose2d(...args: unknown[]): unknown {
   return $convTranspose2d.call(args);
@@ -1233,6 +1274,9 @@ const $maxPool2d = new OpSet('aten::max_pool2d', [""]);
  * `aten::max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> Tensor`
  */
 export function maxPool2d(self: Tensor, kernelSize: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
+export function maxPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
+export function maxPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
+export function maxPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, dilation?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
 export function maxPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, dilation?: IntList, ceilMode?: boolean, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
 export function maxPool2d(...args: unknown[]): unknown {
   return $maxPool2d.call(args);
@@ -1243,6 +1287,9 @@ const $maxPool2dWithIndices = new OpSet('aten::max_pool2d_with_indices', [""]);
  * `aten::max_pool2d_with_indices(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)`
  */
 export function maxPool2dWithIndices(self: Tensor, kernelSize: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
+export function maxPool2dWithIndices(self: Tensor, kernelSize: IntList, stride?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
+export function maxPool2dWithIndices(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
+export function maxPool2dWithIndices(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, dilation?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
 export function maxPool2dWithIndices(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, dilation?: IntList, ceilMode?: boolean, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
 export function maxPool2dWithIndices(...args: unknown[]): unknown {
   return $maxPool2dWithIndices.call(args);
@@ -1253,6 +1300,10 @@ const $avgPool2d = new OpSet('aten::avg_pool2d', [""]);
  * `aten::avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor`
  */
 export function avgPool2d(self: Tensor, kernelSize: IntList, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+export function avgPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+export function avgPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+export function avgPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, ceilMode?: boolean, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+export function avgPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, ceilMode?: boolean, countIncludePad?: boolean, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
 export function avgPool2d(self: Tensor, kernelSize: IntList, stride?: IntList, padding?: IntList, ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
 export function avgPool2d(...args: unknown[]): unknown {
   return $avgPool2d.call(args);
@@ -1290,6 +1341,9 @@ const $layerNorm = new OpSet('aten::layer_norm', [""]);
  * `aten::layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1.0000000000000001e-05, bool cudnn_enable=True) -> Tensor`
  */
 export function layerNorm(input: Tensor, normalizedShape: IntList, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
+export function layerNorm(input: Tensor, normalizedShape: IntList, weight?: Tensor | null, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
+export function layerNorm(input: Tensor, normalizedShape: IntList, weight?: Tensor | null, bias?: Tensor | null, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
+export function layerNorm(input: Tensor, normalizedShape: IntList, weight?: Tensor | null, bias?: Tensor | null, eps?: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
 export function layerNorm(input: Tensor, normalizedShape: IntList, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnable?: boolean, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
 export function layerNorm(...args: unknown[]): unknown {
   return $layerNorm.call(args);
@@ -1300,6 +1354,9 @@ const $groupNorm = new OpSet('aten::group_norm', [""]);
  * `aten::group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, float eps=1.0000000000000001e-05, bool cudnn_enabled=True) -> Tensor`
  */
 export function groupNorm(input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
 export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnabled?: boolean, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
 export function groupNorm(...args: unknown[]): unknown {
   return $groupNorm.call(args);
@@ -1347,6 +1404,8 @@ const $elu = new OpSet('aten::elu', [""]);
  * `aten::elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor`
  */
 export function elu(self: Tensor, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
+export function elu(self: Tensor, alpha?: Scalar, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
+export function elu(self: Tensor, alpha?: Scalar, scale?: Scalar, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
 export function elu(self: Tensor, alpha?: Scalar, scale?: Scalar, inputScale?: Scalar, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
 export function elu(...args: unknown[]): unknown {
   return $elu.call(args);
@@ -1393,6 +1452,7 @@ const $hardtanh = new OpSet('aten::hardtanh', [""]);
  * `aten::hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor`
  */
 export function hardtanh(self: Tensor, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
+export function hardtanh(self: Tensor, minVal?: Scalar, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
 export function hardtanh(self: Tensor, minVal?: Scalar, maxVal?: Scalar, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
 export function hardtanh(...args: unknown[]): unknown {
   return $hardtanh.call(args);
@@ -1421,6 +1481,7 @@ const $softplus = new OpSet('aten::softplus', [""]);
  * `aten::softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor`
  */
 export function softplus(self: Tensor, options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
+export function softplus(self: Tensor, beta?: Scalar, options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
 export function softplus(self: Tensor, beta?: Scalar, threshold?: Scalar, options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
 export function softplus(...args: unknown[]): unknown {
   return $softplus.call(args);
@@ -1441,6 +1502,8 @@ const $embedding = new OpSet('aten::embedding', [""]);
  * `aten::embedding(Tensor weight, Tensor indices, int padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor`
  */
 export function embedding(weight: Tensor, indices: Tensor, options?: { paddingIdx?: number; scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
+export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number, options?: { paddingIdx?: number; scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
+export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number, scaleGradByFreq?: boolean, options?: { paddingIdx?: number; scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
 export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number, scaleGradByFreq?: boolean, sparse?: boolean, options?: { paddingIdx?: number; scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
 export function embedding(...args: unknown[]): unknown {
   return $embedding.call(args);
@@ -1462,8 +1525,10 @@ const $upsampleNearest2d = new OpSet('aten::upsample_nearest2d', ["","vec"]);
  * `aten::upsample_nearest2d.vec(Tensor input, SymInt[]? output_size, float[]? scale_factors) -> Tensor`
  */
 export function upsampleNearest2d(self: Tensor, outputSize: IntList, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+export function upsampleNearest2d(self: Tensor, outputSize: IntList, scalesH?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
 export function upsampleNearest2d(self: Tensor, outputSize: IntList, scalesH?: number | null, scalesW?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
 export function upsampleNearest2d(input: Tensor, options?: { outputSize?: IntList | null; scaleFactors?: number | number[] | null }): Tensor;
+export function upsampleNearest2d(input: Tensor, outputSize?: IntList | null, options?: { outputSize?: IntList | null; scaleFactors?: number | number[] | null }): Tensor;
 export function upsampleNearest2d(input: Tensor, outputSize?: IntList | null, scaleFactors?: number | number[] | null, options?: { outputSize?: IntList | null; scaleFactors?: number | number[] | null }): Tensor;
 export function upsampleNearest2d(...args: unknown[]): unknown {
   return $upsampleNearest2d.call(args);
@@ -1475,6 +1540,7 @@ const $upsampleBilinear2d = new OpSet('aten::upsample_bilinear2d', ["","vec"]);
  * `aten::upsample_bilinear2d.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor`
  */
 export function upsampleBilinear2d(self: Tensor, outputSize: IntList, alignCorners: boolean, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+export function upsampleBilinear2d(self: Tensor, outputSize: IntList, alignCorners: boolean, scalesH?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
 export function upsampleBilinear2d(self: Tensor, outputSize: IntList, alignCorners: boolean, scalesH?: number | null, scalesW?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
 export function upsampleBilinear2d(input: Tensor, outputSize: IntList | null, alignCorners: boolean, options?: { outputSize?: IntList | null; scaleFactors?: number | number[] | null }): Tensor;
 export function upsampleBilinear2d(input: Tensor, outputSize: IntList | null, alignCorners: boolean, scaleFactors?: number | number[] | null, options?: { outputSize?: IntList | null; scaleFactors?: number | number[] | null }): Tensor;
@@ -1487,6 +1553,7 @@ const $binaryCrossEntropy = new OpSet('aten::binary_cross_entropy', [""]);
  * `aten::binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, int reduction=1) -> Tensor`
  */
 export function binaryCrossEntropy(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor;
+export function binaryCrossEntropy(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor;
 export function binaryCrossEntropy(self: Tensor, target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor;
 export function binaryCrossEntropy(...args: unknown[]): unknown {
   return $binaryCrossEntropy.call(args);
@@ -1497,6 +1564,8 @@ const $binaryCrossEntropyWithLogits = new OpSet('aten::binary_cross_entropy_with
  * `aten::binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int reduction=1) -> Tensor`
  */
 export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
+export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
+export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weight?: Tensor | null, posWeight?: Tensor | null, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
 export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weight?: Tensor | null, posWeight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
 export function binaryCrossEntropyWithLogits(...args: unknown[]): unknown {
   return $binaryCrossEntropyWithLogits.call(args);
@@ -1507,6 +1576,9 @@ const $crossEntropyLoss = new OpSet('aten::cross_entropy_loss', [""]);
  * `aten::cross_entropy_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, int ignore_index=-100, float label_smoothing=0.) -> Tensor`
  */
 export function crossEntropyLoss(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
+export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
+export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
+export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor | null, reduction?: Reduction, ignoreIndex?: number, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
 export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor | null, reduction?: Reduction, ignoreIndex?: number, labelSmoothing?: number, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
 export function crossEntropyLoss(...args: unknown[]): unknown {
   return $crossEntropyLoss.call(args);
@@ -1517,9 +1589,23 @@ const $nllLoss = new OpSet('aten::nll_loss', [""]);
  * `aten::nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, int ignore_index=-100) -> Tensor`
  */
 export function nllLoss(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
 export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, reduction?: Reduction, ignoreIndex?: number, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
 export function nllLoss(...args: unknown[]): unknown {
   return $nllLoss.call(args);
+}
+
+const $nllLossNd = new OpSet('aten::nll_loss_nd', [""]);
+/**
+ * `aten::nll_loss_nd(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, int ignore_index=-100) -> Tensor`
+ */
+export function nllLossNd(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+export function nllLossNd(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+export function nllLossNd(self: Tensor, target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+export function nllLossNd(self: Tensor, target: Tensor, weight?: Tensor | null, reduction?: Reduction, ignoreIndex?: number, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+export function nllLossNd(...args: unknown[]): unknown {
+  return $nllLossNd.call(args);
 }
 
 const $mseLoss = new OpSet('aten::mse_loss', [""]);
@@ -1547,6 +1633,7 @@ const $smoothL1Loss = new OpSet('aten::smooth_l1_loss', [""]);
  * `aten::smooth_l1_loss(Tensor self, Tensor target, int reduction=1, float beta=1.) -> Tensor`
  */
 export function smoothL1Loss(self: Tensor, target: Tensor, options?: { reduction?: Reduction; beta?: number }): Tensor;
+export function smoothL1Loss(self: Tensor, target: Tensor, reduction?: Reduction, options?: { reduction?: Reduction; beta?: number }): Tensor;
 export function smoothL1Loss(self: Tensor, target: Tensor, reduction?: Reduction, beta?: number, options?: { reduction?: Reduction; beta?: number }): Tensor;
 export function smoothL1Loss(...args: unknown[]): unknown {
   return $smoothL1Loss.call(args);
@@ -1557,6 +1644,7 @@ const $huberLoss = new OpSet('aten::huber_loss', [""]);
  * `aten::huber_loss(Tensor self, Tensor target, int reduction=1, float delta=1.) -> Tensor`
  */
 export function huberLoss(self: Tensor, target: Tensor, options?: { reduction?: Reduction; delta?: number }): Tensor;
+export function huberLoss(self: Tensor, target: Tensor, reduction?: Reduction, options?: { reduction?: Reduction; delta?: number }): Tensor;
 export function huberLoss(self: Tensor, target: Tensor, reduction?: Reduction, delta?: number, options?: { reduction?: Reduction; delta?: number }): Tensor;
 export function huberLoss(...args: unknown[]): unknown {
   return $huberLoss.call(args);
@@ -1723,6 +1811,8 @@ const $allclose = new OpSet('aten::allclose', [""]);
  * `aten::allclose(Tensor self, Tensor other, float rtol=1.0000000000000001e-05, float atol=1e-08, bool equal_nan=False) -> bool`
  */
 export function allclose(self: Tensor, other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+export function allclose(self: Tensor, other: Tensor, rtol?: number, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+export function allclose(self: Tensor, other: Tensor, rtol?: number, atol?: number, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
 export function allclose(self: Tensor, other: Tensor, rtol?: number, atol?: number, equalNan?: boolean, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
 export function allclose(...args: unknown[]): unknown {
   return $allclose.call(args);
@@ -1843,8 +1933,10 @@ const $clamp_ = new OpSet('aten::clamp_', ["","Tensor"]);
  * `aten::clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`
  */
 export function clamp_(self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+export function clamp_(self: Tensor, min?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 export function clamp_(self: Tensor, min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 export function clamp_(self: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+export function clamp_(self: Tensor, min?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
 export function clamp_(self: Tensor, min?: Tensor | null, max?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
 export function clamp_(...args: unknown[]): unknown {
   return $clamp_.call(args);
@@ -1873,6 +1965,7 @@ const $uniform_ = new OpSet('aten::uniform_', [""]);
  * `aten::uniform_(Tensor(a!) self, float from=0., float to=1., *, Generator? generator=None) -> Tensor(a!)`
  */
 export function uniform_(self: Tensor, options?: { from?: number; to?: number; generator?: null }): Tensor;
+export function uniform_(self: Tensor, from?: number, options?: { from?: number; to?: number; generator?: null }): Tensor;
 export function uniform_(self: Tensor, from?: number, to?: number, options?: { from?: number; to?: number; generator?: null }): Tensor;
 export function uniform_(...args: unknown[]): unknown {
   return $uniform_.call(args);
@@ -1883,6 +1976,7 @@ const $normal_ = new OpSet('aten::normal_', [""]);
  * `aten::normal_(Tensor(a!) self, float mean=0., float std=1., *, Generator? generator=None) -> Tensor(a!)`
  */
 export function normal_(self: Tensor, options?: { mean?: number; std?: number; generator?: null }): Tensor;
+export function normal_(self: Tensor, mean?: number, options?: { mean?: number; std?: number; generator?: null }): Tensor;
 export function normal_(self: Tensor, mean?: number, std?: number, options?: { mean?: number; std?: number; generator?: null }): Tensor;
 export function normal_(...args: unknown[]): unknown {
   return $normal_.call(args);
@@ -1979,6 +2073,7 @@ declare module './tensor.js' {
     unsqueeze(dim: number): Tensor;
     flatten(startDim: number, endDim: number, outDim: string): Tensor;
     flatten(options?: { startDim?: number; endDim?: number }): Tensor;
+    flatten(startDim?: number, options?: { startDim?: number; endDim?: number }): Tensor;
     flatten(startDim?: number, endDim?: number, options?: { startDim?: number; endDim?: number }): Tensor;
     expand(size: IntList, options?: { implicit?: boolean }): Tensor;
     expandAs(other: Tensor): Tensor;
@@ -1994,6 +2089,9 @@ declare module './tensor.js' {
     unbind(options?: { dim?: number }): Tensor[];
     unbind(dim?: number, options?: { dim?: number }): Tensor[];
     slice(options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+    slice(dim?: number, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+    slice(dim?: number, start?: number | null, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+    slice(dim?: number, start?: number | null, end?: number | null, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
     slice(dim?: number, start?: number | null, end?: number | null, step?: number, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
     narrow(dim: number, start: number, length: number): Tensor;
     narrow(dim: number, start: Tensor, length: number): Tensor;
@@ -2057,8 +2155,10 @@ declare module './tensor.js' {
     remainder(other: Scalar): Tensor;
     remainder(other: Tensor): Tensor;
     clamp(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+    clamp(min?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
     clamp(min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
     clamp(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+    clamp(min?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
     clamp(min?: Tensor | null, max?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
     clampMin(min: Scalar): Tensor;
     clampMin(min: Tensor): Tensor;
@@ -2080,9 +2180,11 @@ declare module './tensor.js' {
     dot(tensor: Tensor): Tensor;
     sum(options?: { dtype?: DType | null }): Tensor;
     sum(options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    sum(dim?: IntList | null, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     sum(dim?: IntList | null, keepdim?: boolean, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     mean(options?: { dtype?: DType | null }): Tensor;
     mean(options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    mean(dim?: IntList | null, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     mean(dim?: IntList | null, keepdim?: boolean, options?: { dim?: IntList | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     prod(options?: { dtype?: DType | null }): Tensor;
     prod(dim: number, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
@@ -2096,24 +2198,32 @@ declare module './tensor.js' {
     min(dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor];
     min(other: Tensor): Tensor;
     amax(options?: { dim?: IntList; keepdim?: boolean }): Tensor;
+    amax(dim?: IntList, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
     amax(dim?: IntList, keepdim?: boolean, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
     amin(options?: { dim?: IntList; keepdim?: boolean }): Tensor;
+    amin(dim?: IntList, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
     amin(dim?: IntList, keepdim?: boolean, options?: { dim?: IntList; keepdim?: boolean }): Tensor;
     argmax(options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+    argmax(dim?: number | null, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
     argmax(dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
     argmin(options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+    argmin(dim?: number | null, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
     argmin(dim?: number | null, keepdim?: boolean, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
     std(options?: { unbiased?: boolean }): Tensor;
     std(unbiased?: boolean, options?: { unbiased?: boolean }): Tensor;
     std(options?: { dim?: IntList | null; correction?: number | null; keepdim?: boolean }): Tensor;
     std(dim?: IntList | null, options?: { dim?: IntList | null; correction?: number | null; keepdim?: boolean }): Tensor;
     std(options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    std(dim?: IntList | null, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    std(dim?: IntList | null, unbiased?: boolean, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
     std(dim?: IntList | null, unbiased?: boolean, keepdim?: boolean, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
     var(options?: { unbiased?: boolean }): Tensor;
     var(unbiased?: boolean, options?: { unbiased?: boolean }): Tensor;
     var(options?: { dim?: IntList | null; correction?: number | null; keepdim?: boolean }): Tensor;
     var(dim?: IntList | null, options?: { dim?: IntList | null; correction?: number | null; keepdim?: boolean }): Tensor;
     var(options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    var(dim?: IntList | null, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    var(dim?: IntList | null, unbiased?: boolean, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
     var(dim?: IntList | null, unbiased?: boolean, keepdim?: boolean, options?: { dim?: IntList | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
     norm(options?: { p?: Scalar }): Tensor;
     norm(p?: Scalar, options?: { p?: Scalar }): Tensor;
@@ -2130,11 +2240,15 @@ declare module './tensor.js' {
     logSoftmax(dim: number, options?: { dtype?: DType | null }): Tensor;
     logSoftmax(dim: number, dtype?: DType | null, options?: { dtype?: DType | null }): Tensor;
     topk(k: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor];
+    topk(k: number, dim?: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor];
+    topk(k: number, dim?: number, largest?: boolean, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor];
     topk(k: number, dim?: number, largest?: boolean, sorted?: boolean, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor];
     sort(options?: { dim?: number; descending?: boolean }): [Tensor, Tensor];
+    sort(dim?: number, options?: { dim?: number; descending?: boolean }): [Tensor, Tensor];
     sort(dim?: number, descending?: boolean, options?: { dim?: number; descending?: boolean }): [Tensor, Tensor];
     sort(options?: { stable?: boolean | null; dim?: number; descending?: boolean }): [Tensor, Tensor];
     argsort(options?: { dim?: number; descending?: boolean }): Tensor;
+    argsort(dim?: number, options?: { dim?: number; descending?: boolean }): Tensor;
     argsort(dim?: number, descending?: boolean, options?: { dim?: number; descending?: boolean }): Tensor;
     argsort(options?: { stable?: boolean; dim?: number; descending?: boolean }): Tensor;
     all(): Tensor;
@@ -2144,10 +2258,20 @@ declare module './tensor.js' {
     any(dim: number, options?: { keepdim?: boolean }): Tensor;
     any(dim: number, keepdim?: boolean, options?: { keepdim?: boolean }): Tensor;
     maxPool2d(kernelSize: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
+    maxPool2d(kernelSize: IntList, stride?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
+    maxPool2d(kernelSize: IntList, stride?: IntList, padding?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
+    maxPool2d(kernelSize: IntList, stride?: IntList, padding?: IntList, dilation?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
     maxPool2d(kernelSize: IntList, stride?: IntList, padding?: IntList, dilation?: IntList, ceilMode?: boolean, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): Tensor;
     maxPool2dWithIndices(kernelSize: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
+    maxPool2dWithIndices(kernelSize: IntList, stride?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
+    maxPool2dWithIndices(kernelSize: IntList, stride?: IntList, padding?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
+    maxPool2dWithIndices(kernelSize: IntList, stride?: IntList, padding?: IntList, dilation?: IntList, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
     maxPool2dWithIndices(kernelSize: IntList, stride?: IntList, padding?: IntList, dilation?: IntList, ceilMode?: boolean, options?: { stride?: IntList; padding?: IntList; dilation?: IntList; ceilMode?: boolean }): [Tensor, Tensor];
     avgPool2d(kernelSize: IntList, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+    avgPool2d(kernelSize: IntList, stride?: IntList, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+    avgPool2d(kernelSize: IntList, stride?: IntList, padding?: IntList, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+    avgPool2d(kernelSize: IntList, stride?: IntList, padding?: IntList, ceilMode?: boolean, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+    avgPool2d(kernelSize: IntList, stride?: IntList, padding?: IntList, ceilMode?: boolean, countIncludePad?: boolean, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
     avgPool2d(kernelSize: IntList, stride?: IntList, padding?: IntList, ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null, options?: { stride?: IntList; padding?: IntList; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
     adaptiveAvgPool2d(outputSize: IntList): Tensor;
     adaptiveMaxPool2d(outputSize: IntList): [Tensor, Tensor];
@@ -2156,38 +2280,58 @@ declare module './tensor.js' {
     leakyRelu(options?: { negativeSlope?: Scalar }): Tensor;
     leakyRelu(negativeSlope?: Scalar, options?: { negativeSlope?: Scalar }): Tensor;
     elu(options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
+    elu(alpha?: Scalar, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
+    elu(alpha?: Scalar, scale?: Scalar, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
     elu(alpha?: Scalar, scale?: Scalar, inputScale?: Scalar, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
     gelu(options?: { approximate?: string }): Tensor;
     silu(): Tensor;
     sigmoid(): Tensor;
     tanh(): Tensor;
     hardtanh(options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
+    hardtanh(minVal?: Scalar, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
     hardtanh(minVal?: Scalar, maxVal?: Scalar, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
     hardsigmoid(): Tensor;
     hardswish(): Tensor;
     softplus(options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
+    softplus(beta?: Scalar, options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
     softplus(beta?: Scalar, threshold?: Scalar, options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
     oneHot(options?: { numClasses?: number }): Tensor;
     oneHot(numClasses?: number, options?: { numClasses?: number }): Tensor;
     upsampleNearest2d(outputSize: IntList, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+    upsampleNearest2d(outputSize: IntList, scalesH?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
     upsampleNearest2d(outputSize: IntList, scalesH?: number | null, scalesW?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
     upsampleBilinear2d(outputSize: IntList, alignCorners: boolean, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+    upsampleBilinear2d(outputSize: IntList, alignCorners: boolean, scalesH?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
     upsampleBilinear2d(outputSize: IntList, alignCorners: boolean, scalesH?: number | null, scalesW?: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
     binaryCrossEntropy(target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor;
+    binaryCrossEntropy(target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor;
     binaryCrossEntropy(target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor;
     binaryCrossEntropyWithLogits(target: Tensor, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
+    binaryCrossEntropyWithLogits(target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
+    binaryCrossEntropyWithLogits(target: Tensor, weight?: Tensor | null, posWeight?: Tensor | null, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
     binaryCrossEntropyWithLogits(target: Tensor, weight?: Tensor | null, posWeight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
     crossEntropyLoss(target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
+    crossEntropyLoss(target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
+    crossEntropyLoss(target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
+    crossEntropyLoss(target: Tensor, weight?: Tensor | null, reduction?: Reduction, ignoreIndex?: number, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
     crossEntropyLoss(target: Tensor, weight?: Tensor | null, reduction?: Reduction, ignoreIndex?: number, labelSmoothing?: number, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number }): Tensor;
     nllLoss(target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+    nllLoss(target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+    nllLoss(target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
     nllLoss(target: Tensor, weight?: Tensor | null, reduction?: Reduction, ignoreIndex?: number, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+    nllLossNd(target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+    nllLossNd(target: Tensor, weight?: Tensor | null, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+    nllLossNd(target: Tensor, weight?: Tensor | null, reduction?: Reduction, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
+    nllLossNd(target: Tensor, weight?: Tensor | null, reduction?: Reduction, ignoreIndex?: number, options?: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number }): Tensor;
     mseLoss(target: Tensor, options?: { reduction?: Reduction }): Tensor;
     mseLoss(target: Tensor, reduction?: Reduction, options?: { reduction?: Reduction }): Tensor;
     l1Loss(target: Tensor, options?: { reduction?: Reduction }): Tensor;
     l1Loss(target: Tensor, reduction?: Reduction, options?: { reduction?: Reduction }): Tensor;
     smoothL1Loss(target: Tensor, options?: { reduction?: Reduction; beta?: number }): Tensor;
+    smoothL1Loss(target: Tensor, reduction?: Reduction, options?: { reduction?: Reduction; beta?: number }): Tensor;
     smoothL1Loss(target: Tensor, reduction?: Reduction, beta?: number, options?: { reduction?: Reduction; beta?: number }): Tensor;
     huberLoss(target: Tensor, options?: { reduction?: Reduction; delta?: number }): Tensor;
+    huberLoss(target: Tensor, reduction?: Reduction, options?: { reduction?: Reduction; delta?: number }): Tensor;
     huberLoss(target: Tensor, reduction?: Reduction, delta?: number, options?: { reduction?: Reduction; delta?: number }): Tensor;
     klDiv(target: Tensor, options?: { reduction?: Reduction; logTarget?: boolean }): Tensor;
     klDiv(target: Tensor, reduction?: Reduction, options?: { reduction?: Reduction; logTarget?: boolean }): Tensor;
@@ -2211,6 +2355,8 @@ declare module './tensor.js' {
     isinf(): Tensor;
     isfinite(): Tensor;
     allclose(other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+    allclose(other: Tensor, rtol?: number, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+    allclose(other: Tensor, rtol?: number, atol?: number, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
     allclose(other: Tensor, rtol?: number, atol?: number, equalNan?: boolean, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
     equal(other: Tensor): boolean;
     nonzero(): Tensor;
@@ -2234,14 +2380,18 @@ declare module './tensor.js' {
     copy_(src: Tensor, options?: { nonBlocking?: boolean }): Tensor;
     copy_(src: Tensor, nonBlocking?: boolean, options?: { nonBlocking?: boolean }): Tensor;
     clamp_(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+    clamp_(min?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
     clamp_(min?: Scalar | null, max?: Scalar | null, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
     clamp_(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+    clamp_(min?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
     clamp_(min?: Tensor | null, max?: Tensor | null, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
     relu_(): Tensor;
     sigmoid_(): Tensor;
     uniform_(options?: { from?: number; to?: number; generator?: null }): Tensor;
+    uniform_(from?: number, options?: { from?: number; to?: number; generator?: null }): Tensor;
     uniform_(from?: number, to?: number, options?: { from?: number; to?: number; generator?: null }): Tensor;
     normal_(options?: { mean?: number; std?: number; generator?: null }): Tensor;
+    normal_(mean?: number, options?: { mean?: number; std?: number; generator?: null }): Tensor;
     normal_(mean?: number, std?: number, options?: { mean?: number; std?: number; generator?: null }): Tensor;
     addcmul_(tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar }): Tensor;
     addcdiv_(tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar }): Tensor;
@@ -2382,6 +2532,7 @@ const METHODS: Record<string, OpSet> = {
   binaryCrossEntropyWithLogits: $binaryCrossEntropyWithLogits,
   crossEntropyLoss: $crossEntropyLoss,
   nllLoss: $nllLoss,
+  nllLossNd: $nllLossNd,
   mseLoss: $mseLoss,
   l1Loss: $l1Loss,
   smoothL1Loss: $smoothL1Loss,
