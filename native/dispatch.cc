@@ -24,6 +24,15 @@ struct ArgSpec {
   int aliasSet = -1;  // index into the op's alias names for writable (a!) arguments
 };
 
+// Unboxed call shapes for the commonest pure ops (elementwise, matmul): skipping the IValue stack
+// saves a few hundred nanoseconds per call. T = Tensor, S = Scalar; all return a new Tensor.
+enum class Fast { None, T, TT, TTS, TS, TSS };
+using SigT = at::Tensor(const at::Tensor&);
+using SigTT = at::Tensor(const at::Tensor&, const at::Tensor&);
+using SigTTS = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Scalar&);
+using SigTS = at::Tensor(const at::Tensor&, const at::Scalar&);
+using SigTSS = at::Tensor(const at::Tensor&, const at::Scalar&, const at::Scalar&);
+
 struct OpEntry {
   uint64_t magic = kOpMagic;
   c10::OperatorHandle handle;
@@ -31,6 +40,12 @@ struct OpEntry {
   std::vector<ArgSpec> args;
   std::vector<int> returnAliasArg;  // for each return: input index it writes into, or -1
   size_t numReturns;
+  Fast fast = Fast::None;
+  c10::optional<c10::TypedOperatorHandle<SigT>> opT;
+  c10::optional<c10::TypedOperatorHandle<SigTT>> opTT;
+  c10::optional<c10::TypedOperatorHandle<SigTTS>> opTTS;
+  c10::optional<c10::TypedOperatorHandle<SigTS>> opTS;
+  c10::optional<c10::TypedOperatorHandle<SigTSS>> opTSS;
   explicit OpEntry(c10::OperatorHandle h) : handle(std::move(h)), numReturns(0) {}
 };
 
@@ -90,6 +105,46 @@ static const char* kindName(Kind k) {
   }
 }
 
+static void chooseFastPath(OpEntry* e) {
+  const c10::FunctionSchema& s = e->handle.schema();
+  if (s.returns().size() != 1 || s.returns()[0].type()->kind() != c10::TypeKind::TensorType) return;
+  if (s.returns()[0].alias_info() != nullptr && s.returns()[0].alias_info()->isWrite()) return;
+  std::string shape;
+  for (size_t i = 0; i < s.arguments().size(); i++) {
+    const ArgSpec& a = e->args[i];
+    const c10::AliasInfo* ai = s.arguments()[i].alias_info();
+    if (a.optional || (ai != nullptr && ai->isWrite())) return;
+    if (a.kind == Kind::Tensor) {
+      shape += 'T';
+    } else if (a.kind == Kind::Scalar) {
+      shape += 'S';
+    } else {
+      return;
+    }
+  }
+  // typed() checks the C++ signature; a mismatch just leaves the boxed path.
+  try {
+    if (shape == "T") {
+      e->opT = e->handle.typed<SigT>();
+      e->fast = Fast::T;
+    } else if (shape == "TT") {
+      e->opTT = e->handle.typed<SigTT>();
+      e->fast = Fast::TT;
+    } else if (shape == "TTS") {
+      e->opTTS = e->handle.typed<SigTTS>();
+      e->fast = Fast::TTS;
+    } else if (shape == "TS") {
+      e->opTS = e->handle.typed<SigTS>();
+      e->fast = Fast::TS;
+    } else if (shape == "TSS") {
+      e->opTSS = e->handle.typed<SigTSS>();
+      e->fast = Fast::TSS;
+    }
+  } catch (const std::exception&) {
+    e->fast = Fast::None;
+  }
+}
+
 static OpEntry* buildEntry(const c10::OperatorHandle& h) {
   auto* e = new OpEntry(h);
   const c10::FunctionSchema& s = h.schema();
@@ -126,6 +181,7 @@ static OpEntry* buildEntry(const c10::OperatorHandle& h) {
     }
     e->returnAliasArg.push_back(alias);
   }
+  chooseFastPath(e);
   return e;
 }
 
@@ -420,11 +476,67 @@ static Napi::Value ivalueToJs(napi_env env, const c10::IValue& v, const std::str
   throw Napi::TypeError::New(env, where + ": cannot return a value of type " + v.tagKind() + " to JS");
 }
 
+// A JS number or boolean as a Scalar, as the boxed path converts it; false if v is neither.
+static bool jsScalar(const Napi::Value& v, at::Scalar& out) {
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) <= 9007199254740991.0) {
+      out = at::Scalar(static_cast<int64_t>(d));
+    } else {
+      out = at::Scalar(d);
+    }
+    return true;
+  }
+  if (v.IsBoolean()) {
+    out = at::Scalar(v.As<Napi::Boolean>().Value());
+    return true;
+  }
+  return false;
+}
+
+// The unboxed call for ops with a Fast shape; returns an empty value when the JS arguments do not fit
+// exactly (then the boxed path runs and gives its precise errors).
+static napi_value tryFastCall(napi_env env, OpEntry* e, const Napi::CallbackInfo& info) {
+  size_t given = info.Length() - 1;
+  size_t n = e->args.size();
+  const at::Tensor* t[2] = {nullptr, nullptr};
+  at::Scalar sc[2];
+  size_t nt = 0;
+  size_t ns = 0;
+  for (size_t i = 0; i < n; i++) {
+    Napi::Value v = i < given ? info[i + 1] : Napi::Env(env).Undefined();
+    if (e->args[i].kind == Kind::Tensor) {
+      t[nt] = tryUnwrapTensor(env, v, e->fullName.c_str());
+      if (t[nt] == nullptr) return nullptr;
+      nt++;
+    } else if (v.IsUndefined()) {
+      if (!e->args[i].defaultValue) return nullptr;
+      sc[ns++] = e->args[i].defaultValue->toScalar();
+    } else if (!jsScalar(v, sc[ns++])) {
+      return nullptr;
+    }
+  }
+  return guarded(env, e->fullName.c_str(), [&]() -> napi_value {
+    switch (e->fast) {
+      case Fast::T: return wrapTensor(env, e->opT->call(*t[0]));
+      case Fast::TT: return wrapTensor(env, e->opTT->call(*t[0], *t[1]));
+      case Fast::TTS: return wrapTensor(env, e->opTTS->call(*t[0], *t[1], sc[0]));
+      case Fast::TS: return wrapTensor(env, e->opTS->call(*t[0], sc[0]));
+      case Fast::TSS: return wrapTensor(env, e->opTSS->call(*t[0], sc[0], sc[1]));
+      default: return nullptr;
+    }
+  });
+}
+
 // callOp(op, ...args) -> result. Missing (undefined) arguments take the schema default.
 // A single return is returned as is; several as an array.
 static Napi::Value CallOp(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   OpEntry* e = unwrapOp(env, info[0]);
+  if (e->fast != Fast::None && info.Length() - 1 <= e->args.size()) {
+    napi_value r = tryFastCall(env, e, info);
+    if (r != nullptr) return Napi::Value(env, r);
+  }
   size_t given = info.Length() - 1;
   if (given > e->args.size()) {
     throw Napi::TypeError::New(env, e->fullName + ": takes " + std::to_string(e->args.size()) + " arguments, got " +

@@ -2,7 +2,7 @@
  * Calls ATen operators by schema through the addon: overload resolution on JS argument types,
  * options objects for defaulted and keyword arguments, Tensor <-> handle marshalling.
  */
-import { native, type OpHandle, type OpSchema, type SchemaArg } from './native.js';
+import { type Handle, native, type OpHandle, type OpSchema, type SchemaArg } from './native.js';
 import { Tensor, wrapResult } from './tensor.js';
 
 /** Numbers and booleans where a schema says Scalar. */
@@ -33,6 +33,10 @@ interface ResolvedOverload {
   /** for a single return that writes into an argument (in-place ops): that argument's index */
   readonly returnAlias: number;
   readonly numArgs: number;
+  /** how many leading schema arguments are positional (positional[i] === i) */
+  readonly leadingPositional: number;
+  /** the op returns exactly one Tensor */
+  readonly singleTensor: boolean;
 }
 
 export function camelCase(name: string): string {
@@ -139,6 +143,9 @@ function resolveOverload(name: string, overload: string): ResolvedOverload {
     accepts: schema.args.map(acceptor),
     returnAlias: ret,
     numArgs: schema.args.length,
+    leadingPositional:
+      positional.findIndex((p, i) => p !== i) === -1 ? positional.length : positional.findIndex((p, i) => p !== i),
+    singleTensor: schema.returns.length === 1 && schema.returns[0]?.type === 'Tensor',
   };
 }
 
@@ -235,6 +242,20 @@ function callNative(a: unknown[]): unknown {
 function invoke(c: ResolvedOverload, args: unknown[], n: number, opts: Record<string, unknown> | undefined): unknown {
   if (n > c.positional.length) {
     throw new TypeError(`${c.qualified}: takes ${c.positional.length} positional arguments, got ${n}`);
+  }
+  if (opts === undefined && c.returnAlias < 0 && c.leadingPositional >= n) {
+    // Common case: positional arguments only, in schema order; no argument array to build.
+    const cv = c.convert;
+    const a0 = n > 0 ? (cv[0] ? (cv[0] as Converter)(args[0]) : args[0]) : undefined;
+    const a1 = n > 1 ? (cv[1] ? (cv[1] as Converter)(args[1]) : args[1]) : undefined;
+    let out: unknown;
+    if (n <= 2) out = n === 0 ? callOp(c.op) : n === 1 ? callOp(c.op, a0) : callOp(c.op, a0, a1);
+    else if (n === 3) out = callOp(c.op, a0, a1, cv[2] ? (cv[2] as Converter)(args[2]) : args[2]);
+    else {
+      const rest = args.slice(2, n).map((v, i) => (cv[i + 2] ? (cv[i + 2] as Converter)(v) : v));
+      out = callOp(c.op, a0, a1, ...rest);
+    }
+    return c.singleTensor ? (out === null ? null : new Tensor(out as Handle)) : wrapResult(out);
   }
   const callArgs: unknown[] = new Array(c.numArgs + 1);
   callArgs[0] = c.op;

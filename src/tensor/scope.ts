@@ -56,7 +56,11 @@ function collectResources(v: unknown, out: Set<ScopedResource>, depth: number): 
 }
 
 /** @internal Called for every new tensor: the innermost running scope takes ownership. */
+// Scopes open anywhere on this thread; while none is, track() skips the AsyncLocalStorage lookup.
+let openScopes = 0;
+
 export function track(r: ScopedResource): void {
+  if (openScopes === 0) return;
   const s = storage.getStore();
   if (s !== undefined) {
     r._scope = s;
@@ -82,26 +86,31 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
  */
 export function scope<T>(fn: () => T): T {
   const s = new Scope(storage.getStore());
+  const close = (v: unknown) => {
+    openScopes--;
+    s.close(v);
+  };
+  openScopes++;
   let result: T;
   try {
     result = storage.run(s, fn);
   } catch (e) {
-    s.close(undefined);
+    close(undefined);
     throw e;
   }
   if (isPromiseLike(result)) {
     return Promise.resolve(result).then(
       (v) => {
-        s.close(v);
+        close(v);
         return v;
       },
       (e: unknown) => {
-        s.close(undefined);
+        close(undefined);
         throw e;
       },
     ) as T;
   }
-  s.close(result);
+  close(result);
   return result;
 }
 
