@@ -23,7 +23,15 @@ const py = { add: [] as number[], chain: [] as number[] };
 let torchVersion = '';
 for (let r = 0; r < rounds; r++) {
   ts.add.push(timePerCall(() => x.add(y).dispose(), iterations));
-  ts.chain.push(timePerCall(() => scope(() => a.mul(b).add(c).sigmoid()), iterations / 2));
+  ts.chain.push(
+    timePerCall(
+      () =>
+        scope(() => {
+          a.mul(b).add(c).sigmoid();
+        }),
+      iterations / 2,
+    ),
+  );
   ts.addGc.push(timePerCall(() => x.add(y), iterations));
   const p = runPythonPeer<{ add: number; chain: number; torch: string }>('op_overhead', { threads, iterations });
   py.add.push(p.add);

@@ -74,6 +74,9 @@ EnvState* envState(napi_env env);
 
 // Wraps a tensor in a new handle; an undefined tensor becomes null.
 napi_value wrapTensor(napi_env env, at::Tensor tensor);
+// Like wrapTensor, but puts the tensor into `slot` (an empty handle recycled by JS after dispose) when it
+// is one, sparing V8 a new External and weak reference on every op. Falls back to a new handle.
+napi_value wrapTensorInto(napi_env env, at::Tensor tensor, napi_value slot);
 // The tensor behind a handle; throws a JS-facing error naming `what` if the value is not a live handle.
 const at::Tensor& unwrapTensor(napi_env env, napi_value value, const char* what);
 // Like unwrapTensor, but returns nullptr for a value that is not a tensor handle (disposed still throws).

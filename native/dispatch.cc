@@ -496,15 +496,16 @@ static bool jsScalar(const Napi::Value& v, at::Scalar& out) {
 
 // The unboxed call for ops with a Fast shape; returns an empty value when the JS arguments do not fit
 // exactly (then the boxed path runs and gives its precise errors).
-static napi_value tryFastCall(napi_env env, OpEntry* e, const Napi::CallbackInfo& info) {
-  size_t given = info.Length() - 1;
+static napi_value tryFastCall(napi_env env, OpEntry* e, const Napi::CallbackInfo& info, size_t base,
+                              napi_value slot) {
+  size_t given = info.Length() - base;
   size_t n = e->args.size();
   const at::Tensor* t[2] = {nullptr, nullptr};
   at::Scalar sc[2];
   size_t nt = 0;
   size_t ns = 0;
   for (size_t i = 0; i < n; i++) {
-    Napi::Value v = i < given ? info[i + 1] : Napi::Env(env).Undefined();
+    Napi::Value v = i < given ? info[i + base] : Napi::Env(env).Undefined();
     if (e->args[i].kind == Kind::Tensor) {
       t[nt] = tryUnwrapTensor(env, v, e->fullName.c_str());
       if (t[nt] == nullptr) return nullptr;
@@ -518,26 +519,24 @@ static napi_value tryFastCall(napi_env env, OpEntry* e, const Napi::CallbackInfo
   }
   return guarded(env, e->fullName.c_str(), [&]() -> napi_value {
     switch (e->fast) {
-      case Fast::T: return wrapTensor(env, e->opT->call(*t[0]));
-      case Fast::TT: return wrapTensor(env, e->opTT->call(*t[0], *t[1]));
-      case Fast::TTS: return wrapTensor(env, e->opTTS->call(*t[0], *t[1], sc[0]));
-      case Fast::TS: return wrapTensor(env, e->opTS->call(*t[0], sc[0]));
-      case Fast::TSS: return wrapTensor(env, e->opTSS->call(*t[0], sc[0], sc[1]));
+      case Fast::T: return wrapTensorInto(env, e->opT->call(*t[0]), slot);
+      case Fast::TT: return wrapTensorInto(env, e->opTT->call(*t[0], *t[1]), slot);
+      case Fast::TTS: return wrapTensorInto(env, e->opTTS->call(*t[0], *t[1], sc[0]), slot);
+      case Fast::TS: return wrapTensorInto(env, e->opTS->call(*t[0], sc[0]), slot);
+      case Fast::TSS: return wrapTensorInto(env, e->opTSS->call(*t[0], sc[0], sc[1]), slot);
       default: return nullptr;
     }
   });
 }
 
-// callOp(op, ...args) -> result. Missing (undefined) arguments take the schema default.
-// A single return is returned as is; several as an array.
-static Napi::Value CallOp(const Napi::CallbackInfo& info) {
+// Calls the op with the JS arguments from info[base] on; a single Tensor result goes into `slot` when given.
+static Napi::Value callWith(const Napi::CallbackInfo& info, OpEntry* e, size_t base, napi_value slot) {
   napi_env env = info.Env();
-  OpEntry* e = unwrapOp(env, info[0]);
-  if (e->fast != Fast::None && info.Length() - 1 <= e->args.size()) {
-    napi_value r = tryFastCall(env, e, info);
+  if (e->fast != Fast::None && info.Length() - base <= e->args.size()) {
+    napi_value r = tryFastCall(env, e, info, base, slot);
     if (r != nullptr) return Napi::Value(env, r);
   }
-  size_t given = info.Length() - 1;
+  size_t given = info.Length() - base;
   if (given > e->args.size()) {
     throw Napi::TypeError::New(env, e->fullName + ": takes " + std::to_string(e->args.size()) + " arguments, got " +
                                         std::to_string(given));
@@ -552,7 +551,7 @@ static Napi::Value CallOp(const Napi::CallbackInfo& info) {
   } clearOnExit{stack};
   for (size_t i = 0; i < e->args.size(); i++) {
     const ArgSpec& a = e->args[i];
-    Napi::Value v = info[i + 1];
+    Napi::Value v = info[i + base];
     if (v.IsUndefined()) {
       if (a.defaultValue) {
         stack.push_back(*a.defaultValue);
@@ -577,7 +576,8 @@ static Napi::Value CallOp(const Napi::CallbackInfo& info) {
   }
   auto result = [&](size_t i) -> Napi::Value {
     int alias = e->returnAliasArg[i];
-    if (alias >= 0 && isTensorHandle(env, info[alias + 1])) return info[alias + 1];
+    if (alias >= 0 && isTensorHandle(env, info[alias + base])) return info[alias + base];
+    if (e->numReturns == 1 && stack[i].isTensor()) return Napi::Value(env, wrapTensorInto(env, stack[i].toTensor(), slot));
     return ivalueToJs(env, stack[i], e->fullName);
   };
   if (e->numReturns == 0) return Napi::Env(env).Undefined();
@@ -587,11 +587,24 @@ static Napi::Value CallOp(const Napi::CallbackInfo& info) {
   return arr;
 }
 
+// callOp(op, ...args) -> result. Missing (undefined) arguments take the schema default.
+// A single return is returned as is; several as an array.
+static Napi::Value CallOp(const Napi::CallbackInfo& info) {
+  return callWith(info, unwrapOp(info.Env(), info[0]), 1, nullptr);
+}
+
+// callOpInto(slot, op, ...args): as callOp, reusing `slot` (an empty tensor handle) for a Tensor result.
+static Napi::Value CallOpInto(const Napi::CallbackInfo& info) {
+  napi_value slot = info[0].IsUndefined() ? nullptr : static_cast<napi_value>(info[0]);
+  return callWith(info, unwrapOp(info.Env(), info[1]), 2, slot);
+}
+
 void registerDispatchFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("findOp", Napi::Function::New(env, FindOp, "findOp"));
   exports.Set("opSchema", Napi::Function::New(env, OpSchema, "opSchema"));
   exports.Set("listSchemas", Napi::Function::New(env, ListSchemas, "listSchemas"));
   exports.Set("callOp", Napi::Function::New(env, CallOp, "callOp"));
+  exports.Set("callOpInto", Napi::Function::New(env, CallOpInto, "callOpInto"));
 }
 
 }  // namespace tszoo

@@ -100,24 +100,10 @@ void releaseBox(TensorBox* box, napi_env env) {
   box->tensor.reset();
 }
 
-napi_value wrapTensor(napi_env env, at::Tensor tensor) {
-  if (!tensor.defined()) {
-    napi_value nul;
-    napi_get_null(env, &nul);
-    return nul;
-  }
-  EnvState* st = envState(env);
-  TensorBox* box;
-  if (!st->freeBoxes.empty()) {
-    box = st->freeBoxes.back();
-    st->freeBoxes.pop_back();
-    box->magic = kTensorMagic;
-    box->tensor = std::move(tensor);
-    box->storageKey = nullptr;
-  } else {
-    box = new TensorBox{kTensorMagic, std::move(tensor), st, nullptr};
-  }
+// Counts a tensor that a box now holds: handles, and bytes once per storage.
+static void account(napi_env env, EnvState* st, TensorBox* box) {
   const at::Tensor& t = box->tensor;
+  box->storageKey = nullptr;
   if (t.has_storage()) {
     const void* key = t.storage().unsafeGetStorageImpl();
     box->storageKey = key;
@@ -135,6 +121,25 @@ napi_value wrapTensor(napi_env env, at::Tensor tensor) {
   }
   st->liveHandles++;
   st->createdHandles++;
+}
+
+napi_value wrapTensor(napi_env env, at::Tensor tensor) {
+  if (!tensor.defined()) {
+    napi_value nul;
+    napi_get_null(env, &nul);
+    return nul;
+  }
+  EnvState* st = envState(env);
+  TensorBox* box;
+  if (!st->freeBoxes.empty()) {
+    box = st->freeBoxes.back();
+    st->freeBoxes.pop_back();
+    box->magic = kTensorMagic;
+    box->tensor = std::move(tensor);
+  } else {
+    box = new TensorBox{kTensorMagic, std::move(tensor), st, nullptr};
+  }
+  account(env, st, box);
   napi_value ext;
   if (napi_create_external(env, box, finalizeBox, nullptr, &ext) != napi_ok) {
     releaseBox(box, env);
@@ -143,6 +148,16 @@ napi_value wrapTensor(napi_env env, at::Tensor tensor) {
     throw Napi::Error::New(env, "tszoo: could not create a tensor handle");
   }
   return ext;
+}
+
+napi_value wrapTensorInto(napi_env env, at::Tensor tensor, napi_value slot) {
+  auto* box = slot == nullptr ? nullptr : static_cast<TensorBox*>(unwrapMagic(env, slot, kTensorMagic));
+  if (box == nullptr || box->tensor.defined() || !tensor.defined() || box->state != envState(env)) {
+    return wrapTensor(env, std::move(tensor));
+  }
+  box->tensor = std::move(tensor);
+  account(env, box->state, box);
+  return slot;
 }
 
 void reportExternal(napi_env env, EnvState* st, int64_t delta) {

@@ -3,7 +3,7 @@
  * options objects for defaulted and keyword arguments, Tensor <-> handle marshalling.
  */
 import { type Handle, native, type OpHandle, type OpSchema, type SchemaArg } from './native.js';
-import { Tensor, wrapResult } from './tensor.js';
+import { pooledHandle, Tensor, wrapResult } from './tensor.js';
 
 /** Numbers and booleans where a schema says Scalar. */
 export type Scalar = number | boolean;
@@ -213,6 +213,7 @@ function describeArgs(args: unknown[]): string {
 }
 
 const callOp = native.callOp;
+const callOpInto = native.callOpInto;
 
 /** Calls the addon with a fixed arity where possible: V8 then takes its fast API-call path. */
 function callNative(a: unknown[]): unknown {
@@ -248,12 +249,15 @@ function invoke(c: ResolvedOverload, args: unknown[], n: number, opts: Record<st
     const cv = c.convert;
     const a0 = n > 0 ? (cv[0] ? (cv[0] as Converter)(args[0]) : args[0]) : undefined;
     const a1 = n > 1 ? (cv[1] ? (cv[1] as Converter)(args[1]) : args[1]) : undefined;
+    const slot = c.singleTensor ? pooledHandle() : undefined;
     let out: unknown;
-    if (n <= 2) out = n === 0 ? callOp(c.op) : n === 1 ? callOp(c.op, a0) : callOp(c.op, a0, a1);
-    else if (n === 3) out = callOp(c.op, a0, a1, cv[2] ? (cv[2] as Converter)(args[2]) : args[2]);
-    else {
+    if (n <= 2) {
+      out = n === 0 ? callOpInto(slot, c.op) : n === 1 ? callOpInto(slot, c.op, a0) : callOpInto(slot, c.op, a0, a1);
+    } else if (n === 3) {
+      out = callOpInto(slot, c.op, a0, a1, cv[2] ? (cv[2] as Converter)(args[2]) : args[2]);
+    } else {
       const rest = args.slice(2, n).map((v, i) => (cv[i + 2] ? (cv[i + 2] as Converter)(v) : v));
-      out = callOp(c.op, a0, a1, ...rest);
+      out = callOpInto(slot, c.op, a0, a1, ...rest);
     }
     return c.singleTensor ? (out === null ? null : new Tensor(out as Handle)) : wrapResult(out);
   }

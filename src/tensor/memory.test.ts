@@ -43,6 +43,17 @@ describe('memory', () => {
     for (const t of [w1, w2, x, y]) t.dispose();
   });
 
+  it('never lets a disposed tensor reach the result that reuses its handle', () => {
+    const a = torch.ones([2]);
+    a.dispose();
+    const b = torch.zeros([3]).add(5); // the op result takes the handle a gave up
+    assert.equal(a.isDisposed, true);
+    assert.throws(() => a.toArray(), /tensor was disposed/);
+    a.dispose(); // idempotent: must not free b
+    assert.deepEqual(b.toArray(), [5, 5, 5]);
+    b.dispose();
+  });
+
   it('counts each storage once however many views share it', () => {
     scope(() => {
       const before = memory();

@@ -62,6 +62,8 @@ export interface NativeBinding {
   opSchema(op: OpHandle): OpSchema;
   listSchemas(): string[];
   callOp(op: OpHandle, ...args: unknown[]): unknown;
+  /** As callOp; a single Tensor result reuses `slot`, an empty handle from a disposed tensor. */
+  callOpInto(slot: Handle | undefined, op: OpHandle, ...args: unknown[]): unknown;
   setRequiresGrad(h: Handle, value: boolean): Handle;
   requiresGrad(h: Handle): boolean;
   isLeaf(h: Handle): boolean;

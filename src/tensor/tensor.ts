@@ -9,6 +9,23 @@ import { type Scope, type ScopedResource, track } from './scope.js';
 /** Nested arrays of numbers or booleans, as accepted by tensor(). */
 export type NestedArray<T> = T | NestedArray<T>[];
 
+/**
+ * Handles freed by dispose(), reused for the results of later ops so that V8 does not create and
+ * collect a new External (with its weak finalizer) per op. A disposed Tensor drops its handle for
+ * DEAD, so a recycled handle is never reachable from the tensor that gave it up.
+ */
+const handlePool: Handle[] = [];
+const DEAD: Handle = (() => {
+  const h = native.fromBuffer(new Uint8Array(0), 'uint8', [0]);
+  native.dispose(h);
+  return h;
+})();
+
+/** @internal An empty handle for the next op result, if one is pooled. */
+export function pooledHandle(): Handle | undefined {
+  return handlePool.pop();
+}
+
 export class Tensor implements ScopedResource {
   /** @internal */
   _scope: Scope | undefined = undefined;
@@ -20,7 +37,7 @@ export class Tensor implements ScopedResource {
     track(this);
   }
 
-  /** @internal The addon handle. Throws if the tensor was disposed. */
+  /** @internal The addon handle; the addon throws 'tensor was disposed' when given a disposed one. */
   get handle(): Handle {
     return this.#handle;
   }
@@ -168,11 +185,15 @@ export class Tensor implements ScopedResource {
 
   /** Frees the tensor's memory now. Later use throws. Idempotent. */
   dispose(): void {
-    native.dispose(this.#handle);
+    const h = this.#handle;
+    if (h === DEAD) return;
+    native.dispose(h);
+    this.#handle = DEAD;
+    if (handlePool.length < 1024) handlePool.push(h);
   }
 
   get isDisposed(): boolean {
-    return native.isDisposed(this.#handle);
+    return this.#handle === DEAD || native.isDisposed(this.#handle);
   }
 
   /** Whether both tensors view the same storage (e.g. a tensor and its reshape). */
