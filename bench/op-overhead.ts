@@ -32,13 +32,16 @@ for (let r = 0; r < rounds; r++) {
       iterations / 2,
     ),
   );
-  ts.addGc.push(timePerCall(() => x.add(y), iterations));
   const p = runPythonPeer<{ add: number; chain: number; torch: string }>('op_overhead', { threads, iterations });
   py.add.push(p.add);
   py.chain.push(p.chain);
   torchVersion = p.torch;
 }
 
+// Last, because the garbage it leaves makes later measurements in this process slower.
+for (let r = 0; r < rounds; r++) ts.addGc.push(timePerCall(() => x.add(y), iterations));
+
+if (process.env.BENCH_VERBOSE) console.log(JSON.stringify({ ts, py }));
 const row = (name: string, t: number, p: number) =>
   console.log(
     `${name.padEnd(38)} tszoo ${t.toFixed(3).padStart(7)} us   pytorch ${p.toFixed(3).padStart(7)} us   ratio ${(p / t).toFixed(3)}`,
