@@ -11,9 +11,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 
 /** Debian packages the engine needs at build and run time. */
-const DEBIAN_PACKAGES = ['libtorch-dev', 'libgloo-dev', 'libopenblas0-pthread', 'python3', 'make', 'g++'];
+// (python3-numpy: the safetensors tests check files against an independent reader written with numpy)
+const DEBIAN_PACKAGES = [
+  'libtorch-dev',
+  'libgloo-dev',
+  'libopenblas0-pthread',
+  'python3',
+  'python3-numpy',
+  'make',
+  'g++',
+];
 /** Debian's PyTorch: the oracle for golden values and the peer of the benchmarks. */
-const PYTORCH_PACKAGES = ['python3-torch', 'python3-numpy'];
+const PYTORCH_PACKAGES = ['python3-torch'];
 
 function log(msg) {
   console.log(`[setup] ${msg}`);

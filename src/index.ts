@@ -1,3 +1,11 @@
 /** tszoo: deep learning on big data for TypeScript, on LibTorch. */
+
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadSafetensors,
+  type SafetensorsContent,
+  saveSafetensors,
+} from './interop/safetensors.js';
 export * as torch from './tensor/index.js';
 export { keep, memory, noGrad, scope, Tensor, tensor } from './tensor/index.js';

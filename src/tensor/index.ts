@@ -19,4 +19,13 @@ export * from './memory.js';
 export * from './ops.generated.js';
 export * from './runtime.js';
 export { inScope, keep, scope } from './scope.js';
-export { isTensor, type NestedArray, Tensor, type TensorOptions, tensor } from './tensor.js';
+export {
+  detectLeaks,
+  fromBuffer,
+  isTensor,
+  leakReport,
+  type NestedArray,
+  Tensor,
+  type TensorOptions,
+  tensor,
+} from './tensor.js';

@@ -143,6 +143,26 @@ describe('memory', () => {
     assert.equal(memory().bytes, before.bytes);
   });
 
+  it('reports tensors collected without dispose when leak detection is on', async () => {
+    torch.detectLeaks({ stacks: true });
+    const before = torch.leakReport().leaked;
+    (function leaky() {
+      for (let i = 0; i < 50; i++) torch.ones([4]);
+      for (let i = 0; i < 50; i++) torch.ones([4]).dispose();
+    })();
+    collect();
+    await new Promise((r) => setTimeout(r, 20)); // registry callbacks run after GC, as tasks
+    collect();
+    await new Promise((r) => setTimeout(r, 20));
+    const report = torch.leakReport();
+    torch.detectLeaks(false);
+    assert.equal(report.leaked - before, 50, 'only the undisposed ones');
+    assert.ok(
+      report.stacks.some((s) => s.includes('leaky')),
+      'stacks name the function that leaked',
+    );
+  });
+
   it('reports native bytes to V8 so a loop that never disposes stays bounded', () => {
     collect();
     const rss0 = process.memoryUsage().rss;

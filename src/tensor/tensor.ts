@@ -2,7 +2,7 @@
  * The Tensor class: a JS owner of one LibTorch tensor handle. Ops are attached to its prototype by
  * ops.generated.ts and methods.ts; this file holds identity, metadata, data access and lifetime.
  */
-import { type AnyTypedArray, type DType, dtypeOfTypedArray, typedArrayOf } from './dtype.js';
+import { type AnyTypedArray, type DType, dtypeOfTypedArray, elementSize, typedArrayOf } from './dtype.js';
 import { type Handle, native } from './native.js';
 import { type Scope, type ScopedResource, track } from './scope.js';
 
@@ -26,6 +26,33 @@ export function pooledHandle(): Handle | undefined {
   return handlePool.pop();
 }
 
+/**
+ * Optional leak detector (a FinalizationRegistry): counts tensors that were garbage collected without
+ * dispose(), with the stack that made each when asked. Off by default; costs ~0.2 us per tensor when on.
+ * The memory itself is freed either way, by the handle's own finalizer.
+ */
+let leakRegistry: FinalizationRegistry<string> | undefined;
+let leakStacks = false;
+const leaks = { count: 0, stacks: [] as string[] };
+
+/** Turns leak detection on or off; `stacks` records where each leaked tensor was created. */
+export function detectLeaks(options: { stacks?: boolean } | false): void {
+  if (options === false) {
+    leakRegistry = undefined;
+    return;
+  }
+  leakStacks = options.stacks ?? false;
+  leakRegistry = new FinalizationRegistry((stack: string) => {
+    leaks.count++;
+    if (stack && leaks.stacks.length < 100) leaks.stacks.push(stack);
+  });
+}
+
+/** Tensors collected without dispose() since leak detection was turned on (and up to 100 stacks). */
+export function leakReport(): { leaked: number; stacks: string[] } {
+  return { leaked: leaks.count, stacks: [...leaks.stacks] };
+}
+
 export class Tensor implements ScopedResource {
   /** @internal */
   _scope: Scope | undefined = undefined;
@@ -35,6 +62,9 @@ export class Tensor implements ScopedResource {
   constructor(handle: Handle) {
     this.#handle = handle;
     track(this);
+    if (leakRegistry !== undefined) {
+      leakRegistry.register(this, leakStacks ? (new Error('tensor created').stack ?? '') : '', this);
+    }
   }
 
   /** @internal The addon handle; the addon throws 'tensor was disposed' when given a disposed one. */
@@ -189,6 +219,7 @@ export class Tensor implements ScopedResource {
     if (h === DEAD) return;
     native.dispose(h);
     this.#handle = DEAD;
+    leakRegistry?.unregister(this);
     if (handlePool.length < 1024) handlePool.push(h);
   }
 
@@ -319,6 +350,28 @@ export function tensor(data: NestedArray<number | boolean> | ArrayBufferView, op
   }
   if (options.requiresGrad) result.requiresGrad = true;
   return result;
+}
+
+/**
+ * Makes a tensor from raw bytes holding `dtype` elements in row-major order (always a copy), like
+ * torch.frombuffer. The byte length must match the shape exactly.
+ *
+ * @example
+ * ```ts
+ * const pixels = fromBuffer(readFileSync('image.raw'), { dtype: 'uint8', shape: [1, 512, 512] });
+ * ```
+ */
+export function fromBuffer(
+  bytes: ArrayBufferView | ArrayBuffer,
+  options: { dtype: DType; shape?: readonly number[] },
+): Tensor {
+  const byteLength = bytes.byteLength;
+  const size = elementSize(options.dtype);
+  if (options.shape === undefined && byteLength % size !== 0) {
+    throw new RangeError(`fromBuffer: ${byteLength} bytes is not a whole number of ${options.dtype} elements`);
+  }
+  const shape = options.shape ?? [byteLength / size];
+  return new Tensor(native.fromBuffer(bytes, options.dtype, shape));
 }
 
 /** Checks that a value is a live Tensor; used by wrappers to give a clear error early. */
