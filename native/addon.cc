@@ -13,6 +13,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Deliberately never freed: tensor handles may be finalized after the environment's instance data.
   auto* st = new EnvState();
   napi_set_instance_data(env, st, nullptr, nullptr);
+  installWarningHandler();
+  markJsThread();
   registerTensorFunctions(env, exports);
   registerDispatchFunctions(env, exports);
   registerAutogradFunctions(env, exports);

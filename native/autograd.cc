@@ -101,6 +101,7 @@ static Napi::Value Backward(const Napi::CallbackInfo& info) {
     c10::optional<bool> retain;
     if (info[2].IsBoolean()) retain = info[2].As<Napi::Boolean>().Value();
     torch::autograd::backward(tensors, grads, retain, createGraph);
+    flushWarnings(env);
     return Napi::Env(env).Undefined();
   });
 }

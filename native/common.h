@@ -109,6 +109,12 @@ auto guarded(napi_env env, const char* where, F&& body) -> decltype(body()) {
   }
 }
 
+// LibTorch warnings raised on a JS thread are queued and re-emitted as process warnings
+// ('LibTorchWarning') after the call that raised them; other threads print them to stderr.
+void installWarningHandler();
+void markJsThread();
+void flushWarnings(napi_env env);
+
 void registerTensorFunctions(Napi::Env env, Napi::Object exports);
 void registerDispatchFunctions(Napi::Env env, Napi::Object exports);
 void registerAutogradFunctions(Napi::Env env, Napi::Object exports);

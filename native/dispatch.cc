@@ -532,6 +532,10 @@ static napi_value tryFastCall(napi_env env, OpEntry* e, const Napi::CallbackInfo
 // Calls the op with the JS arguments from info[base] on; a single Tensor result goes into `slot` when given.
 static Napi::Value callWith(const Napi::CallbackInfo& info, OpEntry* e, size_t base, napi_value slot) {
   napi_env env = info.Env();
+  struct FlushOnExit {
+    napi_env env;
+    ~FlushOnExit() { flushWarnings(env); }
+  } flushOnExit{env};
   if (e->fast != Fast::None && info.Length() - base <= e->args.size()) {
     napi_value r = tryFastCall(env, e, info, base, slot);
     if (r != nullptr) return Napi::Value(env, r);

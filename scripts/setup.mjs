@@ -2,6 +2,8 @@
 // Sets up what a fresh Debian machine lacks, then builds: Debian packages (LibTorch, Gloo, OpenBLAS),
 // npm dependencies, the native addon and the TypeScript. Each step runs only when needed.
 // Plain JS with no dependencies: it runs before `npm ci`.
+//   --with-pytorch  also install Debian's PyTorch (the benchmarks' peer, the golden values' oracle)
+//   --build-only    what npm's install step runs: check packages, build addon and TypeScript
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -92,7 +94,10 @@ function ensureAddon() {
   const sources = Math.max(newestMtime(join(root, 'native')), newestMtime(join(root, 'binding.gyp')));
   if (existsSync(addon) && statSync(addon).mtimeMs >= sources) return;
   const started = Date.now();
-  run(join(root, 'node_modules', '.bin', 'node-gyp'), ['rebuild', '--jobs', 'max']);
+  // Build against the running Node's own headers (no download: this machine has no internet).
+  const prefix = dirname(dirname(process.execPath));
+  const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+  run(join(root, 'node_modules', '.bin', 'node-gyp'), ['rebuild', '--jobs', 'max', ...nodedir]);
   log(`native addon built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -101,8 +106,17 @@ function ensureTypeScript() {
 }
 
 try {
-  ensureDebianPackages(args.has('--with-pytorch') ? [...DEBIAN_PACKAGES, ...PYTORCH_PACKAGES] : DEBIAN_PACKAGES);
-  ensureNpmDependencies();
+  const packages = args.has('--with-pytorch') ? [...DEBIAN_PACKAGES, ...PYTORCH_PACKAGES] : DEBIAN_PACKAGES;
+  if (args.has('--build-only')) {
+    // npm's install step (npm ci): dependencies are in place; build, but install nothing system-wide.
+    const missing = missingDebianPackages(packages);
+    if (missing.length > 0) {
+      throw new Error(`[setup] missing Debian packages: ${missing.join(' ')}. Run \`npm run setup\` (or npm start / npm test).`);
+    }
+  } else {
+    ensureDebianPackages(packages);
+    ensureNpmDependencies();
+  }
   ensureAddon();
   ensureTypeScript();
 } catch (e) {
