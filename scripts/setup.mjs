@@ -111,7 +111,9 @@ try {
     // npm's install step (npm ci): dependencies are in place; build, but install nothing system-wide.
     const missing = missingDebianPackages(packages);
     if (missing.length > 0) {
-      throw new Error(`[setup] missing Debian packages: ${missing.join(' ')}. Run \`npm run setup\` (or npm start / npm test).`);
+      throw new Error(
+        `[setup] missing Debian packages: ${missing.join(' ')}. Run \`npm run setup\` (or npm start / npm test).`,
+      );
     }
   } else {
     ensureDebianPackages(packages);
