@@ -183,7 +183,12 @@ export class OpSet {
     if (candidates.length === 1) return invoke(candidates[0] as ResolvedOverload, args, n, opts);
     for (const c of candidates) {
       if (n > c.positional.length || n < c.minPositional) continue;
-      if (c.requiredOptions.some((k) => opts?.[k] === undefined && opts?.[camelCase(k)] === undefined)) continue;
+      if (
+        c.requiredOptions.length > 0 &&
+        c.requiredOptions.some((k) => opts?.[k] === undefined && opts?.[camelCase(k)] === undefined)
+      ) {
+        continue;
+      }
       let ok = true;
       for (let i = 0; i < n && ok; i++) ok = (c.accepts[c.positional[i] as number] as (v: unknown) => boolean)(args[i]);
       // Options must fit by name and by type: conv2d(x, w, { padding: 'same' }) is the str overload.
