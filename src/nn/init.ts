@@ -1,0 +1,96 @@
+/**
+ * Parameter initialisation, matching torch.nn.init: fan computation, gains, and the in-place fills.
+ * All functions fill `t` in place under noGrad and return it.
+ */
+import { noGrad, type Tensor } from '../tensor/index.js';
+
+export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+
+/** torch.nn.init.calculate_gain. */
+export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  switch (nonlinearity) {
+    case 'linear':
+    case 'conv2d':
+    case 'sigmoid':
+      return 1;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
+    case 'leaky_relu': {
+      const slope = param ?? 0.01;
+      return Math.sqrt(2 / (1 + slope * slope));
+    }
+    case 'selu':
+      return 3 / 4;
+  }
+}
+
+/** [fanIn, fanOut] of a weight shaped [out, in, ...kernel] (torch's _calculate_fan_in_and_fan_out). */
+export function fans(t: Tensor): [number, number] {
+  const s = t.shape;
+  if (s.length < 2) throw new RangeError(`init: fan in and fan out need at least 2 dimensions, got [${s.join(', ')}]`);
+  const receptive = s.slice(2).reduce((a, b) => a * b, 1);
+  return [(s[1] as number) * receptive, (s[0] as number) * receptive];
+}
+
+export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
+  noGrad(() => t.uniform_(low, high));
+  return t;
+}
+
+export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
+  noGrad(() => t.normal_(mean, std));
+  return t;
+}
+
+export function constant_(t: Tensor, value: number): Tensor {
+  noGrad(() => t.fill_(value));
+  return t;
+}
+
+export function zeros_(t: Tensor): Tensor {
+  noGrad(() => t.zero_());
+  return t;
+}
+
+export function ones_(t: Tensor): Tensor {
+  return constant_(t, 1);
+}
+
+export interface KaimingOptions {
+  /** negative slope of the rectifier after this layer (leaky_relu) */
+  a?: number;
+  mode?: 'fanIn' | 'fanOut';
+  nonlinearity?: Nonlinearity;
+}
+
+function kaimingStd(t: Tensor, o: KaimingOptions): number {
+  const [fanIn, fanOut] = fans(t);
+  const fan = (o.mode ?? 'fanIn') === 'fanIn' ? fanIn : fanOut;
+  return calculateGain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0) / Math.sqrt(fan);
+}
+
+/** He uniform: U(-b, b), b = gain * sqrt(3 / fan). */
+export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const bound = Math.sqrt(3) * kaimingStd(t, options);
+  return uniform_(t, -bound, bound);
+}
+
+/** He normal: N(0, gain / sqrt(fan)). */
+export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  return normal_(t, 0, kaimingStd(t, options));
+}
+
+/** Glorot uniform: U(-b, b), b = gain * sqrt(6 / (fanIn + fanOut)). */
+export function xavierUniform_(t: Tensor, gain = 1): Tensor {
+  const [fanIn, fanOut] = fans(t);
+  const bound = gain * Math.sqrt(6 / (fanIn + fanOut));
+  return uniform_(t, -bound, bound);
+}
+
+/** Glorot normal: N(0, gain * sqrt(2 / (fanIn + fanOut))). */
+export function xavierNormal_(t: Tensor, gain = 1): Tensor {
+  const [fanIn, fanOut] = fans(t);
+  return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
+}

@@ -1,0 +1,109 @@
+/** Loss modules: forward(input, target) -> loss, with PyTorch's options and reductions. */
+import type { Tensor } from '../tensor/index.js';
+import * as torch from '../tensor/index.js';
+import type { Module } from './module.js';
+import { isRegularized } from './regularizer.js';
+
+export type Reduction = torch.Reduction;
+
+export abstract class Loss {
+  constructor(readonly reduction: Reduction = 'mean') {}
+  abstract forward(input: Tensor, target: Tensor): Tensor;
+}
+
+/** Binary cross entropy on probabilities, with optional per-element weight. */
+export class BCELoss extends Loss {
+  constructor(readonly options: { weight?: Tensor; reduction?: Reduction } = {}) {
+    super(options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return torch.binaryCrossEntropy(input, target, this.options.weight ?? null, this.reduction);
+  }
+}
+
+/**
+ * Sigmoid + binary cross entropy, numerically stable; `posWeight` [C] up-weights positives per class
+ * (the usual answer to rare findings in multi-label chest X-rays).
+ */
+export class BCEWithLogitsLoss extends Loss {
+  constructor(readonly options: { weight?: Tensor; posWeight?: Tensor; reduction?: Reduction } = {}) {
+    super(options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return torch.binaryCrossEntropyWithLogits(input, target, {
+      weight: this.options.weight ?? null,
+      posWeight: this.options.posWeight ?? null,
+      reduction: this.reduction,
+    });
+  }
+}
+
+export class CrossEntropyLoss extends Loss {
+  constructor(
+    readonly options: { weight?: Tensor; ignoreIndex?: number; labelSmoothing?: number; reduction?: Reduction } = {},
+  ) {
+    super(options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return torch.crossEntropy(input, target, {
+      weight: this.options.weight ?? null,
+      ignoreIndex: this.options.ignoreIndex ?? -100,
+      labelSmoothing: this.options.labelSmoothing ?? 0,
+      reduction: this.reduction,
+    });
+  }
+}
+
+export class NLLLoss extends Loss {
+  constructor(readonly options: { weight?: Tensor; ignoreIndex?: number; reduction?: Reduction } = {}) {
+    super(options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return torch.nllLossNd(
+      input,
+      target,
+      this.options.weight ?? null,
+      this.reduction,
+      this.options.ignoreIndex ?? -100,
+    );
+  }
+}
+
+export class MSELoss extends Loss {
+  forward(input: Tensor, target: Tensor): Tensor {
+    return torch.mseLoss(input, target, this.reduction);
+  }
+}
+
+export class L1Loss extends Loss {
+  forward(input: Tensor, target: Tensor): Tensor {
+    return torch.l1Loss(input, target, this.reduction);
+  }
+}
+
+export class SmoothL1Loss extends Loss {
+  constructor(readonly options: { beta?: number; reduction?: Reduction } = {}) {
+    super(options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return torch.smoothL1Loss(input, target, this.reduction, this.options.beta ?? 1);
+  }
+}
+
+/** Sum of every layer's weight/bias penalties in a model (BigDL's regularizers), or 0. */
+export function regularizationLoss(model: Module): Tensor {
+  return torch.scope(() => {
+    let total = torch.zeros([]);
+    for (const m of model.modules()) {
+      if (!isRegularized(m)) continue;
+      const r = m.regularizationLoss();
+      if (r) total = total.add(r);
+    }
+    return total;
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * LSTM and GRU over whole sequences, through LibTorch's fused aten::lstm / aten::gru, with
+ * torch.nn.LSTM/GRU's parameter names (weight_ih_l0, bias_hh_l1_reverse, ...) and initialisation.
+ */
+import type { Tensor } from '../tensor/index.js';
+import * as torch from '../tensor/index.js';
+import { uniform_ } from './init.js';
+import { Module } from './module.js';
+
+export interface RecurrentOptions {
+  numLayers?: number;
+  bias?: boolean;
+  /** input and output as [N, T, F] instead of [T, N, F] */
+  batchFirst?: boolean;
+  /** dropout between layers (training only) */
+  dropout?: number;
+  bidirectional?: boolean;
+  dtype?: torch.DType;
+}
+
+abstract class RecurrentBase extends Module {
+  readonly numLayers: number;
+  readonly hasBias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  readonly #flat: Tensor[] = [];
+
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    gates: number,
+    options: RecurrentOptions,
+  ) {
+    super();
+    this.numLayers = options.numLayers ?? 1;
+    this.hasBias = options.bias ?? true;
+    this.batchFirst = options.batchFirst ?? false;
+    this.dropout = options.dropout ?? 0;
+    this.bidirectional = options.bidirectional ?? false;
+    const dtype = options.dtype ?? 'float32';
+    const dirs = this.bidirectional ? 2 : 1;
+    const bound = 1 / Math.sqrt(hiddenSize);
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (let d = 0; d < dirs; d++) {
+        const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
+        const layerInput = layer === 0 ? inputSize : hiddenSize * dirs;
+        const shapes: [string, number[]][] = [
+          [`weight_ih${suffix}`, [gates * hiddenSize, layerInput]],
+          [`weight_hh${suffix}`, [gates * hiddenSize, hiddenSize]],
+        ];
+        if (this.hasBias)
+          shapes.push([`bias_ih${suffix}`, [gates * hiddenSize]], [`bias_hh${suffix}`, [gates * hiddenSize]]);
+        for (const [name, shape] of shapes) {
+          const p = this.registerParameter(name, torch.empty(shape, { dtype }));
+          uniform_(p, -bound, bound);
+          this.#flat.push(p);
+        }
+      }
+    }
+  }
+
+  /** The parameters in the order aten::lstm / aten::gru expect. */
+  protected get flatWeights(): Tensor[] {
+    return this.#flat;
+  }
+
+  protected zeroState(input: Tensor): Tensor {
+    const batch = input.ndim === 3 ? (input.size(this.batchFirst ? 0 : 1) as number) : 1;
+    const dirs = this.bidirectional ? 2 : 1;
+    return torch.zeros([this.numLayers * dirs, batch, this.hiddenSize], { dtype: input.dtype });
+  }
+
+  protected override extraRepr(): string {
+    return `${this.inputSize}, ${this.hiddenSize}, numLayers=${this.numLayers}, batchFirst=${this.batchFirst}, bidirectional=${this.bidirectional}`;
+  }
+}
+
+/** Output and final states of an LSTM. */
+export interface LSTMResult {
+  output: Tensor;
+  h: Tensor;
+  c: Tensor;
+}
+
+/**
+ * @example
+ * ```ts
+ * const lstm = new LSTM(8, 32, { numLayers: 2, batchFirst: true });
+ * const { output, h, c } = lstm.run(x);   // x: [N, T, 8] -> output [N, T, 32]
+ * ```
+ */
+export class LSTM extends RecurrentBase {
+  constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
+    super(inputSize, hiddenSize, 4, options);
+  }
+
+  /** Runs the sequence from the given (or zero) states; returns output and final h, c. */
+  run(input: Tensor, state?: { h: Tensor; c: Tensor }): LSTMResult {
+    return torch.scope(() => {
+      const h0 = state?.h ?? this.zeroState(input);
+      const c0 = state?.c ?? this.zeroState(input);
+      const [output, h, c] = torch.ops.aten.lstm.input(
+        input,
+        [h0, c0],
+        this.flatWeights,
+        this.hasBias,
+        this.numLayers,
+        this.dropout,
+        this.training,
+        this.bidirectional,
+        this.batchFirst,
+      ) as [Tensor, Tensor, Tensor];
+      return { output, h, c };
+    });
+  }
+
+  forward(input: Tensor): Tensor {
+    return torch.scope(() => this.run(input).output);
+  }
+}
+
+/** Output and final state of a GRU. */
+export interface GRUResult {
+  output: Tensor;
+  h: Tensor;
+}
+
+export class GRU extends RecurrentBase {
+  constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
+    super(inputSize, hiddenSize, 3, options);
+  }
+
+  run(input: Tensor, state?: { h: Tensor }): GRUResult {
+    return torch.scope(() => {
+      const h0 = state?.h ?? this.zeroState(input);
+      const [output, h] = torch.ops.aten.gru.input(
+        input,
+        h0,
+        this.flatWeights,
+        this.hasBias,
+        this.numLayers,
+        this.dropout,
+        this.training,
+        this.bidirectional,
+        this.batchFirst,
+      ) as [Tensor, Tensor];
+      return { output, h };
+    });
+  }
+
+  forward(input: Tensor): Tensor {
+    return torch.scope(() => this.run(input).output);
+  }
+}
