@@ -11,7 +11,7 @@ import { Module } from './module.js';
 export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
-    modules.forEach((m, i) => this.registerModule(String(i), m));
+    for (const [i, m] of modules.entries()) this.registerModule(String(i), m);
   }
 
   /** Appends a module and returns this. */
