@@ -7,6 +7,7 @@ export {
   type SafetensorsContent,
   saveSafetensors,
 } from './interop/safetensors.js';
+export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export * as torch from './tensor/index.js';
 export { keep, memory, noGrad, scope, Tensor, tensor } from './tensor/index.js';

@@ -14,6 +14,13 @@ export class Sequential extends Module {
     for (const [i, m] of modules.entries()) this.registerModule(String(i), m);
   }
 
+  /** A Sequential whose children have names (torchvision's `features.conv0`, `features.denseblock1`). */
+  static named(entries: [string, Module][]): Sequential {
+    const seq = new Sequential();
+    for (const [name, m] of entries) seq.registerModule(name, m);
+    return seq;
+  }
+
   /** Appends a module and returns this. */
   append(module: Module): this {
     this.registerModule(String(this.length), module);

@@ -1,0 +1,7 @@
+/**
+ * The model zoo, with torchvision's parameter names: a torchvision state dict converted to
+ * safetensors loads one to one (see README for the one-line conversion).
+ */
+export { sumStemToGrey, type VisionModelOptions } from './common.js';
+export { DenseNet, type DenseNetOptions, densenet121, densenet169 } from './densenet.js';
+export { ResNet, resnet18, resnet34, resnet50, resnet101, resnet152 } from './resnet.js';
