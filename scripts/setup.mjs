@@ -13,18 +13,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 
 /** Debian packages the engine needs at build and run time. */
-// (python3-numpy: the safetensors tests check files against an independent reader written with numpy)
+// Debian's PyTorch, torchvision and numpy are test oracles: safetensors files are checked against a
+// numpy reader, and model-zoo weights written by tszoo are run by torchvision.
 const DEBIAN_PACKAGES = [
   'libtorch-dev',
   'libgloo-dev',
   'libopenblas0-pthread',
   'python3',
   'python3-numpy',
+  'python3-torch',
+  'python3-torchvision',
   'make',
   'g++',
 ];
 /** Debian's PyTorch: the oracle for golden values and the peer of the benchmarks. */
-const PYTORCH_PACKAGES = ['python3-torch'];
+const PYTORCH_PACKAGES = []; // PyTorch is always installed now (see above); the flag stays for the benchmarks
 
 function log(msg) {
   console.log(`[setup] ${msg}`);
