@@ -1,6 +1,7 @@
 // Autograd entry points, grad modes, RNG and thread settings.
 #include "common.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -176,6 +177,27 @@ static Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   return Napi::Env(env).Undefined();
 }
 
+// The default CPU generator's state as a uint8 tensor (for checkpoints), and restoring it.
+static Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return guarded(env, "getRngState", [&]() -> Napi::Value {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    return Napi::Value(env, wrapTensor(env, gen.get_state()));
+  });
+}
+
+static Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return guarded(env, "setRngState", [&]() -> Napi::Value {
+    const at::Tensor& state = unwrapTensor(env, info[0], "setRngState");
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state);
+    return Napi::Env(env).Undefined();
+  });
+}
+
 static Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "setNumThreads: expected a positive integer");
@@ -215,6 +237,8 @@ void registerAutogradFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("isInferenceMode", Napi::Function::New(env, IsInferenceMode, "isInferenceMode"));
   exports.Set("isInferenceTensor", Napi::Function::New(env, IsInferenceTensor, "isInferenceTensor"));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+  exports.Set("getRngState", Napi::Function::New(env, GetRngState, "getRngState"));
+  exports.Set("setRngState", Napi::Function::New(env, SetRngState, "setRngState"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));

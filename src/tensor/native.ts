@@ -87,6 +87,8 @@ export interface NativeBinding {
   isInferenceMode(): boolean;
   isInferenceTensor(h: Handle): boolean;
   manualSeed(seed: number | bigint): void;
+  getRngState(): Handle;
+  setRngState(state: Handle): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   config(): { torchVersion: string; buildConfig: string; parallelInfo: string };

@@ -1,0 +1,177 @@
+/**
+ * Training checkpoints: model weights, optimizer (and its schedule) state, epoch/iteration, RNG state
+ * and user metadata, in a directory per checkpoint:
+ *
+ *   root/ckpt-000000040/model.safetensors   parameters and persistent buffers
+ *   root/ckpt-000000040/state.safetensors   optimizer tensors (moments, ...) and the RNG state
+ *   root/ckpt-000000040/state.json          epoch, iteration, optimizer/schedule metadata, user metadata
+ *   root/latest                             name of the newest complete checkpoint
+ *
+ * A checkpoint is written into a temporary directory, fsynced, renamed into place, and only then does
+ * `latest` (itself replaced atomically) point to it: a kill at any moment leaves the previous
+ * checkpoint loadable. Model files are data only (safetensors + JSON), never code.
+ */
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
+import type { Module } from '../nn/index.js';
+import type { Tensor } from '../tensor/index.js';
+import * as torch from '../tensor/index.js';
+
+/** What an optimizer (with its schedule) must offer to be checkpointed. */
+export interface Checkpointable {
+  stateDict(): { tensors: Record<string, Tensor>; meta: unknown };
+  loadStateDict(state: { tensors: Record<string, Tensor>; meta: unknown }): void;
+}
+
+export interface CheckpointContent {
+  model: Module;
+  optimizer?: Checkpointable;
+  epoch: number;
+  iteration: number;
+  /** JSON-serialisable extras (best score, config, ...) */
+  extra?: Record<string, unknown>;
+}
+
+export interface CheckpointInfo {
+  path: string;
+  epoch: number;
+  iteration: number;
+  extra: Record<string, unknown>;
+}
+
+const FORMAT_VERSION = 1;
+const DIR_PATTERN = /^ckpt-(\d+)$/;
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } catch {
+    // directories cannot be fsynced on some file systems; the renames stay atomic
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeFileDurably(path: string, text: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes a checkpoint under `root` and points `latest` at it; keeps the newest `keep` checkpoints.
+ *
+ * @example
+ * ```ts
+ * saveCheckpoint('runs/cxr', { model, optimizer, epoch, iteration, extra: { bestAuc } }, { keep: 3 });
+ * ```
+ */
+export function saveCheckpoint(root: string, content: CheckpointContent, options: { keep?: number } = {}): string {
+  mkdirSync(root, { recursive: true });
+  const name = `ckpt-${String(content.iteration).padStart(9, '0')}`;
+  const tmp = join(root, `.${name}.${process.pid}.tmp`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  torch.scope(() => {
+    saveSafetensors(join(tmp, 'model.safetensors'), content.model.stateDict());
+    const opt = content.optimizer?.stateDict();
+    const tensors: Record<string, Tensor> = { 'rng.cpu': torch.getRngState() };
+    for (const [k, t] of Object.entries(opt?.tensors ?? {})) tensors[`optimizer.${k}`] = t;
+    saveSafetensors(join(tmp, 'state.safetensors'), tensors);
+    const state = {
+      version: FORMAT_VERSION,
+      epoch: content.epoch,
+      iteration: content.iteration,
+      optimizer: opt ? opt.meta : null,
+      extra: content.extra ?? {},
+      savedAt: new Date().toISOString(),
+    };
+    writeFileDurably(join(tmp, 'state.json'), `${JSON.stringify(state, null, 1)}\n`);
+  });
+  fsyncPath(tmp);
+  const final = join(root, name);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  fsyncPath(root);
+  const latestTmp = join(root, `.latest.${process.pid}.tmp`);
+  writeFileDurably(latestTmp, `${name}\n`);
+  renameSync(latestTmp, join(root, 'latest'));
+  fsyncPath(root);
+  pruneCheckpoints(root, options.keep ?? 3, name);
+  return final;
+}
+
+function pruneCheckpoints(root: string, keep: number, newest: string): void {
+  const dirs = readdirSync(root)
+    .filter((d) => DIR_PATTERN.test(d))
+    .sort();
+  for (const d of dirs.slice(0, Math.max(0, dirs.length - Math.max(1, keep)))) {
+    if (d !== newest) rmSync(join(root, d), { recursive: true, force: true });
+  }
+  // Leftovers of writes that were killed midway.
+  for (const d of readdirSync(root)) {
+    if (d.startsWith('.ckpt-') && d.endsWith('.tmp') && !d.includes(`.${process.pid}.`)) {
+      rmSync(join(root, d), { recursive: true, force: true });
+    }
+  }
+}
+
+/** The newest complete checkpoint under root, or null if there is none. */
+export function latestCheckpoint(root: string): string | null {
+  const pointer = join(root, 'latest');
+  if (!existsSync(pointer)) return null;
+  const name = readFileSync(pointer, 'utf8').trim();
+  if (!DIR_PATTERN.test(name)) throw new Error(`checkpoint: '${pointer}' names '${name}', not a checkpoint directory`);
+  return join(root, name);
+}
+
+/**
+ * Restores model weights, optimizer/schedule state and the RNG from a checkpoint directory (or the
+ * newest one under a root). Returns where training stood.
+ */
+export function loadCheckpoint(
+  pathOrRoot: string,
+  target: { model: Module; optimizer?: Checkpointable },
+): CheckpointInfo {
+  const path = existsSync(join(pathOrRoot, 'state.json')) ? pathOrRoot : latestCheckpoint(pathOrRoot);
+  if (path === null) throw new Error(`checkpoint: no checkpoint in '${pathOrRoot}'`);
+  const state = JSON.parse(readFileSync(join(path, 'state.json'), 'utf8')) as {
+    version: number;
+    epoch: number;
+    iteration: number;
+    optimizer: unknown;
+    extra: Record<string, unknown>;
+  };
+  if (state.version !== FORMAT_VERSION)
+    throw new Error(`checkpoint '${path}': unknown format version ${state.version}`);
+  torch.scope(() => {
+    target.model.loadStateDict(loadSafetensors(join(path, 'model.safetensors')).tensors);
+    const { tensors } = loadSafetensors(join(path, 'state.safetensors'));
+    if (target.optimizer) {
+      if (state.optimizer === null) throw new Error(`checkpoint '${path}': it holds no optimizer state`);
+      const opt: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(tensors)) if (k.startsWith('optimizer.')) opt[k.slice(10)] = t;
+      target.optimizer.loadStateDict({ tensors: opt, meta: state.optimizer });
+    }
+    const rng = tensors['rng.cpu'];
+    if (rng) torch.setRngState(rng);
+  });
+  return { path, epoch: state.epoch, iteration: state.iteration, extra: state.extra };
+}
