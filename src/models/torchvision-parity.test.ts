@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { noGrad, scope, torch } from '../index.js';
-import { saveSafetensors } from '../interop/safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
 import type { Module } from '../nn/index.js';
 import { densenet121, resnet18, resnet50, sumStemToGrey } from './index.js';
 
@@ -68,6 +68,25 @@ describe('model zoo matches torchvision', () => {
       assert.ok(maxAbsDiff(a, b) < 1e-4, `max abs diff ${maxAbsDiff(a, b)}`);
       rgb.dispose();
       grey.dispose();
+    });
+  });
+});
+
+describe('torchvision weights converted to safetensors', () => {
+  it('load one to one (strict) and give torchvision logits', () => {
+    scope(() => {
+      const converter = fileURLToPath(new URL('../../../scripts/torchvision_to_safetensors.py', import.meta.url));
+      const path = join(dir, 'converted.safetensors');
+      execFileSync('/usr/bin/python3', [converter, 'resnet18', path, '--seed', '9', '--num-classes', '7']);
+      const model = resnet18({ numClasses: 7 }).eval();
+      const { tensors, metadata } = loadSafetensors(path);
+      assert.equal(metadata.source, 'torchvision.models.resnet18');
+      model.loadStateDict(tensors); // strict: every name and shape must match
+      const x = torch.randn([1, 3, 64, 64]);
+      const ours = noGrad(() => model.forward(x)).toArray();
+      const theirs = torchvisionLogits('resnet18', 7, model, x);
+      assert.ok(maxAbsDiff(ours, theirs) < 1e-4, `max abs diff ${maxAbsDiff(ours, theirs)}`);
+      model.dispose();
     });
   });
 });
