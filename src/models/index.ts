@@ -4,4 +4,5 @@
  */
 export { sumStemToGrey, type VisionModelOptions } from './common.js';
 export { DenseNet, type DenseNetOptions, densenet121, densenet169 } from './densenet.js';
+export { MobileNetV2, type MobileNetV2Options, mobilenetV2 } from './mobilenet.js';
 export { ResNet, resnet18, resnet34, resnet50, resnet101, resnet152 } from './resnet.js';

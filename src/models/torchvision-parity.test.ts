@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { noGrad, scope, torch } from '../index.js';
 import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
 import type { Module } from '../nn/index.js';
-import { densenet121, resnet18, resnet50, sumStemToGrey } from './index.js';
+import { densenet121, mobilenetV2, resnet18, resnet50, sumStemToGrey } from './index.js';
 
 const script = fileURLToPath(new URL('../../../scripts/golden/torchvision_logits.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tszoo-tv-'));
@@ -34,6 +34,7 @@ describe('model zoo matches torchvision', () => {
     ['resnet18', () => resnet18({ numClasses: 14 }), 14],
     ['resnet50', () => resnet50({ numClasses: 10 }), 10],
     ['densenet121', () => densenet121({ numClasses: 14 }), 14],
+    ['mobilenet_v2', () => mobilenetV2({ numClasses: 6 }), 6],
   ];
   for (const [arch, build, numClasses] of cases) {
     it(`${arch}: weights written by tszoo give the same logits in torchvision (1e-4)`, () => {
