@@ -33,7 +33,8 @@ def read_safetensors(path):
 arch, num_classes, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 tensors = read_safetensors(path)
 x = tensors.pop("__input__")
-model = getattr(torchvision.models, arch)(num_classes=num_classes)
+kwargs = {"init_weights": False} if arch == "inception_v3" else {}  # its scipy-based init is slow
+model = getattr(torchvision.models, arch)(num_classes=num_classes, **kwargs)
 model.load_state_dict(tensors, strict=True)
 model.eval()
 with torch.no_grad():

@@ -2,7 +2,7 @@
  * Parameter initialisation, matching torch.nn.init: fan computation, gains, and the in-place fills.
  * All functions fill `t` in place under noGrad and return it.
  */
-import { noGrad, type Tensor } from '../tensor/index.js';
+import { noGrad, ops, type Tensor } from '../tensor/index.js';
 
 export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
@@ -42,6 +42,47 @@ export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   noGrad(() => t.normal_(mean, std));
   return t;
+}
+
+/**
+ * Normal(mean, std) truncated to [a, b], as torch.nn.init.trunc_normal_ (inverse-CDF method: uniform,
+ * erfinv, scale, clamp).
+ */
+export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
+  const cdf = (x: number) => (1 + erf(x / Math.SQRT2)) / 2;
+  const l = cdf((a - mean) / std);
+  const u = cdf((b - mean) / std);
+  noGrad(() => {
+    t.uniform_(2 * l - 1, 2 * u - 1);
+    (ops.aten.erfinv_ as unknown as (x: Tensor) => Tensor)(t);
+    t.mul_(std * Math.SQRT2)
+      .add_(mean)
+      .clamp_(a, b);
+  });
+  return t;
+}
+
+/** Error function: Maclaurin series below 3, the erfc continued fraction above (about 1e-15). */
+function erf(x: number): number {
+  const sign = x < 0 ? -1 : 1;
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    // Maclaurin series: erf(x) = 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax;
+    let sum = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= (-ax * ax) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (sign * 2 * sum) / Math.sqrt(Math.PI);
+  }
+  // Continued fraction for erfc at larger x.
+  let f = 0;
+  for (let k = 60; k >= 1; k--) f = k / 2 / (ax + f);
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  return sign * (1 - erfc);
 }
 
 export function constant_(t: Tensor, value: number): Tensor {
