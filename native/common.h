@@ -82,9 +82,11 @@ const at::Tensor& unwrapTensor(napi_env env, napi_value value, const char* what)
 // Like unwrapTensor, but returns nullptr for a value that is not a tensor handle (disposed still throws).
 const at::Tensor* tryUnwrapTensor(napi_env env, napi_value value, const char* what);
 bool isTensorHandle(napi_env env, napi_value value);
+// env is null when called from a GC finalizer, where V8 must not be called.
 void releaseBox(TensorBox* box, napi_env env);
 // The box behind an External made by this addon with the given magic, or nullptr.
 void* unwrapMagic(napi_env env, napi_value value, uint64_t magic);
+// Queues a change of native bytes; reports to V8 in chunks, and never when env is null (GC).
 void reportExternal(napi_env env, EnvState* st, int64_t delta);
 
 // Error carried to JS with a message that names the operation.

@@ -74,7 +74,9 @@ void StorageTable::grow() {
 
 static void finalizeBox(node_api_basic_env env, void* data, void* /*hint*/) {
   auto* box = static_cast<TensorBox*>(data);
-  if (box->tensor.defined()) releaseBox(box, const_cast<napi_env>(env));
+  // Inside GC: no call into V8 (napi_adjust_external_memory here can re-enter the GC and abort);
+  // the freed bytes are reported by the next call from JS.
+  if (box->tensor.defined()) releaseBox(box, nullptr);
   EnvState* st = box->state;
   if (st->freeBoxes.size() < 4096) {
     box->magic = 0;
@@ -84,7 +86,7 @@ static void finalizeBox(node_api_basic_env env, void* data, void* /*hint*/) {
   }
 }
 
-void releaseBox(TensorBox* box, napi_env env) {
+void releaseBox(TensorBox* box, napi_env env) {  // env == nullptr: called during GC
   EnvState* st = box->state;
   st->liveHandles--;
   if (box->storageKey != nullptr) {
@@ -162,6 +164,7 @@ napi_value wrapTensorInto(napi_env env, at::Tensor tensor, napi_value slot) {
 
 void reportExternal(napi_env env, EnvState* st, int64_t delta) {
   st->pendingExternal += delta;
+  if (env == nullptr) return;
   if (st->pendingExternal > (int64_t(1) << 20) || st->pendingExternal < -(int64_t(1) << 20)) {
     int64_t adjusted = 0;
     napi_adjust_external_memory(env, st->pendingExternal, &adjusted);
