@@ -90,22 +90,23 @@ export class Conv2d extends Module implements Regularized {
       return torch.conv2d(input, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups);
     }
     // Non-zero padding modes pad explicitly (PyTorch's _reversed_padding_repeated_twice), then convolve.
-    const [ph, pw] = this.#explicitPadding();
+    const [[top, bottom], [left, right]] = this.#explicitPadding();
     return torch.scope(() => {
-      const mode = this.paddingMode === 'circular' ? 'circular' : this.paddingMode;
-      const padded = torch.ops.aten.pad(input, [pw, pw, ph, ph], { mode }) as Tensor;
+      const padded = torch.ops.aten.pad(input, [left, right, top, bottom], { mode: this.paddingMode }) as Tensor;
       return torch.conv2d(padded, this.weight, this.bias, this.stride, 0, this.dilation, this.groups);
     });
   }
 
-  #explicitPadding(): [number, number] {
-    if (this.padding === 'valid') return [0, 0];
-    if (this.padding === 'same') {
-      return [0, 1].map((i) =>
-        Math.floor(((this.dilation[i] as number) * ((this.kernelSize[i] as number) - 1)) / 2),
-      ) as [number, number];
-    }
-    return this.padding;
+  /** [before, after] padding of H and W; 'same' puts the odd element after, as PyTorch does. */
+  #explicitPadding(): [[number, number], [number, number]] {
+    const sides = (i: 0 | 1): [number, number] => {
+      if (this.padding === 'valid') return [0, 0];
+      if (this.padding !== 'same') return [this.padding[i], this.padding[i]];
+      const total = this.dilation[i] * (this.kernelSize[i] - 1);
+      const before = Math.floor(total / 2);
+      return [before, total - before];
+    };
+    return [sides(0), sides(1)];
   }
 
   regularizationLoss(): Tensor | null {

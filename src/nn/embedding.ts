@@ -25,7 +25,12 @@ export class Embedding extends Module {
       if (pad < -numEmbeddings || pad >= numEmbeddings)
         throw new RangeError(`Embedding: paddingIdx ${pad} out of range`);
       this.paddingIdx = pad < 0 ? pad + numEmbeddings : pad;
-      torch.noGrad(() => torch.scope(() => this.weight.select(0, this.paddingIdx).zero_()));
+      // a block body: the zeroed view must not escape the scope as its result
+      torch.noGrad(() =>
+        torch.scope(() => {
+          this.weight.select(0, this.paddingIdx).zero_();
+        }),
+      );
     } else {
       this.paddingIdx = -1;
     }

@@ -68,11 +68,14 @@ export function regularization(
   bias: Tensor | null,
   bReg: Regularizer | undefined,
 ): Tensor | null {
-  const terms: Tensor[] = [];
-  if (wReg) terms.push(wReg.penalty(weight));
-  if (bReg && bias) terms.push(bReg.penalty(bias));
-  if (terms.length === 0) return null;
-  return terms.length === 1 ? (terms[0] as Tensor) : torch.scope(() => torch.stack(terms).sum());
+  if (!wReg && !(bReg && bias)) return null;
+  // one scope around both penalties: only the sum leaves it
+  return torch.scope(() => {
+    const terms: Tensor[] = [];
+    if (wReg) terms.push(wReg.penalty(weight));
+    if (bReg && bias) terms.push(bReg.penalty(bias));
+    return terms.length === 1 ? (terms[0] as Tensor) : torch.stack(terms).sum();
+  });
 }
 
 /** Returns its input. */

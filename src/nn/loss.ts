@@ -7,14 +7,19 @@ import { isRegularized } from './regularizer.js';
 export type Reduction = torch.Reduction;
 
 export abstract class Loss {
-  constructor(readonly reduction: Reduction = 'mean') {}
+  readonly reduction: Reduction;
+
+  constructor(options: { reduction?: Reduction } = {}) {
+    this.reduction = options.reduction ?? 'mean';
+  }
+
   abstract forward(input: Tensor, target: Tensor): Tensor;
 }
 
 /** Binary cross entropy on probabilities, with optional per-element weight. */
 export class BCELoss extends Loss {
   constructor(readonly options: { weight?: Tensor; reduction?: Reduction } = {}) {
-    super(options.reduction);
+    super(options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -28,7 +33,7 @@ export class BCELoss extends Loss {
  */
 export class BCEWithLogitsLoss extends Loss {
   constructor(readonly options: { weight?: Tensor; posWeight?: Tensor; reduction?: Reduction } = {}) {
-    super(options.reduction);
+    super(options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -44,7 +49,7 @@ export class CrossEntropyLoss extends Loss {
   constructor(
     readonly options: { weight?: Tensor; ignoreIndex?: number; labelSmoothing?: number; reduction?: Reduction } = {},
   ) {
-    super(options.reduction);
+    super(options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -59,7 +64,7 @@ export class CrossEntropyLoss extends Loss {
 
 export class NLLLoss extends Loss {
   constructor(readonly options: { weight?: Tensor; ignoreIndex?: number; reduction?: Reduction } = {}) {
-    super(options.reduction);
+    super(options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
@@ -87,7 +92,7 @@ export class L1Loss extends Loss {
 
 export class SmoothL1Loss extends Loss {
   constructor(readonly options: { beta?: number; reduction?: Reduction } = {}) {
-    super(options.reduction);
+    super(options);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {

@@ -231,15 +231,14 @@ export abstract class Module {
 
   /**
    * Freezes every parameter registered up to and including the named submodule, in definition order
-   * (BigDL's freeze_up_to): `resnet.freezeUpTo('layer2')` trains only layer3, layer4 and fc.
+   * (BigDL's freeze_up_to): `resnet.freezeUpTo('layer2')` trains only layer3, layer4 and fc. Later
+   * parameters keep their current setting.
    */
   freezeUpTo(name: string): this {
     const params = this.namedParameters();
     const last = params.reduce((idx, [p], i) => (p === name || p.startsWith(`${name}.`) ? i : idx), -1);
     if (last < 0) throw new Error(`${this.constructor.name}.freezeUpTo: no parameter or module named '${name}'`);
-    params.forEach(([, p], i) => {
-      p.requiresGrad = i > last;
-    });
+    for (const [i, [, p]] of params.entries()) if (i <= last) p.requiresGrad = false;
     return this;
   }
 

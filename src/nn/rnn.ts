@@ -65,10 +65,25 @@ abstract class RecurrentBase extends Module {
     return this.#flat;
   }
 
-  protected zeroState(input: Tensor): Tensor {
-    const batch = input.ndim === 3 ? (input.size(this.batchFirst ? 0 : 1) as number) : 1;
+  /** Where the batch dimension of the input and output is. */
+  protected get batchDim(): 0 | 1 {
+    return this.batchFirst ? 0 : 1;
+  }
+
+  /**
+   * The batched input: unbatched input [T, F] runs as a batch of one, as in torch.nn (its states are
+   * then [L*D, H] and get a batch dimension too).
+   */
+  protected batched(input: Tensor): { x: Tensor; unbatched: boolean } {
+    const unbatched = input.ndim === 2;
+    return { x: unbatched ? input.unsqueeze(this.batchDim) : input, unbatched };
+  }
+
+  /** The given initial state (with a batch dimension if the input had none) or zeros. */
+  protected initialState(x: Tensor, state: Tensor | undefined, unbatched: boolean): Tensor {
+    if (state) return unbatched ? state.unsqueeze(1) : state;
     const dirs = this.bidirectional ? 2 : 1;
-    return torch.zeros([this.numLayers * dirs, batch, this.hiddenSize], { dtype: input.dtype });
+    return torch.zeros([this.numLayers * dirs, x.size(this.batchDim), this.hiddenSize], { dtype: x.dtype });
   }
 
   protected override extraRepr(): string {
@@ -98,10 +113,11 @@ export class LSTM extends RecurrentBase {
   /** Runs the sequence from the given (or zero) states; returns output and final h, c. */
   run(input: Tensor, state?: { h: Tensor; c: Tensor }): LSTMResult {
     return torch.scope(() => {
-      const h0 = state?.h ?? this.zeroState(input);
-      const c0 = state?.c ?? this.zeroState(input);
+      const { x, unbatched } = this.batched(input);
+      const h0 = this.initialState(x, state?.h, unbatched);
+      const c0 = this.initialState(x, state?.c, unbatched);
       const [output, h, c] = torch.ops.aten.lstm.input(
-        input,
+        x,
         [h0, c0],
         this.flatWeights,
         this.hasBias,
@@ -111,6 +127,7 @@ export class LSTM extends RecurrentBase {
         this.bidirectional,
         this.batchFirst,
       ) as [Tensor, Tensor, Tensor];
+      if (unbatched) return { output: output.squeeze(this.batchDim), h: h.squeeze(1), c: c.squeeze(1) };
       return { output, h, c };
     });
   }
@@ -133,9 +150,10 @@ export class GRU extends RecurrentBase {
 
   run(input: Tensor, state?: { h: Tensor }): GRUResult {
     return torch.scope(() => {
-      const h0 = state?.h ?? this.zeroState(input);
+      const { x, unbatched } = this.batched(input);
+      const h0 = this.initialState(x, state?.h, unbatched);
       const [output, h] = torch.ops.aten.gru.input(
-        input,
+        x,
         h0,
         this.flatWeights,
         this.hasBias,
@@ -145,6 +163,7 @@ export class GRU extends RecurrentBase {
         this.bidirectional,
         this.batchFirst,
       ) as [Tensor, Tensor];
+      if (unbatched) return { output: output.squeeze(this.batchDim), h: h.squeeze(1) };
       return { output, h };
     });
   }
