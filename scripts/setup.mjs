@@ -5,7 +5,7 @@
 //   --with-pytorch  also install Debian's PyTorch (the benchmarks' peer, the golden values' oracle)
 //   --build-only    what npm's install step runs: check packages, build addon and TypeScript
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -105,6 +105,8 @@ function ensureAddon() {
 }
 
 function ensureTypeScript() {
+  // A clean dist/: compiled files of deleted sources (old tests above all) must not linger.
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
 }
 
