@@ -249,12 +249,14 @@ function invoke(c: ResolvedOverload, args: unknown[], n: number, opts: Record<st
   if (n > c.positional.length) {
     throw new TypeError(`${c.qualified}: takes ${c.positional.length} positional arguments, got ${n}`);
   }
-  if (opts === undefined && c.returnAlias < 0 && c.leadingPositional >= n) {
+  // In-place ops (a result that is an argument) qualify when that argument is given positionally.
+  const inPlace = c.returnAlias >= 0 && c.returnAlias < n && c.positional[c.returnAlias] === c.returnAlias;
+  if (opts === undefined && (c.returnAlias < 0 || inPlace) && c.leadingPositional >= n) {
     // Common case: positional arguments only, in schema order; no argument array to build.
     const cv = c.convert;
     const a0 = n > 0 ? (cv[0] ? (cv[0] as Converter)(args[0]) : args[0]) : undefined;
     const a1 = n > 1 ? (cv[1] ? (cv[1] as Converter)(args[1]) : args[1]) : undefined;
-    const slot = c.singleTensor ? pooledHandle() : undefined;
+    const slot = c.singleTensor && !inPlace ? pooledHandle() : undefined;
     let out: unknown;
     if (n <= 2) {
       out = n === 0 ? callOpInto(slot, c.op) : n === 1 ? callOpInto(slot, c.op, a0) : callOpInto(slot, c.op, a0, a1);
@@ -264,6 +266,7 @@ function invoke(c: ResolvedOverload, args: unknown[], n: number, opts: Record<st
       const rest = args.slice(2, n).map((v, i) => (cv[i + 2] ? (cv[i + 2] as Converter)(v) : v));
       out = callOpInto(slot, c.op, a0, a1, ...rest);
     }
+    if (inPlace) return args[c.returnAlias];
     return c.singleTensor ? (out === null ? null : new Tensor(out as Handle)) : wrapResult(out);
   }
   const callArgs: unknown[] = new Array(c.numArgs + 1);
