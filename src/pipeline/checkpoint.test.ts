@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { optim, scope, torch } from '../index.js';
 import { buildRun, trainSteps } from './checkpoint.fixture.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
@@ -34,6 +35,44 @@ describe('checkpoints', () => {
     assert.deepEqual([info.epoch, info.iteration, info.extra], [1, 20, { note: 'x' }]);
     trainSteps(resumed, 20, 40);
     assert.deepEqual(weights(resumed), weights(straight));
+  });
+
+  it('restores Adam with a warm-up-then-plateau schedule exactly (the seed recipe)', () => {
+    const build = () => {
+      const run = buildRun();
+      const schedule = new optim.SequentialSchedule(5)
+        .add(new optim.Warmup((1e-2 - 1e-4) / 10), 10)
+        .add(new optim.Plateau({ monitor: 'Loss', factor: 0.5, patience: 1 }), 100);
+      const adam = new optim.Adam(run.model.parameters(), { lr: 1e-4, schedule });
+      return { run, adam };
+    };
+    const steps = (b: ReturnType<typeof build>, from: number, to: number) => {
+      for (let it = from; it < to; it++) {
+        scope(() => {
+          b.adam.zeroGrad();
+          const idx = torch.randint(0, 64, [16]);
+          const loss = torch.mseLoss(
+            b.run.model.forward(b.run.data.x.indexSelect(0, idx)),
+            b.run.data.y.indexSelect(0, idx),
+          );
+          loss.backward();
+          b.adam.step();
+          if ((it + 1) % 5 === 0) b.adam.endEpoch({ loss: 1 }); // a flat loss: Plateau cuts the rate
+        });
+      }
+    };
+    const straight = build();
+    steps(straight, 0, 40);
+    const first = build();
+    steps(first, 0, 20);
+    const root = join(dir, 'adam');
+    saveCheckpoint(root, { model: first.run.model, optimizer: first.adam, epoch: 4, iteration: 20 });
+    const resumed = build();
+    loadCheckpoint(root, { model: resumed.run.model, optimizer: resumed.adam });
+    steps(resumed, 20, 40);
+    assert.deepEqual(resumed.adam.lrs, straight.adam.lrs);
+    assert.ok((straight.adam.lrs[0] as number) < 1e-2, 'the plateau cut the rate');
+    assert.deepEqual(weights(resumed.run), weights(straight.run));
   });
 
   it('keeps the newest checkpoints and points latest at the last complete one', () => {
