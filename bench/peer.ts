@@ -19,7 +19,7 @@ export function geometricMean(xs: readonly number[]): number {
 
 /** Runs bench/<name>.py with Debian's PyTorch and parses the JSON it prints last. */
 export function runPythonPeer<T>(name: string, args: Record<string, string | number>): T {
-  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: run \`node scripts/setup.mjs --with-pytorch\``);
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: run \`npm run setup\``);
   const script = join(dirname(fileURLToPath(import.meta.url)), '../../bench', `${name}.py`);
   const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
   const out = execFileSync(PYTHON, [script, ...argv], { encoding: 'utf8', env: { ...process.env } });

@@ -2,7 +2,6 @@
 // Sets up what a fresh Debian machine lacks, then builds: Debian packages (LibTorch, Gloo, OpenBLAS),
 // npm dependencies, the native addon and the TypeScript. Each step runs only when needed.
 // Plain JS with no dependencies: it runs before `npm ci`.
-//   --with-pytorch  also install Debian's PyTorch (the benchmarks' peer, the golden values' oracle)
 //   --build-only    what npm's install step runs: check packages, build addon and TypeScript
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -12,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 
-/** Debian packages the engine needs at build and run time. */
-// Debian's PyTorch, torchvision and numpy are test oracles: safetensors files are checked against a
-// numpy reader, and model-zoo weights written by tszoo are run by torchvision.
+/**
+ * Debian packages for building and testing. LibTorch, Gloo and OpenBLAS are the engine; Debian's
+ * PyTorch, torchvision and numpy are the tests' oracles and the benchmarks' peer.
+ */
 const DEBIAN_PACKAGES = [
   'libtorch-dev',
   'libgloo-dev',
@@ -26,8 +26,6 @@ const DEBIAN_PACKAGES = [
   'make',
   'g++',
 ];
-/** Debian's PyTorch: the oracle for golden values and the peer of the benchmarks. */
-const PYTORCH_PACKAGES = []; // PyTorch is always installed now (see above); the flag stays for the benchmarks
 
 function log(msg) {
   console.log(`[setup] ${msg}`);
@@ -111,7 +109,7 @@ function ensureTypeScript() {
 }
 
 try {
-  const packages = args.has('--with-pytorch') ? [...DEBIAN_PACKAGES, ...PYTORCH_PACKAGES] : DEBIAN_PACKAGES;
+  const packages = DEBIAN_PACKAGES;
   if (args.has('--build-only')) {
     // npm's install step (npm ci): dependencies are in place; build, but install nothing system-wide.
     const missing = missingDebianPackages(packages);
