@@ -60,6 +60,11 @@ abstract class RecurrentBase extends Module {
     }
   }
 
+  /** The trailing arguments of aten::lstm.input / aten::gru.input, in schema order. */
+  protected fusedOptions(): [boolean, number, number, boolean, boolean, boolean] {
+    return [this.hasBias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst];
+  }
+
   /** The parameters in the order aten::lstm / aten::gru expect. */
   protected get flatWeights(): Tensor[] {
     return this.#flat;
@@ -116,17 +121,11 @@ export class LSTM extends RecurrentBase {
       const { x, unbatched } = this.batched(input);
       const h0 = this.initialState(x, state?.h, unbatched);
       const c0 = this.initialState(x, state?.c, unbatched);
-      const [output, h, c] = torch.ops.aten.lstm.input(
-        x,
-        [h0, c0],
-        this.flatWeights,
-        this.hasBias,
-        this.numLayers,
-        this.dropout,
-        this.training,
-        this.bidirectional,
-        this.batchFirst,
-      ) as [Tensor, Tensor, Tensor];
+      const [output, h, c] = torch.ops.aten.lstm.input(x, [h0, c0], this.flatWeights, ...this.fusedOptions()) as [
+        Tensor,
+        Tensor,
+        Tensor,
+      ];
       if (unbatched) return { output: output.squeeze(this.batchDim), h: h.squeeze(1), c: c.squeeze(1) };
       return { output, h, c };
     });
@@ -152,17 +151,7 @@ export class GRU extends RecurrentBase {
     return torch.scope(() => {
       const { x, unbatched } = this.batched(input);
       const h0 = this.initialState(x, state?.h, unbatched);
-      const [output, h] = torch.ops.aten.gru.input(
-        x,
-        h0,
-        this.flatWeights,
-        this.hasBias,
-        this.numLayers,
-        this.dropout,
-        this.training,
-        this.bidirectional,
-        this.batchFirst,
-      ) as [Tensor, Tensor];
+      const [output, h] = torch.ops.aten.gru.input(x, h0, this.flatWeights, ...this.fusedOptions()) as [Tensor, Tensor];
       if (unbatched) return { output: output.squeeze(this.batchDim), h: h.squeeze(1) };
       return { output, h };
     });
