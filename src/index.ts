@@ -1,5 +1,6 @@
 /** tszoo: deep learning on big data for TypeScript, on LibTorch. */
 
+export * as data from './data/index.js';
 export {
   decodeSafetensors,
   encodeSafetensors,
