@@ -3,11 +3,25 @@
  * and preprocessing chains come with the rest of issue 5).
  */
 export {
+  type ChestXray14Layout,
+  CXR14_LABELS,
+  type Cxr14Label,
+  cxr14MultiHot,
+  cxr14PatientOf,
+  findChestXray14,
+} from './datasets/chestxray14.js';
+export {
   FASHION_MNIST_CLASSES,
   FASHION_MNIST_ROOT,
   type FashionMnist,
   loadFashionMnist,
 } from './datasets/fashion-mnist.js';
+export {
+  generateSyntheticCxr,
+  SYNTHETIC_PREVALENCE,
+  type SyntheticCxrOptions,
+  type SyntheticCxrRow,
+} from './datasets/synthetic-cxr.js';
 export { decodeIdx, readIdx } from './idx.js';
 export { type Batch, DataLoader, type DataLoaderOptions, type Dataset, TensorDataset } from './loader.js';
 export { epochIndices, permutation, type SamplerOptions, seededRandom } from './sampler.js';

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { seededRandom } from '../sampler.js';
+import { CXR14_LABELS, type Cxr14Label, cxr14MultiHot, cxr14PatientOf, findChestXray14 } from './chestxray14.js';
+import { generateSyntheticCxr } from './synthetic-cxr.js';
+import { renderCxr } from './synthetic-cxr-render.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tszoo-cxr-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What Python (csv + PIL, independent of tszoo) sees in a generated set. */
+function pythonView(
+  root: string,
+  csvName: string,
+): { header: string[]; widths: number[]; modes: string[]; sizes: number[][]; rows: string[][] } {
+  const script = `
+import csv, json, os, sys
+from PIL import Image
+root, name = sys.argv[1], sys.argv[2]
+rows = list(csv.reader(open(os.path.join(root, name))))
+header, body = rows[0], rows[1:]
+paths = {}
+for d, _, files in os.walk(root):
+    for f in files:
+        if f.endswith('.png'):
+            paths[f] = os.path.join(d, f)
+imgs = [Image.open(paths[r[0]]) for r in body]
+print(json.dumps({'header': header, 'widths': sorted({len(r) for r in body}), 'modes': sorted({i.mode for i in imgs}),
+                  'sizes': sorted({i.size for i in imgs}), 'rows': body}))`;
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, root, csvName], { encoding: 'utf8' }));
+}
+
+describe('ChestX-ray14 layout and the synthetic generator', () => {
+  it('writes the NIH layout (v2020 CSV) that Python reads as the real one, with a patient-wise split', async () => {
+    const root = join(dir, 'v2020');
+    const rows = await generateSyntheticCxr(root, { count: 40, size: 128, seed: 5 });
+    const layout = findChestXray14(root);
+    assert.equal(layout.csvVersion, '2020');
+    assert.equal(layout.trainValList.length + layout.testList.length, 40);
+    const trainPatients = new Set(layout.trainValList.map(cxr14PatientOf));
+    assert.ok(
+      layout.testList.every((f) => !trainPatients.has(cxr14PatientOf(f))),
+      'no patient in both lists',
+    );
+    const py = pythonView(root, 'Data_Entry_2017_v2020.csv');
+    assert.deepEqual(py.header.slice(7), ['OriginalImage[Width', 'Height]', 'OriginalImagePixelSpacing[x', 'y]']);
+    assert.deepEqual(py.widths, [11]);
+    assert.deepEqual(py.modes, ['L']);
+    assert.deepEqual(py.sizes, [[128, 128]]);
+    for (const [i, r] of py.rows.entries()) {
+      const expected = rows[i]?.findings.length ? [...(rows[i]?.findings ?? [])].sort().join('|') : 'No Finding';
+      assert.equal(r[1], expected);
+      assert.deepEqual(
+        cxr14MultiHot(r[1] as string),
+        CXR14_LABELS.map((l) => (rows[i]?.findings.includes(l) ? 1 : 0)),
+      );
+    }
+  });
+
+  it('writes the 2017 quirks (trailing comma, padded ids, 058Y ages) and images_00N/images folders', async () => {
+    const root = join(dir, 'v2017');
+    await generateSyntheticCxr(root, { count: 12, size: 64, seed: 2, csvVersion: '2017', imagesPerFolder: 5 });
+    const layout = findChestXray14(root);
+    assert.equal(layout.csvVersion, '2017');
+    assert.ok([...layout.imagePaths.values()].some((p) => p.includes(join('images_003', 'images'))));
+    const py = pythonView(root, 'Data_Entry_2017.csv');
+    assert.equal(py.header.length, 12);
+    assert.deepEqual(py.widths, [12]);
+    assert.ok(py.rows.every((r) => /^\d{3}Y$/.test(r[4] as string) && /^\d{8}$/.test(r[3] as string)));
+  });
+
+  it('draws findings that follow the labels (a measurable signal, not noise)', () => {
+    const mean = (labels: Cxr14Label[], box: [number, number, number, number], seed: number) => {
+      let total = 0;
+      const size = 96;
+      for (let k = 0; k < 20; k++) {
+        const px = renderCxr(size, new Set(labels), seededRandom(seed + k));
+        const [x0, y0, x1, y1] = box.map((v) => Math.round(v * size)) as [number, number, number, number];
+        let s = 0;
+        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += px[y * size + x] as number;
+        total += s / ((x1 - x0) * (y1 - y0));
+      }
+      return total / 20;
+    };
+    const heartEdge: [number, number, number, number] = [0.68, 0.58, 0.74, 0.68];
+    assert.ok(mean(['Cardiomegaly'], heartEdge, 100) > mean([], heartEdge, 100) + 0.1, 'a larger heart shadow');
+    const hernia: [number, number, number, number] = [0.47, 0.76, 0.53, 0.82];
+    assert.ok(mean(['Hernia'], hernia, 200) > mean([], hernia, 200) + 0.1, 'an opacity below the heart');
+  });
+
+  it('names what is wrong with a broken layout', async () => {
+    const root = join(dir, 'broken');
+    await generateSyntheticCxr(root, { count: 6, size: 32, seed: 9 });
+    const layout = findChestXray14(root);
+    unlinkSync(layout.imagePaths.get(layout.trainValList[0] as string) as string);
+    assert.throws(() => findChestXray14(root), /listed images are missing/);
+    assert.throws(() => findChestXray14(join(dir, 'nowhere')), /neither .* nor .* exists/);
+    assert.throws(() => cxr14MultiHot('Atelectasis|Flu'), /unknown finding 'Flu'/);
+    assert.throws(() => cxr14PatientOf('x.png'), /not an image name/);
+  });
+});

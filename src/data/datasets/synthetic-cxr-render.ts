@@ -1,0 +1,176 @@
+/**
+ * Draws a synthetic frontal chest radiograph: a thorax-like background (body, lungs, spine, heart,
+ * clavicles) and findings whose look follows the labels. Grey levels in [0, 1], row-major.
+ */
+import type { Cxr14Label } from './chestxray14.js';
+
+type Rng = () => number;
+
+class Canvas {
+  readonly px: Float32Array;
+  constructor(readonly size: number) {
+    this.px = new Float32Array(size * size);
+  }
+
+  /** Adds `value` inside an ellipse (normalised centre and radii) with a soft edge. */
+  ellipse(cx: number, cy: number, rx: number, ry: number, value: number, softness = 0.08): void {
+    const s = this.size;
+    const reach = 1 + softness;
+    const x0 = Math.max(0, Math.floor((cx - rx * reach) * s));
+    const x1 = Math.min(s - 1, Math.ceil((cx + rx * reach) * s));
+    const y0 = Math.max(0, Math.floor((cy - ry * reach) * s));
+    const y1 = Math.min(s - 1, Math.ceil((cy + ry * reach) * s));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const dx = (x / s - cx) / rx;
+        const dy = (y / s - cy) / ry;
+        const d = Math.sqrt(dx * dx + dy * dy);
+        const w = d < 1 - softness ? 1 : d > 1 + softness ? 0 : (1 + softness - d) / (2 * softness);
+        if (w > 0) this.px[y * s + x] = (this.px[y * s + x] as number) + value * w;
+      }
+    }
+  }
+
+  /** Adds `value` inside the ellipse, but only below a level line (fluid with a meniscus). */
+  lowerPart(cx: number, cy: number, rx: number, ry: number, level: number, value: number, rising: number): void {
+    const s = this.size;
+    for (let y = 0; y < s; y++) {
+      for (let x = 0; x < s; x++) {
+        const dx = (x / s - cx) / rx;
+        const dy = (y / s - cy) / ry;
+        if (dx * dx + dy * dy > 1) continue;
+        if (y / s > level - rising * Math.abs(dx)) this.px[y * s + x] = (this.px[y * s + x] as number) + value;
+      }
+    }
+  }
+
+  /** A line from (x0, y0) to (x1, y1), normalised, `width` pixels thick, with soft sides. */
+  line(x0: number, y0: number, x1: number, y1: number, value: number, width = 1.5): void {
+    const s = this.size;
+    const [ax, ay, bx, by] = [x0 * s, y0 * s, x1 * s, y1 * s];
+    const len2 = Math.max(1e-9, (bx - ax) ** 2 + (by - ay) ** 2);
+    const xa = Math.max(0, Math.floor(Math.min(ax, bx) - width - 1));
+    const xb = Math.min(s - 1, Math.ceil(Math.max(ax, bx) + width + 1));
+    const ya = Math.max(0, Math.floor(Math.min(ay, by) - width - 1));
+    const yb = Math.min(s - 1, Math.ceil(Math.max(ay, by) + width + 1));
+    for (let y = ya; y <= yb; y++) {
+      for (let x = xa; x <= xb; x++) {
+        const t = Math.min(1, Math.max(0, ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / len2));
+        const d = Math.hypot(x - (ax + t * (bx - ax)), y - (ay + t * (by - ay)));
+        const w = Math.min(1, Math.max(0, width + 0.5 - d));
+        if (w > 0) this.px[y * s + x] = (this.px[y * s + x] as number) + value * w;
+      }
+    }
+  }
+}
+
+/** Lung geometry of one image (centres and radii), jittered per image. */
+interface Lungs {
+  left: [number, number, number, number];
+  right: [number, number, number, number];
+}
+
+function pickLung(l: Lungs, rng: Rng): [number, number, number, number] {
+  return rng() < 0.5 ? l.left : l.right;
+}
+
+/** A point inside a lung, away from its edge. */
+function pointIn([cx, cy, rx, ry]: [number, number, number, number], rng: Rng, lower = false): [number, number] {
+  const a = rng() * Math.PI * 2;
+  const r = Math.sqrt(rng()) * 0.65;
+  const y = cy + Math.sin(a) * ry * r;
+  return [cx + Math.cos(a) * rx * r, lower ? cy + Math.abs(y - cy) * 0.8 : y];
+}
+
+/** Renders one image of `size` pixels with the given findings. */
+export function renderCxr(size: number, findings: ReadonlySet<Cxr14Label>, rng: Rng): Float32Array {
+  const c = new Canvas(size);
+  const j = (amount: number) => (rng() - 0.5) * 2 * amount;
+  const ox = j(0.03);
+  const oy = j(0.03);
+  const scale = 1 + j(0.05);
+  const has = (l: Cxr14Label) => findings.has(l);
+  // Anatomy.
+  c.ellipse(0.5 + ox, 0.56 + oy, 0.46 * scale, 0.5 * scale, 0.45, 0.1);
+  const emph = has('Emphysema') ? 1.12 : 1;
+  const lungs: Lungs = {
+    left: [0.31 + ox, 0.46 + oy, 0.15 * scale * emph, 0.29 * scale * emph],
+    right: [0.69 + ox, 0.46 + oy, 0.15 * scale * emph, 0.29 * scale * emph],
+  };
+  const lungDark = has('Emphysema') ? -0.42 : -0.3;
+  c.ellipse(...lungs.left, lungDark, 0.12);
+  c.ellipse(...lungs.right, lungDark, 0.12);
+  for (let k = 0; k < 6; k++) {
+    const y = 0.26 + k * 0.07 + oy;
+    c.line(0.16 + ox, y + 0.03, 0.46 + ox, y, 0.05, 1);
+    c.line(0.54 + ox, y, 0.84 + ox, y + 0.03, 0.05, 1);
+  }
+  c.ellipse(0.5 + ox, 0.5 + oy, 0.03, 0.48, 0.22, 0.2);
+  const heartX = has('Cardiomegaly') ? 0.19 : 0.12;
+  const heartY = has('Cardiomegaly') ? 0.14 : 0.115;
+  c.ellipse(0.55 + ox + j(0.01), 0.63 + oy, heartX * scale, heartY * scale, 0.28, 0.15);
+  c.line(0.18 + ox, 0.17 + oy, 0.46 + ox, 0.22 + oy, 0.2, 2);
+  c.line(0.54 + ox, 0.22 + oy, 0.82 + ox, 0.17 + oy, 0.2, 2);
+  // Findings.
+  if (has('Nodule')) {
+    const [x, y] = pointIn(pickLung(lungs, rng), rng);
+    c.ellipse(x, y, 0.022, 0.022, 0.3, 0.25);
+  }
+  if (has('Mass')) {
+    const [x, y] = pointIn(pickLung(lungs, rng), rng);
+    const r = 0.05 + rng() * 0.03;
+    c.ellipse(x, y, r, r * (0.8 + rng() * 0.4), 0.3, 0.15);
+  }
+  if (has('Effusion')) {
+    const lung = pickLung(lungs, rng);
+    c.lowerPart(...lung, lung[1] + lung[3] * (0.3 + rng() * 0.25), 0.3, 0.12);
+  }
+  if (has('Pneumothorax')) {
+    const [cx, cy, rx, ry] = pickLung(lungs, rng);
+    const side = cx < 0.5 ? -1 : 1;
+    c.ellipse(cx + side * rx * 0.55, cy - ry * 0.35, rx * 0.45, ry * 0.55, -0.2, 0.1);
+  }
+  if (has('Infiltration')) {
+    const lung = pickLung(lungs, rng);
+    for (let k = 0; k < 8; k++) {
+      const [x, y] = pointIn(lung, rng);
+      c.ellipse(x, y, 0.025 + rng() * 0.02, 0.02 + rng() * 0.02, 0.1, 0.6);
+    }
+  }
+  if (has('Atelectasis')) {
+    const lung = pickLung(lungs, rng);
+    c.lowerPart(...lung, lung[1] + lung[3] * 0.55, 0.26, -0.05);
+  }
+  if (has('Consolidation')) {
+    const [x, y] = pointIn(pickLung(lungs, rng), rng);
+    c.ellipse(x, y, 0.08, 0.07, 0.22, 0.1);
+  }
+  if (has('Edema')) {
+    c.ellipse(0.38 + ox, 0.5 + oy, 0.1, 0.14, 0.15, 0.8);
+    c.ellipse(0.62 + ox, 0.5 + oy, 0.1, 0.14, 0.15, 0.8);
+  }
+  if (has('Fibrosis')) {
+    for (let k = 0; k < 18; k++) {
+      const [x, y] = pointIn(pickLung(lungs, rng), rng, true);
+      c.line(x, y, x + j(0.05), y + j(0.05), 0.08, 0.6);
+    }
+  }
+  if (has('Pleural_Thickening')) {
+    const [cx, cy, rx, ry] = pickLung(lungs, rng);
+    c.ellipse(cx, cy, rx * 1.02, ry * 1.02, 0.12, 0.05);
+    c.ellipse(cx, cy, rx * 0.92, ry * 0.95, -0.12, 0.05);
+  }
+  if (has('Pneumonia')) {
+    const [x, y] = pointIn(pickLung(lungs, rng), rng, true);
+    c.ellipse(x, y, 0.07, 0.06, 0.18, 0.5);
+  }
+  if (has('Hernia')) c.ellipse(0.5 + ox, 0.79 + oy, 0.06, 0.05, 0.25, 0.2);
+  // Exposure, contrast and noise, as scanners differ.
+  const gain = 1 + j(0.12);
+  const bias = 0.05 + j(0.04);
+  for (let i = 0; i < c.px.length; i++) {
+    const noise = (rng() + rng() + rng() - 1.5) * 0.03;
+    c.px[i] = Math.min(1, Math.max(0, (c.px[i] as number) * gain + bias + noise));
+  }
+  return c.px;
+}
