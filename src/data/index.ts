@@ -1,7 +1,23 @@
 /**
- * Data: datasets, IDX files, and the DataLoader that feeds models (DataFrames, image and DICOM readers
- * and preprocessing chains come with the rest of issue 5).
+ * Data: DataFrames on DuckDB, datasets, IDX files, and the DataLoader that feeds models (image and DICOM
+ * readers and preprocessing chains come with the rest of issue 5).
  */
+
+export {
+  type ColumnInfo,
+  type CsvOptions,
+  DataFrame,
+  GroupedData,
+  getDefaultSession,
+  type JoinHow,
+  type JoinOptions,
+  type JsonOptions,
+  type MultiHotOptions,
+  NO_FINDING,
+  type Row,
+  Session,
+  type SortKey,
+} from './dataframe/index.js';
 export {
   type ChestXray14Layout,
   CXR14_LABELS,

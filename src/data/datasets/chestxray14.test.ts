@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { DataFrame } from '../dataframe/index.js';
 import { seededRandom } from '../sampler.js';
 import { CXR14_LABELS, type Cxr14Label, cxr14MultiHot, cxr14PatientOf, findChestXray14 } from './chestxray14.js';
 import { generateSyntheticCxr } from './synthetic-cxr.js';
@@ -59,6 +60,23 @@ describe('ChestX-ray14 layout and the synthetic generator', () => {
         CXR14_LABELS.map((l) => (rows[i]?.findings.includes(l) ? 1 : 0)),
       );
     }
+  });
+
+  it('reads its labels through a DataFrame: multi-hot in CheXNet order, patient-wise split without leaks', async () => {
+    const root = join(dir, 'frame');
+    const rows = await generateSyntheticCxr(root, { count: 30, size: 32, seed: 8 });
+    const entries = DataFrame.readCsv(findChestXray14(root).labelsCsv).multiHot('Finding Labels', CXR14_LABELS);
+    assert.ok((await entries.columns()).includes('OriginalImage_Width'));
+    const got = await entries.select('Image Index', 'labels').collect();
+    assert.deepEqual(
+      got.map((r) => [r['Image Index'], r.labels]),
+      rows.map((r) => [r.imageIndex, CXR14_LABELS.map((l) => (r.findings.includes(l) ? 1 : 0))]),
+    );
+    const [train, val] = entries.splitByGroup('Patient ID', [0.8, 0.2], { seed: 1 });
+    const ids = async (df: DataFrame) => new Set((await df.select('Patient ID').collect()).map((r) => r['Patient ID']));
+    const [a, b] = [await ids(train as DataFrame), await ids(val as DataFrame)];
+    assert.ok([...a].every((p) => !b.has(p)));
+    assert.equal((await (train as DataFrame).count()) + (await (val as DataFrame).count()), 30);
   });
 
   it('writes the 2017 quirks (trailing comma, padded ids, 058Y ages) and images_00N/images folders', async () => {
