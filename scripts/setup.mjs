@@ -13,8 +13,8 @@ const args = new Set(process.argv.slice(2));
 
 /**
  * Debian packages for building and testing. LibTorch, Gloo and OpenBLAS are the engine; Debian's
- * PyTorch, torchvision and numpy are the tests' oracles and the benchmarks' peer; Fashion-MNIST is the
- * first real data set.
+ * PyTorch, torchvision, numpy, PIL and pydicom are the tests' oracles and the benchmarks' peer;
+ * Fashion-MNIST is the first real data set.
  */
 const DEBIAN_PACKAGES = [
   'libtorch-dev',
@@ -24,6 +24,8 @@ const DEBIAN_PACKAGES = [
   'python3-numpy',
   'python3-torch',
   'python3-torchvision',
+  'python3-pil',
+  'python3-pydicom',
   'dataset-fashion-mnist',
   'make',
   'g++',
