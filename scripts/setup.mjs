@@ -64,7 +64,7 @@ function ensureDebianPackages(pkgs) {
   try {
     const [c, ...rest] = [...sudo, 'apt-get', 'update', '-q'];
     run(c, rest, { env });
-    const [c2, ...rest2] = [...sudo, 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...missing];
+    const [c2, ...rest2] = [...sudo, 'apt-get', 'install', '-y', '-q', ...missing];
     run(c2, rest2, { env });
   } catch (e) {
     throw new Error(
