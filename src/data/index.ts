@@ -1,6 +1,6 @@
 /**
- * Data: DataFrames on DuckDB, datasets, IDX files, and the DataLoader that feeds models (image and DICOM
- * readers and preprocessing chains come with the rest of issue 5).
+ * Data: DataFrames on DuckDB, image and DICOM decoding, preprocessing transforms, datasets (Fashion-MNIST,
+ * ChestX-ray14 layout, synthetic CXR), IDX files, and the DataLoader that feeds models.
  */
 
 export {
@@ -39,5 +39,6 @@ export {
   type SyntheticCxrRow,
 } from './datasets/synthetic-cxr.js';
 export { decodeIdx, readIdx } from './idx.js';
+export * from './image/index.js';
 export { type Batch, DataLoader, type DataLoaderOptions, type Dataset, TensorDataset } from './loader.js';
 export { epochIndices, permutation, type SamplerOptions, seededRandom } from './sampler.js';

@@ -1,0 +1,119 @@
+/** Parsing a DICOM Part 10 file (or a bare dataset) with dicom-parser into the fields the pixel pipeline needs. */
+import dicomParser from 'dicom-parser';
+
+/** Transfer syntaxes this reader decodes. */
+export const SUPPORTED_SYNTAXES: Readonly<Record<string, string>> = {
+  '1.2.840.10008.1.2': 'Implicit VR Little Endian',
+  '1.2.840.10008.1.2.1': 'Explicit VR Little Endian',
+  '1.2.840.10008.1.2.1.99': 'Deflated Explicit VR Little Endian',
+  '1.2.840.10008.1.2.2': 'Explicit VR Big Endian',
+  '1.2.840.10008.1.2.5': 'RLE Lossless',
+};
+
+/** Compressed syntaxes recognised by name in the 'unsupported transfer syntax' error. */
+export const UNSUPPORTED_SYNTAXES: Readonly<Record<string, string>> = {
+  '1.2.840.10008.1.2.4.50': 'JPEG Baseline (Process 1)',
+  '1.2.840.10008.1.2.4.51': 'JPEG Extended (Process 2 & 4)',
+  '1.2.840.10008.1.2.4.57': 'JPEG Lossless, Non-Hierarchical (Process 14)',
+  '1.2.840.10008.1.2.4.70': 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [SV1])',
+  '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless',
+  '1.2.840.10008.1.2.4.81': 'JPEG-LS Lossy (Near-Lossless)',
+  '1.2.840.10008.1.2.4.90': 'JPEG 2000 Image Compression (Lossless Only)',
+  '1.2.840.10008.1.2.4.91': 'JPEG 2000 Image Compression',
+  '1.2.840.10008.1.2.4.201': 'High-Throughput JPEG 2000 (Lossless Only)',
+  '1.2.840.10008.1.2.4.202': 'High-Throughput JPEG 2000 with RPCL Options (Lossless Only)',
+  '1.2.840.10008.1.2.4.203': 'High-Throughput JPEG 2000',
+};
+
+/** The image attributes of a DICOM dataset. */
+export interface DicomHeader {
+  transferSyntax: string;
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  /** 0 unsigned, 1 two's complement */
+  pixelRepresentation: number;
+  photometric: string;
+  planarConfiguration: number;
+  frames: number;
+  rescaleSlope: number;
+  rescaleIntercept: number;
+  hasRescale: boolean;
+  /** first Window Center / Width values, if present */
+  window?: { center: number; width: number };
+  /** VOI LUT Function (0028,1056), default 'LINEAR' */
+  voiFunction: string;
+  dataSet: dicomParser.DataSet;
+  pixelData: dicomParser.Element;
+  byteArray: Uint8Array;
+}
+
+/** Throws 'unsupported transfer syntax <UID> (<name>)' unless this reader decodes `syntax`. */
+export function checkSyntax(syntax: string): void {
+  if (syntax === '' || SUPPORTED_SYNTAXES[syntax] !== undefined) return;
+  throw new Error(`unsupported transfer syntax ${syntax} (${UNSUPPORTED_SYNTAXES[syntax] ?? 'unknown'})`);
+}
+
+/** Guess the syntax of a file without a meta header from its first element (as pydicom does). */
+function guessSyntax(bytes: Uint8Array): string {
+  const isLetter = (b: number | undefined) => b !== undefined && b >= 0x41 && b <= 0x5a;
+  if (bytes[0] === 0 && (bytes[1] ?? 0) !== 0) return '1.2.840.10008.1.2.2';
+  return isLetter(bytes[4]) && isLetter(bytes[5]) ? '1.2.840.10008.1.2.1' : '1.2.840.10008.1.2';
+}
+
+function parse(bytes: Uint8Array): dicomParser.DataSet {
+  const hasPrefix = bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM';
+  if (hasPrefix) {
+    // check the syntax from the meta header first: a compressed file may not even parse
+    const syntax = (dicomParser.readPart10Header(bytes).string('x00020010') ?? '').replace(/\0/g, '').trim();
+    checkSyntax(syntax);
+    return dicomParser.parseDicom(bytes);
+  }
+  return dicomParser.parseDicom(bytes, { TransferSyntaxUID: guessSyntax(bytes) });
+}
+
+/** Parses the dataset and reads its image attributes. Throws (strings included) on malformed data. */
+export function readHeader(bytes: Uint8Array): DicomHeader {
+  const ds = parse(bytes);
+  const pixelData = ds.elements.x7fe00010;
+  if (pixelData === undefined) throw new Error('no Pixel Data (7FE0,0010) element');
+  const u16 = (tag: string, fallback?: number): number => {
+    const v = ds.uint16(tag);
+    if (v === undefined) {
+      if (fallback === undefined) throw new Error(`missing required attribute ${tag.slice(1, 5)},${tag.slice(5)}`);
+      return fallback;
+    }
+    return v;
+  };
+  const bitsAllocated = u16('x00280100');
+  const hasRescale = ds.elements.x00281053 !== undefined || ds.elements.x00281052 !== undefined;
+  const center = ds.elements.x00281050 ? ds.floatString('x00281050', 0) : undefined;
+  const width = ds.elements.x00281051 ? ds.floatString('x00281051', 0) : undefined;
+  const header: DicomHeader = {
+    transferSyntax: (ds.string('x00020010') ?? guessSyntax(bytes)).replace(/\0/g, '').trim(),
+    rows: u16('x00280010'),
+    columns: u16('x00280011'),
+    samplesPerPixel: u16('x00280002', 1),
+    bitsAllocated,
+    bitsStored: u16('x00280101', bitsAllocated),
+    highBit: u16('x00280102', (ds.uint16('x00280101') ?? bitsAllocated) - 1),
+    pixelRepresentation: u16('x00280103', 0),
+    photometric: (ds.string('x00280004') ?? 'MONOCHROME2').trim().toUpperCase(),
+    planarConfiguration: u16('x00280006', 0),
+    frames: ds.elements.x00280008 ? (ds.intString('x00280008') ?? 1) : 1,
+    rescaleSlope: ds.elements.x00281053 ? (ds.floatString('x00281053') ?? 1) : 1,
+    rescaleIntercept: ds.elements.x00281052 ? (ds.floatString('x00281052') ?? 0) : 0,
+    hasRescale,
+    voiFunction: (ds.string('x00281056') ?? 'LINEAR').trim().toUpperCase(),
+    dataSet: ds,
+    pixelData,
+    byteArray: ds.byteArray,
+  };
+  if (center !== undefined && width !== undefined && Number.isFinite(center) && Number.isFinite(width)) {
+    header.window = { center, width };
+  }
+  return header;
+}

@@ -1,0 +1,21 @@
+/**
+ * Image and DICOM readers and preprocessing transforms.
+ *
+ * @example
+ * ```ts
+ * import { chain, decodeImage, GreyToRGB, HFlip, RandomCrop, Resize, ToTensor } from './data/image/index.js';
+ * import { seededRandom } from './data/sampler.js';
+ * const img = await decodeImage('00000001_000.png');
+ * const x = chain(Resize(256), RandomCrop(224), HFlip(0.5), GreyToRGB(), ToTensor()).apply(img, seededRandom(1));
+ * ```
+ */
+export { type ColourMode, convertColour, toGrey, toRGB } from './colour.js';
+export { type DecodeImageOptions, decodeImage } from './decode.js';
+export { type DecodeDicomOptions, type DicomImage, type DicomInfo, decodeDicom } from './dicom/decode.js';
+export { decodeRleFrame } from './dicom/rle.js';
+export { type Window, windowFunction } from './dicom/voi.js';
+export { ImageDecodeError } from './errors.js';
+export { resizeBilinear } from './resample.js';
+export { type ImageToTensorOptions, imageToTensor } from './to-tensor.js';
+export * from './transforms.js';
+export type { Image, PixelArray } from './types.js';
