@@ -40,5 +40,12 @@ export {
 } from './datasets/synthetic-cxr.js';
 export { decodeIdx, readIdx } from './idx.js';
 export * from './image/index.js';
+export {
+  ImageDataset,
+  type ImageDatasetOptions,
+  type ImageSample,
+  readImages,
+  type SampleError,
+} from './image-dataset.js';
 export { type Batch, DataLoader, type DataLoaderOptions, type Dataset, TensorDataset } from './loader.js';
 export { epochIndices, permutation, type SamplerOptions, seededRandom } from './sampler.js';

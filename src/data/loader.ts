@@ -9,7 +9,10 @@ import { epochIndices } from './sampler.js';
 /** Anything that can produce the samples at some indices as a batch of tensors. */
 export interface Dataset {
   readonly length: number;
-  /** Tensors whose first dimension is indices.length, in that order. The caller owns them. */
+  /**
+   * Tensors whose first dimension is indices.length (or fewer, when samples fail to load), in that order;
+   * none at all skips the batch. The caller owns them.
+   */
   getBatch(indices: Int32Array): Promise<Tensor[]> | Tensor[];
 }
 
@@ -132,6 +135,7 @@ export class DataLoader {
       for (let i = 0; i < plan.length; i++) {
         while (next < plan.length && next <= i + this.options.prefetch) pending.push(load(next++));
         const tensors = torch.keep(await (pending.shift() as Promise<Tensor[]>));
+        if (tensors.length === 0) continue; // a batch whose samples all failed to load
         yield {
           tensors,
           index: i,

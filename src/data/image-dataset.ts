@@ -1,0 +1,142 @@
+/**
+ * Images on disk as a DataFrame of paths (read lazily: a 112k-image folder never sits decoded in memory)
+ * and as a Dataset for the DataLoader: decode (sharp, off the main thread), transform, batch. A file
+ * that cannot be read is skipped and recorded, never a crashed epoch.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import type { Tensor } from '../tensor/index.js';
+import * as torch from '../tensor/index.js';
+import { DataFrame } from './dataframe/index.js';
+import { type DecodeImageOptions, decodeImage, type Image, type Transform } from './image/index.js';
+import type { Dataset } from './loader.js';
+import { seededRandom } from './sampler.js';
+
+const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];
+
+/**
+ * Lists the images under a folder as a DataFrame with `origin` (absolute path) and `fileName` columns,
+ * sorted by path. Nothing is decoded here; ImageDataset decodes on demand.
+ *
+ * @example
+ * ```ts
+ * const images = readImages(`${root}/images`);
+ * const df = images.withColumnRenamed('fileName', 'Image Index').join(labels, { on: 'Image Index' });
+ * ```
+ */
+export function readImages(folder: string, options: { recursive?: boolean; extensions?: string[] } = {}): DataFrame {
+  const extensions = (options.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) {
+        if (options.recursive ?? true) walk(p);
+      } else if (extensions.includes(extname(name).toLowerCase())) {
+        found.push(resolve(p));
+      }
+    }
+  };
+  walk(folder);
+  found.sort();
+  return DataFrame.fromColumns({ origin: found, fileName: found.map((p) => basename(p)) });
+}
+
+/** One sample: an image path and its label (class index or multi-hot vector). */
+export interface ImageSample {
+  path: string;
+  label: number | readonly number[];
+}
+
+export interface ImageDatasetOptions {
+  /** from a decoded image to a [C, H, W] tensor, e.g. chain(Resize(256), CenterCrop(224), ToTensor()) */
+  transform: Transform<Image, Tensor>;
+  decode?: DecodeImageOptions;
+  /** seed of the augmentations; each sample of each batch draws its own stream from it */
+  seed?: number;
+  /** images decoded at once */
+  concurrency?: number;
+}
+
+/** Where a sample failed. */
+export interface SampleError {
+  path: string;
+  message: string;
+}
+
+/**
+ * Decodes and transforms images for the DataLoader; a batch is [images [B, C, H, W], labels] (labels
+ * float32 [B, K] for multi-hot vectors, int64 [B] for class indices). Unreadable images are left out of
+ * their batch and listed in `errors`.
+ */
+export class ImageDataset implements Dataset {
+  readonly errors: SampleError[] = [];
+  #calls = 0;
+
+  constructor(
+    readonly samples: readonly ImageSample[],
+    readonly options: ImageDatasetOptions,
+  ) {}
+
+  /** Samples from a DataFrame's path and label columns. */
+  static async fromDataFrame(
+    df: DataFrame,
+    columns: { path: string; label: string },
+    options: ImageDatasetOptions,
+  ): Promise<ImageDataset> {
+    const rows = await df.select(columns.path, columns.label).collect();
+    const samples = rows.map((r, i) => {
+      const path = r[columns.path];
+      const label = r[columns.label];
+      if (typeof path !== 'string') throw new Error(`ImageDataset: row ${i} has no path in '${columns.path}'`);
+      if (typeof label !== 'number' && !Array.isArray(label)) {
+        throw new Error(`ImageDataset: row ${i} label '${columns.label}' is neither a number nor a list`);
+      }
+      return { path, label: label as number | number[] };
+    });
+    return new ImageDataset(samples, options);
+  }
+
+  get length(): number {
+    return this.samples.length;
+  }
+
+  async getBatch(indices: Int32Array): Promise<Tensor[]> {
+    const call = this.#calls++;
+    const seed = this.options.seed ?? 0;
+    const limit = this.options.concurrency ?? 8;
+    const decoded: (Image | null)[] = new Array(indices.length).fill(null);
+    for (let start = 0; start < indices.length; start += limit) {
+      await Promise.all(
+        Array.from(indices.subarray(start, start + limit), async (idx, k) => {
+          const sample = this.samples[idx] as ImageSample;
+          try {
+            decoded[start + k] = await decodeImage(sample.path, this.options.decode);
+          } catch (e) {
+            this.errors.push({ path: sample.path, message: (e as Error).message });
+          }
+        }),
+      );
+    }
+    return torch.scope(() => {
+      const images: Tensor[] = [];
+      const labels: (number | readonly number[])[] = [];
+      decoded.forEach((img, k) => {
+        if (!img) return;
+        const sample = this.samples[indices[k] as number] as ImageSample;
+        const rng = seededRandom((seed * 0x9e3779b1 + call * 0x85ebca6b + k * 0xc2b2ae35) >>> 0);
+        try {
+          images.push(this.options.transform.apply(img, rng));
+          labels.push(sample.label);
+        } catch (e) {
+          this.errors.push({ path: sample.path, message: (e as Error).message });
+        }
+      });
+      if (images.length === 0) return []; // every sample failed: the DataLoader skips the batch
+      const y = Array.isArray(labels[0])
+        ? torch.tensor(labels as number[][], { dtype: 'float32' })
+        : torch.tensor(labels as number[], { dtype: 'int64' });
+      return [torch.stack(images), y];
+    });
+  }
+}
