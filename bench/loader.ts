@@ -1,0 +1,64 @@
+/**
+ * Input pipeline throughput: decode 1024x1024 grey PNGs, resize to 256, center-crop 224, flip,
+ * normalise and batch (32), tszoo's ImageDataset + DataLoader (sharp decodes and resizes on its own
+ * threads) vs a torchvision DataLoader (PIL, 2 worker processes) on the same files, alternating rounds.
+ * Last line: `ratio_vs_pytorch <tszoo_img_s / pytorch_img_s>`. Run: npm run bench:loader
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { data, type Tensor } from '../src/index.js';
+import { median, runPythonPeer } from './peer.js';
+
+const count = Number(process.env.BENCH_IMAGES ?? 128);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const folder = join(tmpdir(), `tszoo-bench-loader-${count}`);
+
+async function ensureImages(): Promise<void> {
+  if (existsSync(folder) && readdirSync(folder).filter((f) => f.endsWith('.png')).length === count) return;
+  mkdirSync(folder, { recursive: true });
+  console.log(`writing ${count} synthetic 1024x1024 grey PNGs to ${folder}`);
+  const root = join(folder, 'cxr');
+  await data.generateSyntheticCxr(root, { count, size: 1024, seed: 1 });
+  for (const f of readdirSync(join(root, 'images'))) {
+    await sharp(join(root, 'images', f)).toFile(join(folder, f));
+  }
+}
+
+async function tszooRound(): Promise<number> {
+  const samples = readdirSync(folder)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => ({ path: join(folder, f), label: 0 }));
+  const transform = data.chain<Tensor>(
+    data.CenterCrop(224),
+    data.HFlip(0.5),
+    data.ToFloat(),
+    data.ChannelNormalize([0.5], [0.25]),
+    data.ToTensor(),
+  );
+  const dataset = new data.ImageDataset(samples, { transform, decode: { colour: 'grey', resize: 256 }, seed: 1 });
+  const loader = new data.DataLoader(dataset, { batchSize: 32, prefetch: 3 });
+  const t0 = performance.now();
+  let n = 0;
+  for await (const batch of loader.epoch(0)) {
+    n += (batch.tensors[0] as Tensor).size(0);
+    batch.dispose();
+  }
+  if (dataset.errors.length) throw new Error(`decode errors: ${dataset.errors[0]?.message}`);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+await ensureImages();
+const ts: number[] = [];
+const py: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  ts.push(await tszooRound());
+  py.push(runPythonPeer<{ images_per_s: number }>('loader', { folder, batch: 32, workers: 2 }).images_per_s);
+}
+console.log(`input pipeline, ${count} PNGs 1024x1024 -> 224, batch 32, medians of ${rounds} rounds`);
+console.log(
+  `tszoo (sharp threads) ${median(ts).toFixed(1)} img/s   torchvision DataLoader (PIL, 2 workers) ${median(py).toFixed(1)} img/s`,
+);
+console.log(`ratio_vs_pytorch ${(median(ts) / median(py)).toFixed(3)}`);
