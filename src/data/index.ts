@@ -41,10 +41,13 @@ export {
 export { decodeIdx, readIdx } from './idx.js';
 export * from './image/index.js';
 export {
+  type DecodedFrameOptions,
   ImageDataset,
   type ImageDatasetOptions,
   type ImageSample,
+  openCvMode,
   readImages,
+  readImagesDecoded,
   type SampleError,
 } from './image-dataset.js';
 export { type Batch, DataLoader, type DataLoaderOptions, type Dataset, TensorDataset } from './loader.js';

@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import {
   BIGINT,
+  BLOB,
   BOOLEAN,
   DOUBLE,
   DuckDBDataChunk,
@@ -123,6 +124,7 @@ function inferType(name: string, values: readonly unknown[]): { type: DuckDBType
     else if (typeof v === 'string') k = 'string';
     else if (typeof v === 'boolean') k = 'boolean';
     else if (v instanceof Date) k = 'date';
+    else if (v instanceof Uint8Array) k = 'blob';
     else if (Array.isArray(v) || ArrayBuffer.isView(v)) k = 'array';
     else throw new Error(`DataFrame.fromRows: column "${name}" has an unsupported value ${String(v)}`);
     if (kind !== null && kind !== k)
@@ -138,6 +140,8 @@ function inferType(name: string, values: readonly unknown[]): { type: DuckDBType
       return { type: TIMESTAMP, sql: 'TIMESTAMP' };
     case 'array':
       return { type: LIST(DOUBLE), sql: 'DOUBLE[]' };
+    case 'blob':
+      return { type: BLOB, sql: 'BLOB' };
     default:
       return { type: VARCHAR, sql: 'VARCHAR' };
   }
@@ -146,6 +150,7 @@ function inferType(name: string, values: readonly unknown[]): { type: DuckDBType
 function normaliseValue(v: unknown): unknown {
   if (v === undefined) return null;
   if (typeof v === 'bigint') return v;
+  if (v instanceof Uint8Array) return v; // BLOB (Buffers too)
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
   return v;
 }
@@ -163,7 +168,8 @@ export function inferColumnTypes(columns: Record<string, readonly unknown[]>): {
 
 /**
  * Creates the session table of `handle` from columns of JS values (types inferred: safe integers BIGINT,
- * other numbers DOUBLE, strings VARCHAR, booleans, Dates TIMESTAMP, number arrays DOUBLE[]; all-null VARCHAR).
+ * other numbers DOUBLE, strings VARCHAR, booleans, Dates TIMESTAMP, Uint8Array/Buffer BLOB, other number
+ * arrays DOUBLE[]; all-null VARCHAR).
  */
 export async function createTableFromColumns(
   session: Session,
