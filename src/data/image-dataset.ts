@@ -170,18 +170,20 @@ export class ImageDataset implements Dataset {
     const seed = this.options.seed ?? 0;
     const limit = this.options.concurrency ?? 8;
     const decoded: (Image | null)[] = new Array(indices.length).fill(null);
-    for (let start = 0; start < indices.length; start += limit) {
-      await Promise.all(
-        Array.from(indices.subarray(start, start + limit), async (idx, k) => {
-          const sample = this.samples[idx] as ImageSample;
-          try {
-            decoded[start + k] = await decodeImage(sample.path, this.options.decode);
-          } catch (e) {
-            this.errors.push({ path: sample.path, message: (e as Error).message });
-          }
-        }),
-      );
-    }
+    // A pool of `limit` decoders pulling the next index: no waiting for the slowest of a group.
+    let next = 0;
+    const worker = async () => {
+      while (next < indices.length) {
+        const k = next++;
+        const sample = this.samples[indices[k] as number] as ImageSample;
+        try {
+          decoded[k] = await decodeImage(sample.path, this.options.decode);
+        } catch (e) {
+          this.errors.push({ path: sample.path, message: (e as Error).message });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, indices.length) }, worker));
     return torch.scope(() => {
       const images: Tensor[] = [];
       const labels: (number | readonly number[])[] = [];
