@@ -699,10 +699,38 @@ def inplace():
          options={'roundingMode': 'floor'}, after=['a'])
 
 
+def more():
+    # Added after the first set: appended so the earlier cases keep their random inputs.
+    case('view_as', 'viewAs', ['$a', '$b'], {'a': rn(6), 'b': rn(2, 3)}, lambda a, b: a.view_as(b))
+    case('reshape_as', 'reshapeAs', ['$a', '$b'], {'a': rn(2, 3).t(), 'b': rn(3, 2)}, lambda a, b: a.reshape_as(b))
+    case('expand_as', 'expandAs', ['$a', '$b'], {'a': rn(1, 3), 'b': rn(2, 3)}, lambda a, b: a.expand_as(b))
+    case('clone', 'clone', ['$a'], {'a': rn(2, 2, dtype=F64)}, lambda a: a.clone(), grad=['a'])
+    case('detach', 'detach', ['$a'], {'a': rn(3)}, lambda a: a.detach())
+    case('var_default', 'var_', ['$a'], {'a': rn(3, 4, dtype=F64)}, lambda a: torch.var(a), grad=['a'])
+    case('var_dim1', 'var_', ['$a', 1], {'a': rn(3, 4, dtype=F64)}, lambda a: torch.var(a, 1), grad=['a'])
+    case('var_dim_biased_keepdim', 'var_', ['$a', 0, False, True], {'a': rn(3, 4)}, lambda a: torch.var(a, 0, False, True))
+    case('upsample_bilinear2d', 'upsampleBilinear2d', ['$x', [6, 7], False, None], {'x': rn(1, 2, 3, 4, dtype=F64)},
+         lambda x: torch._C._nn.upsample_bilinear2d(x, [6, 7], False, None), grad=['x'])
+    case('sub_inplace_alpha', 'sub_', ['$a', '$b'], {'a': rn(2, 3), 'b': rn(3)}, lambda a, b: a.sub_(b, alpha=0.5),
+         options={'alpha': 0.5}, after=['a'])
+    case('pow_inplace', 'pow_', ['$a', 2], {'a': rn(4)}, lambda a: a.pow_(2), after=['a'])
+    case('copy_inplace_broadcast', 'copy_', ['$a', '$b'], {'a': rn(2, 3), 'b': rn(3)}, lambda a, b: a.copy_(b), after=['a'])
+    case('relu_inplace', 'relu_', ['$a'], {'a': rn(5)}, lambda a: a.relu_(), after=['a'])
+    case('sigmoid_inplace', 'sigmoid_', ['$a'], {'a': rn(5)}, lambda a: a.sigmoid_(), after=['a'])
+    case('addcmul_inplace', 'addcmul_', ['$a', '$b', '$c'], {'a': rn(3), 'b': rn(3), 'c': rn(3)},
+         lambda a, b, c: a.addcmul_(b, c, value=0.5), options={'value': 0.5}, after=['a'])
+    case('addcdiv_inplace', 'addcdiv_', ['$a', '$b', '$c'], {'a': rn(3), 'b': rn(3), 'c': pos(3)},
+         lambda a, b, c: a.addcdiv_(b, c, value=2), options={'value': 2}, after=['a'])
+    case('lerp_inplace', 'lerp_', ['$a', '$b', 0.3], {'a': rn(4), 'b': rn(4)}, lambda a, b: a.lerp_(b, 0.3), after=['a'])
+    case('exp_inplace', 'exp_', ['$a'], {'a': rn(4)}, lambda a: a.exp_(), after=['a'])
+    case('sqrt_inplace', 'sqrt_', ['$a'], {'a': pos(4)}, lambda a: a.sqrt_(), after=['a'])
+    case('neg_inplace', 'neg_', ['$a'], {'a': rn(4)}, lambda a: a.neg_(), after=['a'])
+
+
 def main():
     torch.manual_seed(0)
     for group in (creation, views, math_ops, linalg, reductions, conv_pool, norm_dropout, activations, interpolation, losses,
-                  comparisons, casts, inplace):
+                  comparisons, casts, inplace, more):
         group()
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, 'w') as f:
