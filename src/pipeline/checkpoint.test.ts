@@ -100,6 +100,17 @@ describe('checkpoints', () => {
     assert.equal(info.iteration, 5);
   });
 
+  it('falls back to the newest complete checkpoint when latest names one that is gone', () => {
+    const root = join(dir, 'dangling');
+    const run = buildRun();
+    saveCheckpoint(root, { model: run.model, optimizer: run.optimizer, epoch: 0, iteration: 5 });
+    saveCheckpoint(root, { model: run.model, optimizer: run.optimizer, epoch: 0, iteration: 10 });
+    saveCheckpoint(root, { model: run.model, optimizer: run.optimizer, epoch: 0, iteration: 10 }); // re-save
+    rmSync(join(root, 'ckpt-000000010'), { recursive: true }); // as if killed mid-replacement
+    assert.equal(latestCheckpoint(root), join(root, 'ckpt-000000005'));
+    assert.equal(loadCheckpoint(root, buildRun()).iteration, 5);
+  });
+
   it('survives kill -9 at random moments: the newest checkpoint always loads and resumes', async () => {
     const root = join(dir, 'killed');
     for (let attempt = 0; attempt < 4; attempt++) {

@@ -107,9 +107,13 @@ export function saveCheckpoint(root: string, content: CheckpointContent, options
   });
   fsyncPath(tmp);
   const final = join(root, name);
-  rmSync(final, { recursive: true, force: true });
+  // Re-saving an iteration: move the old copy aside (not delete it) until the new one is in place.
+  const aside = join(root, `.${name}.${process.pid}.old.tmp`);
+  const replacing = existsSync(final);
+  if (replacing) renameSync(final, aside);
   renameSync(tmp, final);
   fsyncPath(root);
+  if (replacing) rmSync(aside, { recursive: true, force: true });
   const latestTmp = join(root, `.latest.${process.pid}.tmp`);
   writeFileDurably(latestTmp, `${name}\n`);
   renameSync(latestTmp, join(root, 'latest'));
@@ -133,13 +137,24 @@ function pruneCheckpoints(root: string, keep: number, newest: string): void {
   }
 }
 
-/** The newest complete checkpoint under root, or null if there is none. */
+const isComplete = (dir: string) => existsSync(join(dir, 'state.json'));
+
+/**
+ * The newest complete checkpoint under root, or null if there is none. Normally the one `latest`
+ * names; if a kill left `latest` naming a checkpoint that is not (or no longer) complete, the newest
+ * complete one.
+ */
 export function latestCheckpoint(root: string): string | null {
   const pointer = join(root, 'latest');
   if (!existsSync(pointer)) return null;
   const name = readFileSync(pointer, 'utf8').trim();
   if (!DIR_PATTERN.test(name)) throw new Error(`checkpoint: '${pointer}' names '${name}', not a checkpoint directory`);
-  return join(root, name);
+  if (isComplete(join(root, name))) return join(root, name);
+  const complete = readdirSync(root)
+    .filter((d) => DIR_PATTERN.test(d) && isComplete(join(root, d)))
+    .sort();
+  const newest = complete.at(-1);
+  return newest === undefined ? null : join(root, newest);
 }
 
 /**
