@@ -24,7 +24,18 @@ const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];
  * const df = images.withColumnRenamed('fileName', 'Image Index').join(labels, { on: 'Image Index' });
  * ```
  */
-export function readImages(folder: string, options: { recursive?: boolean; extensions?: string[] } = {}): DataFrame {
+export function readImages(folder: string, options: ImageListOptions = {}): DataFrame {
+  const found = listImageFiles(folder, options);
+  return DataFrame.fromColumns({ origin: found, fileName: found.map((p) => basename(p)) });
+}
+
+export interface ImageListOptions {
+  recursive?: boolean;
+  extensions?: string[];
+}
+
+/** Absolute paths of the images under a folder, sorted. */
+function listImageFiles(folder: string, options: ImageListOptions): string[] {
   const extensions = (options.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
   const found: string[] = [];
   const walk = (dir: string) => {
@@ -38,8 +49,7 @@ export function readImages(folder: string, options: { recursive?: boolean; exten
     }
   };
   walk(folder);
-  found.sort();
-  return DataFrame.fromColumns({ origin: found, fileName: found.map((p) => basename(p)) });
+  return found.sort();
 }
 
 /** OpenCV type code of Spark's image schema `mode` column: CV_8UC1 = 0, CV_8UC3 = 16, CV_16UC1 = 2, ... */
@@ -71,7 +81,7 @@ export async function readImagesDecoded(
   folder: string,
   options: DecodedFrameOptions = {},
 ): Promise<{ frame: DataFrame; skipped: number }> {
-  const paths = (await readImages(folder).select('origin').collect()).map((r) => r.origin as string);
+  const paths = listImageFiles(folder, {});
   const rows: Record<string, unknown>[] = [];
   let skipped = 0;
   const limit = options.concurrency ?? 8;

@@ -117,9 +117,12 @@ export class DataLoader {
     return batches;
   }
 
-  /** Batches per epoch on this rank. */
+  /** Batches per epoch on this rank (arithmetic: no permutation is drawn). */
   get length(): number {
-    return this.batchIndices(0).length;
+    const { batchSize, dropLast, worldSize } = this.options;
+    const n = this.dataset.length;
+    const perRank = dropLast ? Math.floor(n / worldSize) : Math.ceil(n / worldSize);
+    return dropLast ? Math.floor(perRank / batchSize) : Math.ceil(perRank / batchSize);
   }
 
   /** The batches of one epoch, in order, `prefetch` of them prepared ahead. */

@@ -3,7 +3,7 @@
  * tensors), buffers (state such as BatchNorm's running mean) and child modules; names compose with
  * dots ("layer1.0.conv1.weight") exactly as torchvision's, so state dicts map one to one.
  */
-import { keep, noGrad, ops, type Tensor } from '../tensor/index.js';
+import { type DType, isFloatingDType, keep, noGrad, ops, type Tensor } from '../tensor/index.js';
 
 /** Result of a non-strict loadStateDict: what did not match. */
 export interface LoadResult {
@@ -252,10 +252,10 @@ export abstract class Module {
    * Tensor objects stay the same, so optimizers and fields keep working.
    */
   to(target: string): this {
-    const isDtype = ['float32', 'float64', 'float16', 'bfloat16'].includes(target);
+    const isDtype = isFloatingDType(target as DType);
     noGrad(() => {
       for (const t of [...this.parameters(), ...this.buffers()]) {
-        if (isDtype && !['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype)) continue;
+        if (isDtype && !isFloatingDType(t.dtype)) continue;
         const converted = t.to(target);
         (ops.aten.set_data as unknown as (a: Tensor, b: Tensor) => void)(t, converted);
         converted.dispose();

@@ -1,4 +1,5 @@
 /** Decoding PNG, JPEG, TIFF and WebP with sharp (libvips): the work runs in sharp's thread pool. */
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { type ColourMode, convertColour } from './colour.js';
 import { ImageDecodeError, reasonOf } from './errors.js';
@@ -53,10 +54,12 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
   let greyAlpha = false;
   let raw: { data: Buffer; info: { height: number; width: number; channels: number; depth?: string } };
   try {
-    const meta = await sharp(input).metadata();
+    // Read the file once: sharp would otherwise open it for the header and again for the pixels.
+    const bytes = typeof input === 'string' ? await readFile(input) : input;
+    const meta = await sharp(bytes).metadata();
     const sixteen = meta.depth === 'ushort';
     greyAlpha = isGrey(meta.space) && meta.hasAlpha === true;
-    let pipeline = sharp(input).toColourspace(targetSpace(meta.space, sixteen, meta.hasAlpha === true));
+    let pipeline = sharp(bytes).toColourspace(targetSpace(meta.space, sixteen, meta.hasAlpha === true));
     if (options.resize !== undefined) {
       const h0 = meta.height ?? 0;
       const w0 = meta.width ?? 0;
