@@ -34,8 +34,10 @@ class Canvas {
   /** Adds `value` inside the ellipse, but only below a level line (fluid with a meniscus). */
   lowerPart(cx: number, cy: number, rx: number, ry: number, level: number, value: number, rising: number): void {
     const s = this.size;
-    for (let y = 0; y < s; y++) {
-      for (let x = 0; x < s; x++) {
+    const [x0, x1] = [Math.max(0, Math.floor((cx - rx) * s)), Math.min(s - 1, Math.ceil((cx + rx) * s))];
+    const [y0, y1] = [Math.max(0, Math.floor((cy - ry) * s)), Math.min(s - 1, Math.ceil((cy + ry) * s))];
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
         const dx = (x / s - cx) / rx;
         const dy = (y / s - cy) / ry;
         if (dx * dx + dy * dy > 1) continue;
