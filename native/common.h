@@ -89,8 +89,6 @@ void* unwrapMagic(napi_env env, napi_value value, uint64_t magic);
 // Queues a change of native bytes; reports to V8 in chunks, and never when env is null (GC).
 void reportExternal(napi_env env, EnvState* st, int64_t delta);
 
-// Error carried to JS with a message that names the operation.
-[[noreturn]] void throwError(napi_env env, const std::string& message);
 
 at::ScalarType parseScalarType(const Napi::Value& v, const char* what);
 const char* scalarTypeName(at::ScalarType t);

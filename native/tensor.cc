@@ -206,10 +206,6 @@ const at::Tensor* tryUnwrapTensor(napi_env env, napi_value value, const char* wh
   return &box->tensor;
 }
 
-[[noreturn]] void throwError(napi_env env, const std::string& message) {
-  throw Napi::Error::New(env, message);
-}
-
 static const struct {
   const char* name;
   at::ScalarType type;
