@@ -13,7 +13,7 @@ const args = new Set(process.argv.slice(2));
 
 /**
  * Debian packages for building and testing. LibTorch, Gloo and OpenBLAS are the engine; Debian's
- * PyTorch, torchvision, numpy, PIL and pydicom are the tests' oracles and the benchmarks' peer;
+ * PyTorch, torchvision, numpy, PIL, pydicom and scikit-learn are the tests' oracles and the benchmarks' peer;
  * Fashion-MNIST is the first real data set.
  */
 const DEBIAN_PACKAGES = [
@@ -26,6 +26,7 @@ const DEBIAN_PACKAGES = [
   'python3-torchvision',
   'python3-pil',
   'python3-pydicom',
+  'python3-sklearn',
   'dataset-fashion-mnist',
   'make',
   'g++',
