@@ -1,0 +1,171 @@
+/**
+ * Model: a trained module with its preprocessing (Analytics Zoo's NNModel / NNClassifierModel).
+ * `transform(frame)` appends predictions to every row; `save(dir)` writes weights and settings as data.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataFrame, type Row } from '../data/dataframe/index.js';
+import type { DecodeImageOptions } from '../data/image/decode.js';
+import type { Transform } from '../data/image/transform.js';
+import type { Image } from '../data/image/types.js';
+import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
+import type { Module } from '../nn/index.js';
+import type { Tensor } from '../tensor/index.js';
+import * as torch from '../tensor/index.js';
+import type { Task } from './estimator.js';
+import { FrameDataset } from './frame-dataset.js';
+import { scoresOf, type TrainingHistory } from './training-loop.js';
+
+/** What a Model knows besides its weights. */
+export interface ModelSettings {
+  task: Task;
+  transform?: Transform<Image, Tensor> | undefined;
+  featureShape?: number[] | undefined;
+  featuresCol?: string;
+  predictionCol?: string;
+  classNames?: string[] | undefined;
+  decode?: DecodeImageOptions | undefined;
+  batchSize?: number;
+  /** multi-label: a finding is predicted at or above this probability (default 0.5) */
+  threshold?: number;
+  history?: TrainingHistory;
+}
+
+const FORMAT = 'tszoo.model/1';
+
+/**
+ * @example
+ * ```ts
+ * const fitted = await estimator.fit(train);
+ * const scored = await fitted.transform(test);      // + prediction (probabilities) and predictedLabel
+ * await fitted.save('models/cxr');
+ * const again = await Model.load('models/cxr', { module: buildModel(), transform });
+ * ```
+ */
+export class Model {
+  readonly settings: Required<
+    Pick<ModelSettings, 'task' | 'featuresCol' | 'predictionCol' | 'batchSize' | 'threshold'>
+  > &
+    ModelSettings;
+
+  constructor(
+    readonly module: Module,
+    settings: ModelSettings,
+  ) {
+    this.settings = {
+      featuresCol: 'origin',
+      predictionCol: 'prediction',
+      batchSize: 32,
+      threshold: 0.5,
+      ...settings,
+    };
+  }
+
+  /** Training history when the model came from `fit`. */
+  get history(): TrainingHistory | undefined {
+    return this.settings.history;
+  }
+
+  /** Probabilities (classifiers) or outputs for a batch of inputs [B, ...], as rows. */
+  predict(input: Tensor): Float32Array[] {
+    const out = torch.scope(() =>
+      torch.noGrad(() => {
+        this.module.eval();
+        const y = scoresOf(this.settings.task, this.module.forward(input)).float().contiguous();
+        return { data: y.data() as Float32Array, k: y.shape[1] ?? 1 };
+      }),
+    );
+    const rows: Float32Array[] = [];
+    for (let i = 0; i < out.data.length; i += out.k) rows.push(out.data.slice(i, i + out.k));
+    return rows;
+  }
+
+  #labelOf(p: Float32Array): unknown {
+    const { task, classNames, threshold } = this.settings;
+    if (task === 'multi-class') {
+      let arg = 0;
+      for (let j = 1; j < p.length; j++) if ((p[j] as number) > (p[arg] as number)) arg = j;
+      return classNames?.[arg] ?? arg;
+    }
+    if (task === 'multi-label') {
+      const hits: unknown[] = [];
+      p.forEach((v, j) => {
+        if (v >= threshold) hits.push(classNames?.[j] ?? j);
+      });
+      return hits;
+    }
+    return null;
+  }
+
+  /**
+   * The frame with `prediction` (probabilities, or outputs for regression) and, for classifiers,
+   * `predictedLabel` (the class, or the list of findings at the threshold). A row whose features cannot be
+   * read keeps its place with null predictions and the reason in `predictionError`.
+   */
+  async transform(frame: DataFrame): Promise<DataFrame> {
+    const { featuresCol, predictionCol, batchSize } = this.settings;
+    const rows = await frame.collect();
+    const ds = await FrameDataset.fromFrame(frame, { features: featuresCol }, null, {
+      ...(this.settings.transform ? { transform: this.settings.transform } : {}),
+      ...(this.settings.featureShape ? { featureShape: this.settings.featureShape } : {}),
+      ...(this.settings.decode ? { decode: this.settings.decode } : {}),
+    });
+    const predictions: (Float32Array | null)[] = new Array(rows.length).fill(null);
+    for (let start = 0; start < rows.length; start += batchSize) {
+      const indices = Int32Array.from({ length: Math.min(batchSize, rows.length - start) }, (_, i) => start + i);
+      const { tensors, kept } = await ds.load(indices, { epoch: 0, batch: start / batchSize });
+      if (tensors.length === 0) continue;
+      const probs = this.predict(tensors[0] as Tensor);
+      for (const t of tensors) t.dispose();
+      kept.forEach((row, i) => {
+        predictions[row] = probs[i] as Float32Array;
+      });
+    }
+    const errors = new Map(ds.errors.map((e) => [e.row, e.message]));
+    const classifier = this.settings.task !== 'regression';
+    const out: Row[] = rows.map((r, i) => {
+      const p = predictions[i];
+      const row: Row = { ...r, [predictionCol]: p ? Array.from(p) : null };
+      if (classifier) row.predictedLabel = p ? this.#labelOf(p) : null;
+      row.predictionError = errors.get(i) ?? null;
+      return row;
+    });
+    return DataFrame.fromRows(out);
+  }
+
+  /** Writes `dir/model.safetensors` (weights) and `dir/model.json` (settings); no code. */
+  async save(dir: string): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    torch.scope(() => saveSafetensors(join(dir, 'model.safetensors'), this.module.stateDict()));
+    const { transform, history, ...plain } = this.settings;
+    const meta = { format: FORMAT, ...plain, transformName: transform?.name ?? null, history: history ?? null };
+    writeFileSync(join(dir, 'model.json.tmp'), JSON.stringify(meta, null, 2));
+    renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
+  }
+
+  /**
+   * Loads a saved model into `module` (the same architecture, built by your code: weights are data, the
+   * architecture is not read from the file). Pass the transform again; its name is checked against the saved one.
+   */
+  static async load(dir: string, parts: { module: Module; transform?: Transform<Image, Tensor> }): Promise<Model> {
+    const meta = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelSettings & {
+      format: string;
+      transformName: string | null;
+      history: TrainingHistory | null;
+    };
+    if (meta.format !== FORMAT) throw new Error(`Model.load: '${dir}' is not a tszoo model (format '${meta.format}')`);
+    if (meta.transformName && parts.transform && parts.transform.name !== meta.transformName) {
+      throw new Error(`Model.load: the model was trained with ${meta.transformName}, not ${parts.transform.name}`);
+    }
+    if (meta.transformName && !parts.transform) {
+      throw new Error(`Model.load: pass the transform the model was trained with: ${meta.transformName}`);
+    }
+    torch.scope(() => parts.module.loadStateDict(loadSafetensors(join(dir, 'model.safetensors')).tensors));
+    const { format: _f, transformName: _t, history, ...settings } = meta;
+    return new Model(parts.module, {
+      ...settings,
+      transform: parts.transform,
+      ...(history ? { history } : {}),
+    });
+  }
+}
