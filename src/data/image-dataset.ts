@@ -1,22 +1,22 @@
 /**
  * Images on disk as a DataFrame of paths (read lazily: a 112k-image folder never sits decoded in memory)
- * and as a Dataset for the DataLoader: decode (sharp, off the main thread), transform, batch. A file
- * that cannot be read is skipped and recorded, never a crashed epoch.
+ * and as a Dataset for the DataLoader: decode (sharp, off the main thread; DICOM with decodeDicom),
+ * transform, batch. A file that cannot be read is skipped and recorded, never a crashed epoch.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import { DataFrame } from './dataframe/index.js';
-import { type DecodeImageOptions, decodeImage, type Image, type Transform } from './image/index.js';
+import { type DecodeImageOptions, decodeImageFile, type Image, type Transform } from './image/index.js';
 import type { Dataset } from './loader.js';
 import { seededRandom } from './sampler.js';
 
-const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];
+const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.dcm', '.dicom'];
 
 /**
- * Lists the images under a folder as a DataFrame with `origin` (absolute path) and `fileName` columns,
- * sorted by path. Nothing is decoded here; ImageDataset decodes on demand.
+ * Lists the images under a folder (PNG, JPEG, TIFF, WebP, DICOM .dcm/.dicom) as a DataFrame with `origin`
+ * (absolute path) and `fileName` columns, sorted by path. Nothing is decoded here; ImageDataset decodes on demand.
  *
  * @example
  * ```ts
@@ -89,7 +89,7 @@ export async function readImagesDecoded(
     const batch = await Promise.all(
       paths.slice(start, start + limit).map(async (origin) => {
         try {
-          const img = await decodeImage(origin, options.decode);
+          const img = await decodeImageFile(origin, options.decode);
           const data = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
           return {
             origin,
@@ -187,7 +187,7 @@ export class ImageDataset implements Dataset {
         const k = next++;
         const sample = this.samples[indices[k] as number] as ImageSample;
         try {
-          decoded[k] = await decodeImage(sample.path, this.options.decode);
+          decoded[k] = await decodeImageFile(sample.path, this.options.decode);
         } catch (e) {
           this.errors.push({ path: sample.path, message: (e as Error).message });
         }

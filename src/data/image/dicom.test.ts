@@ -215,7 +215,7 @@ describe('decodeDicom against pydicom (files written by pydicom)', () => {
 });
 
 describe("decodeDicom on pydicom's bundled test files", () => {
-  it('uncompressed, deflated, big endian and RLE files equal pydicom; JPEG files give a named error', async (t) => {
+  it('uncompressed, deflated, big endian and RLE files equal pydicom (JPEG family: dicom-codecs.test)', async (t) => {
     const bundled = Object.entries(oracle).filter(([k]) => k.startsWith('bundled/'));
     if (bundled.length === 0) return t.skip('pydicom test files not installed');
     const ours = new Set([
@@ -226,19 +226,11 @@ describe("decodeDicom on pydicom's bundled test files", () => {
       '1.2.840.10008.1.2.5',
     ]);
     const checked: string[] = [];
-    const unsupported: string[] = [];
     for (const [key, o] of bundled) {
       if (o.error || !o.shape) continue;
       const photometric = o.photometric ?? '';
       if (!['MONOCHROME1', 'MONOCHROME2', 'RGB'].includes(photometric)) continue;
-      if (o.syntax && !ours.has(o.syntax)) {
-        await assert.rejects(
-          decodeDicom(o.path),
-          new RegExp(`unsupported transfer syntax ${o.syntax.replace(/\./g, '\\.')} \\(`),
-        );
-        unsupported.push(key);
-        continue;
-      }
+      if (o.syntax && !ours.has(o.syntax)) continue;
       const img = await decodeDicom(o.path, { voi: 'none', invertMonochrome1: false });
       assert.deepEqual([img.height, img.width], o.shape.slice(0, 2), key);
       const want = dump(key, 'modality');
@@ -256,7 +248,7 @@ describe("decodeDicom on pydicom's bundled test files", () => {
     ]) {
       assert.ok(checked.includes(`bundled/${must}`), `${must} checked (checked: ${checked.join(', ')})`);
     }
-    t.diagnostic(`pixel-equal: ${checked.length} files; unsupported-syntax errors: ${unsupported.length}`);
+    t.diagnostic(`pixel-equal: ${checked.length} files`);
   });
 });
 

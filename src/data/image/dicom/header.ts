@@ -1,28 +1,30 @@
 /** Parsing a DICOM Part 10 file (or a bare dataset) with dicom-parser into the fields the pixel pipeline needs. */
 import dicomParser from 'dicom-parser';
 
-/** Transfer syntaxes this reader decodes. */
+/** Transfer syntaxes this reader decodes (the JPEG family with the codecs of codecs.ts). */
 export const SUPPORTED_SYNTAXES: Readonly<Record<string, string>> = {
   '1.2.840.10008.1.2': 'Implicit VR Little Endian',
   '1.2.840.10008.1.2.1': 'Explicit VR Little Endian',
   '1.2.840.10008.1.2.1.99': 'Deflated Explicit VR Little Endian',
   '1.2.840.10008.1.2.2': 'Explicit VR Big Endian',
   '1.2.840.10008.1.2.5': 'RLE Lossless',
-};
-
-/** Compressed syntaxes recognised by name in the 'unsupported transfer syntax' error. */
-export const UNSUPPORTED_SYNTAXES: Readonly<Record<string, string>> = {
   '1.2.840.10008.1.2.4.50': 'JPEG Baseline (Process 1)',
-  '1.2.840.10008.1.2.4.51': 'JPEG Extended (Process 2 & 4)',
+  '1.2.840.10008.1.2.4.51': 'JPEG Extended (Process 2 & 4), 8-bit only',
   '1.2.840.10008.1.2.4.57': 'JPEG Lossless, Non-Hierarchical (Process 14)',
   '1.2.840.10008.1.2.4.70': 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [SV1])',
   '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless',
   '1.2.840.10008.1.2.4.81': 'JPEG-LS Lossy (Near-Lossless)',
   '1.2.840.10008.1.2.4.90': 'JPEG 2000 Image Compression (Lossless Only)',
   '1.2.840.10008.1.2.4.91': 'JPEG 2000 Image Compression',
+};
+
+/** Compressed syntaxes recognised by name in the 'unsupported transfer syntax' error. */
+export const UNSUPPORTED_SYNTAXES: Readonly<Record<string, string>> = {
   '1.2.840.10008.1.2.4.201': 'High-Throughput JPEG 2000 (Lossless Only)',
   '1.2.840.10008.1.2.4.202': 'High-Throughput JPEG 2000 with RPCL Options (Lossless Only)',
   '1.2.840.10008.1.2.4.203': 'High-Throughput JPEG 2000',
+  '1.2.840.10008.1.2.4.100': 'MPEG2 Main Profile / Main Level',
+  '1.2.840.10008.1.2.4.102': 'MPEG-4 AVC/H.264 High Profile / Level 4.1',
 };
 
 /** The image attributes of a DICOM dataset. */
@@ -64,13 +66,30 @@ function guessSyntax(bytes: Uint8Array): string {
   return isLetter(bytes[4]) && isLetter(bytes[5]) ? '1.2.840.10008.1.2.1' : '1.2.840.10008.1.2';
 }
 
+/**
+ * dicom-parser does not know the VR OV (it reads a 2-byte length where there are 4): the Extended Offset
+ * Table (7FE0,0001) and its lengths (7FE0,0002) are relabelled OB, which has the same layout, in a copy.
+ */
+function relabelOffsetTables(bytes: Uint8Array): Uint8Array {
+  let out = bytes;
+  for (const element of [1, 2]) {
+    const pattern = [0xe0, 0x7f, element, 0, 0x4f, 0x56, 0, 0]; // (7FE0,000n) 'OV' 00 00
+    let at = bytes.indexOf(0xe0, 132);
+    while (at >= 0 && !pattern.every((b, k) => bytes[at + k] === b)) at = bytes.indexOf(0xe0, at + 1);
+    if (at < 0) continue;
+    if (out === bytes) out = new Uint8Array(bytes);
+    out[at + 5] = 0x42; // 'B'
+  }
+  return out;
+}
+
 function parse(bytes: Uint8Array): dicomParser.DataSet {
   const hasPrefix = bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM';
   if (hasPrefix) {
     // check the syntax from the meta header first: a compressed file may not even parse
     const syntax = (dicomParser.readPart10Header(bytes).string('x00020010') ?? '').replace(/\0/g, '').trim();
     checkSyntax(syntax);
-    return dicomParser.parseDicom(bytes);
+    return dicomParser.parseDicom(syntax.startsWith('1.2.840.10008.1.2.4.') ? relabelOffsetTables(bytes) : bytes);
   }
   return dicomParser.parseDicom(bytes, { TransferSyntaxUID: guessSyntax(bytes) });
 }

@@ -1,13 +1,27 @@
-/** Stored pixel values of one frame: native (little/big endian) or RLE, sign-extended or masked to Bits Stored. */
-import dicomParser from 'dicom-parser';
+/** Stored pixel values of one frame: native (little/big endian), RLE or JPEG-family; masked to Bits Stored, sign-extended. */
+import { CODEC_OF_SYNTAX, type CodecFrame, type DicomCodec } from './codecs.js';
+import { frameBytes } from './encapsulated.js';
 import type { DicomHeader } from './header.js';
 import { decodeRleFrame } from './rle.js';
+import { expandYbr422 } from './ybr.js';
 
 const RLE = '1.2.840.10008.1.2.5';
 const BIG_ENDIAN = '1.2.840.10008.1.2.2';
 
-/** The frame's stored values, samples interleaved (HWC), as signed/unsigned integers. */
-export function storedValues(h: DicomHeader, frame: number): Int32Array | Float64Array {
+/** A frame's stored values, samples interleaved (HWC). */
+export interface StoredFrame {
+  values: Int32Array | Float64Array;
+  /** true when a codec already turned YCbCr into RGB */
+  rgb: boolean;
+}
+
+/** The codec `h`'s transfer syntax needs, or null for native and RLE data. */
+export function codecFor(h: DicomHeader): DicomCodec | null {
+  return CODEC_OF_SYNTAX[h.transferSyntax] ?? null;
+}
+
+/** The frame's stored values as signed/unsigned integers. JPEG-family codecs must be loaded ({@link codecFor}). */
+export function storedValues(h: DicomHeader, frame: number): StoredFrame {
   const { rows, columns, samplesPerPixel: spp, bitsAllocated } = h;
   if (![1, 8, 16, 32].includes(bitsAllocated)) throw new Error(`Bits Allocated ${bitsAllocated} is not supported`);
   if (!Number.isInteger(frame) || frame < 0 || frame >= h.frames) {
@@ -15,18 +29,54 @@ export function storedValues(h: DicomHeader, frame: number): Int32Array | Float6
   }
   const n = rows * columns;
   const bytesPer = bitsAllocated / 8;
+  const codec = codecFor(h);
+  if (codec) return readCompressed(h, frame, codec);
+  if (h.photometric === 'YBR_FULL_422' && h.transferSyntax !== RLE && bitsAllocated === 8) {
+    const start = h.pixelData.dataOffset + frame * n * 2;
+    return { values: expandYbr422(h.byteArray.subarray(start, start + n * 2), n), rgb: false };
+  }
   const out = bitsAllocated === 32 ? new Float64Array(n * spp) : new Int32Array(n * spp);
   if (bitsAllocated === 1) {
     if (h.transferSyntax === RLE) throw new Error('1-bit RLE pixel data is not supported');
     readBits(h, frame, out);
-    return out;
+    return { values: out, rgb: false };
   } else if (h.transferSyntax === RLE) {
     readRle(h, frame, out);
   } else {
     readNative(h, frame, out, bytesPer);
   }
   fixBits(h, out);
-  return out;
+  return { values: out, rgb: false };
+}
+
+/** Decodes a JPEG-family frame; errors name the frame and the codec. */
+function readCompressed(h: DicomHeader, frame: number, codec: DicomCodec): StoredFrame {
+  const { rows, columns, samplesPerPixel: spp } = h;
+  let decoded: CodecFrame;
+  try {
+    const bytes = codec.prepare ? codec.prepare(frameBytes(h, frame), h.photometric) : frameBytes(h, frame);
+    const header = codec.header(bytes);
+    if (header.width !== columns || header.height !== rows || header.components !== spp) {
+      throw new Error(
+        `the stream is ${header.width}x${header.height} with ${header.components} components, ` +
+          `the DICOM header says ${columns}x${rows} with ${spp}`,
+      );
+    }
+    decoded = codec.decode(bytes, header);
+    if (decoded.samples.length !== rows * columns * spp) {
+      throw new Error(`decoded ${decoded.samples.length} samples, expected ${rows}x${columns}x${spp}`);
+    }
+  } catch (e) {
+    throw new Error(`frame ${frame}, ${codec.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const values = Int32Array.from(decoded.samples);
+  if (decoded.sign === 'raw') fixBits(h, values);
+  else if (decoded.sign === 'unsigned' && h.pixelRepresentation === 1) {
+    // unsigned JPEG 2000 in a signed dataset holds two's complement bit patterns (pydicom's J2K correction)
+    const half = 2 ** (decoded.precision - 1);
+    for (let i = 0; i < values.length; i++) if ((values[i] as number) >= half) (values[i] as number) -= 2 * half;
+  }
+  return { values, rgb: decoded.rgb };
 }
 
 function readNative(h: DicomHeader, frame: number, out: Int32Array | Float64Array, bytesPer: number): void {
@@ -71,24 +121,11 @@ function readBits(h: DicomHeader, frame: number, out: Int32Array | Float64Array)
   }
 }
 
-function rleFragment(h: DicomHeader, frame: number): Uint8Array {
-  const el = h.pixelData;
-  const fragments = el.fragments ?? [];
-  if (!el.encapsulatedPixelData || fragments.length === 0) throw new Error('RLE pixel data is not encapsulated');
-  const bot = el.basicOffsetTable ?? [];
-  if (bot.length > 0) return dicomParser.readEncapsulatedImageFrame(h.dataSet, el, frame) as Uint8Array;
-  if (h.frames === 1)
-    return dicomParser.readEncapsulatedPixelDataFromFragments(h.dataSet, el, 0, fragments.length) as Uint8Array;
-  if (fragments.length !== h.frames)
-    throw new Error('multi-frame RLE without an offset table needs one fragment per frame');
-  return dicomParser.readEncapsulatedPixelDataFromFragments(h.dataSet, el, frame, 1) as Uint8Array;
-}
-
 function readRle(h: DicomHeader, frame: number, out: Int32Array | Float64Array): void {
   const { rows, columns, samplesPerPixel: spp, bitsAllocated } = h;
   const n = rows * columns;
   const bytesPer = bitsAllocated / 8;
-  const segments = decodeRleFrame(rleFragment(h, frame), n);
+  const segments = decodeRleFrame(frameBytes(h, frame), n);
   if (segments.length !== spp * bytesPer) {
     throw new Error(`RLE frame has ${segments.length} segments, expected ${spp * bytesPer}`);
   }

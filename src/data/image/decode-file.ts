@@ -1,0 +1,40 @@
+/** Decoding any supported image file by its extension: DICOM (.dcm, .dicom) with decodeDicom, the rest with sharp. */
+import { extname } from 'node:path';
+import { convertColour } from './colour.js';
+import { type DecodeImageOptions, decodeImage, shorterSideSize } from './decode.js';
+import { decodeDicom } from './dicom/decode.js';
+import { resizeBilinear } from './resample.js';
+import type { Image } from './types.js';
+
+/** Extensions read as DICOM. */
+export const DICOM_EXTENSIONS: readonly string[] = ['.dcm', '.dicom'];
+
+/**
+ * Decodes a file as {@link decodeImage} does; a DICOM file gives its first frame as 8-bit display pixels
+ * (the file's VOI LUT or window, MONOCHROME1 inverted, YBR as RGB), then the same colour and resize options
+ * (the resize is Pillow's bilinear, on the main thread).
+ *
+ * @throws {ImageDecodeError} naming the file.
+ * @example
+ * ```ts
+ * const img = await decodeImageFile('scans/chest.dcm', { colour: 'grey', resize: 256 });
+ * ```
+ */
+export async function decodeImageFile(path: string, options: DecodeImageOptions = {}): Promise<Image> {
+  if (!DICOM_EXTENSIONS.includes(extname(path).toLowerCase())) return decodeImage(path, options);
+  const dicom = await decodeDicom(path, { output: 'uint8' });
+  let img: Image = {
+    height: dicom.height,
+    width: dicom.width,
+    channels: dicom.channels,
+    bitDepth: 8,
+    data: dicom.data,
+  };
+  img = convertColour(img, options.colour ?? 'keep');
+  if (options.resize !== undefined) {
+    const [h, w] =
+      typeof options.resize === 'number' ? shorterSideSize(img.height, img.width, options.resize) : options.resize;
+    if (h !== img.height || w !== img.width) img = resizeBilinear(img, h, w);
+  }
+  return img;
+}
