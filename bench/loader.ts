@@ -4,16 +4,15 @@
  * threads) vs a torchvision DataLoader (PIL, 2 worker processes) on the same files, alternating rounds.
  * Last line: `ratio_vs_pytorch <tszoo_img_s / pytorch_img_s>`. Run: npm run bench:loader
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { data, type Tensor } from '../src/index.js';
 import { median, runPythonPeer } from './peer.js';
 
 const count = Number(process.env.BENCH_IMAGES ?? 128);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const folder = join(tmpdir(), `tszoo-bench-loader-${count}`);
+const folder = join(tmpdir(), `tszoo-bench-loader-grey-${count}`);
 
 async function ensureImages(): Promise<void> {
   if (existsSync(folder) && readdirSync(folder).filter((f) => f.endsWith('.png')).length === count) return;
@@ -21,9 +20,8 @@ async function ensureImages(): Promise<void> {
   console.log(`writing ${count} synthetic 1024x1024 grey PNGs to ${folder}`);
   const root = join(folder, 'cxr');
   await data.generateSyntheticCxr(root, { count, size: 1024, seed: 1 });
-  for (const f of readdirSync(join(root, 'images'))) {
-    await sharp(join(root, 'images', f)).toFile(join(folder, f));
-  }
+  // the generator's files as they are: 8-bit grey PNGs (re-encoding through sharp would make them RGB)
+  for (const f of readdirSync(join(root, 'images'))) copyFileSync(join(root, 'images', f), join(folder, f));
 }
 
 async function tszooRound(): Promise<number> {

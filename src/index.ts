@@ -12,5 +12,6 @@ export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * from './pipeline/checkpoint.js';
+export * as pipeline from './pipeline/index.js';
 export * as torch from './tensor/index.js';
 export { keep, memory, noGrad, scope, Tensor, tensor } from './tensor/index.js';

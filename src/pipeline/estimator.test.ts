@@ -12,27 +12,29 @@ import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { blobEstimator, blobFrame, blobModel, weightsOf } from './estimator.fixture.js';
 import { Estimator } from './estimator.js';
 import type { TrainingEvent } from './events.js';
+import type { Metric, MetricBatch } from './metrics/index.js';
 import { Model } from './model.js';
+import { readJsonLines, readScalars, TrainSummary, ValidationSummary } from './summary/index.js';
 import { everyEpoch, maxIteration, minLoss, or } from './triggers.js';
-import type { ScoredBatch, ValidationMethod } from './validation-method.js';
 
 const fixture = fileURLToPath(new URL('./estimator.fixture.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'tszoo-estimator-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Accuracy from class-index labels: the test's own, independent of pipeline/metrics. */
-function accuracyMethod(): ValidationMethod {
+function accuracyMethod(): Metric {
   let right = 0;
   let total = 0;
   return {
     name: 'accuracy',
+    higherIsBetter: true,
     reset: () => {
       right = 0;
       total = 0;
     },
-    update({ scores, labels, rows, classes }: ScoredBatch) {
-      for (let i = 0; i < rows; i++) {
-        const row = scores.subarray(i * classes, (i + 1) * classes);
+    update({ scores, labels, numClasses: classes }: MetricBatch) {
+      for (let i = 0; i < labels.length; i++) {
+        const row = Array.from(scores).slice(i * classes, (i + 1) * classes);
         const arg = row.indexOf(Math.max(...row));
         if (arg === labels[i]) right++;
         total++;
@@ -218,6 +220,41 @@ describe('Estimator.fit on a DataFrame', () => {
     );
     assert.equal(loaded.settings.task, 'multi-class');
     assert.equal(loaded.history?.epochs.length, 2);
+  });
+});
+
+describe('Estimator summaries', () => {
+  it('writes TensorBoard train/validation runs and a JSON-lines log that read back', async () => {
+    torch.manualSeed(6);
+    const logDir = join(tmp, 'tb');
+    const est = blobEstimator(blobModel(), null, 2)
+      .setValidation(everyEpoch(), blobFrame(30, 7), [accuracyMethod()])
+      .setTrainSummary(new TrainSummary(logDir, 'blobs'))
+      .setValidationSummary(new ValidationSummary(logDir, 'blobs'))
+      .setLogFile(join(logDir, 'blobs', 'events.jsonl'));
+    const losses: number[] = [];
+    est.on('iteration', (e) => losses.push(e.loss));
+    await est.fit(blobFrame(96, 2));
+    const train = readScalars(join(logDir, 'blobs', 'train'));
+    assert.deepEqual(
+      train.Loss?.map((p) => p.step),
+      losses.map((_, i) => i + 1),
+    );
+    assert.deepEqual(
+      train.Loss?.map((p) => p.value),
+      losses.map((l) => Math.fround(l)),
+    );
+    assert.equal(train.LearningRate?.length, losses.length);
+    assert.ok((train.Throughput?.[0]?.value ?? 0) > 0);
+    const val = readScalars(join(logDir, 'blobs', 'validation'));
+    assert.deepEqual(
+      val.accuracy?.map((p) => p.step),
+      [6, 12],
+    );
+    assert.equal(val.loss?.length, 2);
+    const lines = readJsonLines(join(logDir, 'blobs', 'events.jsonl'));
+    assert.equal(lines.filter((l) => l.type === 'iteration').length, losses.length);
+    assert.equal(lines.at(-1)?.type, 'end');
   });
 });
 

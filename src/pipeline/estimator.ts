@@ -11,11 +11,13 @@ import { BCEWithLogitsLoss, CrossEntropyLoss } from '../nn/index.js';
 import { adam, type OptimizerFactory } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
 import type { TrainingEvent, TrainingEventMap, TrainingListener } from './events.js';
-import type { LabelKind } from './frame-dataset.js';
+import type { Metric } from './metrics/index.js';
 import { Model } from './model.js';
+import { progressListener } from './progress-listener.js';
+import { JsonLinesWriter, type TrainSummary, type ValidationSummary } from './summary/index.js';
+import { summaryListener } from './summary-listener.js';
 import { runTraining } from './training-loop.js';
 import { maxEpoch, type Trigger } from './triggers.js';
-import type { ValidationMethod } from './validation-method.js';
 
 /**
  * 'multi-label' (sigmoid outputs, multi-hot labels, e.g. 14 chest X-ray findings), 'multi-class' (softmax,
@@ -28,7 +30,7 @@ export interface ValidationOptions {
   trigger: Trigger;
   frame: DataFrame;
   /** e.g. [auc()]; the validation loss is always reported as 'loss' */
-  metrics?: ValidationMethod[];
+  metrics?: Metric[];
   batchSize?: number;
 }
 
@@ -36,7 +38,7 @@ export interface ValidationOptions {
 export interface EarlyStoppingOptions {
   /** a validation metric name, e.g. 'auc' or 'loss' */
   monitor: string;
-  /** 'max' for scores (default unless monitor is 'loss'), 'min' for losses */
+  /** default: from the monitored metric's higherIsBetter; 'min' for the validation 'loss' */
   mode?: 'max' | 'min';
   /** validations without improvement before stopping */
   patience: number;
@@ -93,10 +95,16 @@ export interface EstimatorOptions {
   resume?: boolean;
   /** seeds shuffling, augmentation and torch's RNG (default 0) */
   seed?: number;
-  /** 'auto' (default): a bar on a TTY, log lines otherwise; false: silent */
+  /** 'auto' (default): a bar when stdout is a terminal; true: also log lines when it is not; false: silent */
   progress?: boolean | 'auto';
   /** shuffle training rows every epoch (default true) */
   shuffle?: boolean;
+  /** TensorBoard run `<logDir>/<appName>/train`: Loss, LearningRate, Throughput per iteration */
+  trainSummary?: TrainSummary;
+  /** TensorBoard run `<logDir>/<appName>/validation`: one tag per validation value */
+  validationSummary?: ValidationSummary;
+  /** a JSON-lines file that receives every training event */
+  logFile?: string;
   /** batches prepared ahead while the model trains (default 2) */
   prefetch?: number;
   /** images decoded at once (default 8) */
@@ -194,7 +202,7 @@ export class Estimator {
   setPredictionCol(column: string): this {
     return this.#set({ predictionCol: column });
   }
-  setValidation(trigger: Trigger, frame: DataFrame, metrics: ValidationMethod[] = [], batchSize?: number): this {
+  setValidation(trigger: Trigger, frame: DataFrame, metrics: Metric[] = [], batchSize?: number): this {
     return this.#set({ validation: { trigger, frame, metrics, ...(batchSize ? { batchSize } : {}) } });
   }
   setEarlyStopping(options: EarlyStoppingOptions): this {
@@ -222,6 +230,16 @@ export class Estimator {
   }
   setSeed(seed: number): this {
     return this.#set({ seed });
+  }
+  setTrainSummary(summary: TrainSummary): this {
+    return this.#set({ trainSummary: summary });
+  }
+  setValidationSummary(summary: ValidationSummary): this {
+    if (!this.#options.validation) throw new Error('Estimator: setValidationSummary needs setValidation first');
+    return this.#set({ validationSummary: summary });
+  }
+  setLogFile(path: string): this {
+    return this.#set({ logFile: path });
   }
 
   /** Listens to one kind of training event. */
@@ -279,10 +297,25 @@ export class Estimator {
    */
   async fit(frame: DataFrame): Promise<Model> {
     const options = this.resolve();
+    const listeners = [...this.#listeners];
+    if (options.progress === true || (options.progress === 'auto' && process.stdout.isTTY)) {
+      listeners.push(progressListener());
+    }
+    const log = options.logFile ? new JsonLinesWriter(options.logFile) : undefined;
+    if (options.trainSummary || options.validationSummary || log) {
+      listeners.push(summaryListener({ train: options.trainSummary, validation: options.validationSummary, log }));
+    }
     const emit = (e: TrainingEvent) => {
-      for (const l of this.#listeners) l(e);
+      for (const l of listeners) l(e);
     };
-    const result = await runTraining(this.module, frame, options, emit);
+    let result: Awaited<ReturnType<typeof runTraining>>;
+    try {
+      result = await runTraining(this.module, frame, options, emit);
+    } finally {
+      log?.close();
+      options.trainSummary?.flush();
+      options.validationSummary?.flush();
+    }
     return new Model(this.module, {
       task: options.task,
       transform: options.transform,
@@ -295,9 +328,4 @@ export class Estimator {
       history: result.history,
     });
   }
-}
-
-/** The label layout a task implies. */
-export function labelKindOf(task: Task): LabelKind {
-  return task === 'multi-class' ? 'class' : 'multi-hot';
 }

@@ -14,8 +14,9 @@ export interface IterationEvent {
   learningRate: number;
   /** samples per second of this step, data loading included */
   throughput: number;
-  /** samples in this step */
+  /** samples in this step, and in the whole epoch */
   samples: number;
+  epochSamples: number;
 }
 
 /** After every epoch (and its validation, if any). */

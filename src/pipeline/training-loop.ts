@@ -11,7 +11,6 @@ import type { Module } from '../nn/index.js';
 import { clipGradNorm, clipGradValue, type Optimizer } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
-import { ProgressBar } from '../util/progress.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { ResolvedOptions, Task } from './estimator.js';
 import type { EpochEvent, TrainingEvent, ValidationEvent } from './events.js';
@@ -127,11 +126,12 @@ async function validate(module: Module, ds: FrameDataset, o: ResolvedOptions): P
           const [x, y] = tensors as [Tensor, Tensor];
           const out = module.forward(x);
           const n = x.shape[0] as number;
-          lossSum += o.loss.forward(out, y).item() * n;
+          const batchLoss = o.loss.forward(out, y).item();
+          lossSum += batchLoss * n;
           rows += n;
           const scores = scoresOf(o.task, out).float().contiguous().data() as Float32Array;
           const labels = y.float().contiguous().data() as Float32Array;
-          for (const m of metrics) m.update({ scores, labels, rows: n, classes: out.shape[1] as number });
+          for (const m of metrics) m.update({ scores, labels, numClasses: out.shape[1] as number, loss: batchLoss });
         }),
       );
       for (const t of tensors) t.dispose();
@@ -179,7 +179,10 @@ export async function runTraining(
     sinceBest: 0,
   };
   const es = o.earlyStopping;
-  const esMode = es?.mode ?? (es?.monitor === 'loss' ? 'min' : 'max');
+  const monitored = o.validation?.metrics?.find((m) => m.name === es?.monitor);
+  const esMode =
+    es?.mode ??
+    (monitored ? (monitored.higherIsBetter ? 'max' : 'min') : /loss/i.test(es?.monitor ?? '') ? 'min' : 'max');
   const bestPath = o.checkpoint ? join(o.checkpoint.dir, 'best.safetensors') : null;
   let best: Record<string, Tensor> | null = null;
   let lastCheckpoint: string | null = null;
@@ -209,11 +212,6 @@ export async function runTraining(
   try {
     while (!stop) {
       const plan = loader.batchIndices(pos.epoch);
-      const bar =
-        o.progress === false
-          ? null
-          : new ProgressBar({ total: train.length, label: `epoch ${pos.epoch + 1}`, unit: 'img' });
-      bar?.tick(plan.slice(0, pos.batch).reduce((s, b) => s + b.length, 0));
       let tick = performance.now();
       for await (const { index, tensors } of batches(train, plan, pos.epoch, pos.batch, o.prefetch)) {
         const [x, y] = tensors as [Tensor, Tensor];
@@ -257,9 +255,9 @@ export async function runTraining(
           learningRate: optimizer.lr,
           throughput: samples / Math.max(1e-9, (now - tick) / 1000),
           samples,
+          epochSamples: train.length,
         });
         tick = now;
-        bar?.tick(samples, { loss });
 
         const epochEnd = pos.batch >= plan.length;
         const meanLoss = pos.lossSum / pos.lossCount;
@@ -315,7 +313,6 @@ export async function runTraining(
           };
           const { type: _type, ...record } = e;
           history.epochs.push(record);
-          bar?.done();
           emit(e);
           pos.batch = 0;
           pos.lossSum = 0;

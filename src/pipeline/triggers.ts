@@ -32,7 +32,7 @@ function checkCount(who: string, n: number): void {
  *
  * @example
  * ```ts
- * estimator.validate(everyEpoch(), valDf, [auc()]);
+ * estimator.setValidation(everyEpoch(), valDf, [auc()]);
  * ```
  */
 export function everyEpoch(): Trigger {

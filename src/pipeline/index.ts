@@ -1,0 +1,35 @@
+/**
+ * Training pipelines on DataFrames: Estimator (fit) and Model (transform, predict, save/load), triggers,
+ * training events and progress, checkpoints, metrics, and running a recipe in a worker thread.
+ *
+ * @example
+ * ```ts
+ * import { pipeline } from 'tszoo';
+ * const est = new pipeline.Estimator(model, { task: 'multi-label', transform, labelCol: 'labels' })
+ *   .setBatchSize(32)
+ *   .setMaxEpoch(15)
+ *   .setValidation(pipeline.everyEpoch(), val, [pipeline.metrics.auc()]);
+ * const fitted = await est.fit(train);
+ * ```
+ */
+export * from './checkpoint.js';
+export {
+  type CheckpointOptions,
+  type ClippingOptions,
+  type EarlyStoppingOptions,
+  Estimator,
+  type EstimatorOptions,
+  type Task,
+  type ValidationOptions,
+} from './estimator.js';
+export type * from './events.js';
+export { FrameDataset, type FrameDatasetOptions, type SampleColumns } from './frame-dataset.js';
+export * as metrics from './metrics/index.js';
+export { Model, type ModelSettings } from './model.js';
+export { progressListener } from './progress-listener.js';
+export * as report from './report/index.js';
+export * as summary from './summary/index.js';
+export { type SummaryTargets, summaryListener } from './summary-listener.js';
+export type { TrainingHistory } from './training-loop.js';
+export * from './triggers.js';
+export { type Recipe, type RecipeContext, type RunInWorkerOptions, runInWorker } from './worker-run.js';

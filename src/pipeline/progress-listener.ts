@@ -1,0 +1,47 @@
+/** A terminal progress bar driven by training events: epoch, images, loss, images/s and ETA. */
+import type { Writable } from 'node:stream';
+import { ProgressBar } from '../util/progress.js';
+import type { TrainingListener } from './events.js';
+
+/**
+ * One bar per epoch (log lines when the stream is not a TTY), validation results on their own line.
+ *
+ * @example
+ * ```ts
+ * estimator.onEvent(progressListener());
+ * ```
+ */
+export function progressListener(stream: Writable & { isTTY?: boolean } = process.stdout): TrainingListener {
+  let bar: ProgressBar | null = null;
+  let epoch = -1;
+  return (e) => {
+    if (e.type === 'iteration') {
+      if (!bar || e.epoch !== epoch) {
+        epoch = e.epoch;
+        bar = new ProgressBar({ total: e.epochSamples, label: `epoch ${e.epoch + 1}`, unit: 'img', stream });
+        // a resumed epoch starts part-way
+        const done = e.batch * e.samples;
+        if (done > 0) bar.tick(Math.min(done, e.epochSamples - e.samples));
+      }
+      bar.tick(e.samples, { loss: e.loss, lr: e.learningRate });
+    } else if (e.type === 'epoch') {
+      bar?.done();
+      bar = null;
+    } else if (e.type === 'validation') {
+      const values = Object.entries(e.metrics)
+        .filter(([k]) => !k.includes('/'))
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join(', ');
+      stream.write(
+        `validation after epoch ${e.epoch}, iteration ${e.iteration}: ${values} (${e.seconds.toFixed(1)} s)\n`,
+      );
+    } else if (e.type === 'end') {
+      bar?.done();
+      bar = null;
+      stream.write(
+        `training ended (${e.reason}) after ${e.iteration} iterations, ${e.seconds.toFixed(1)} s` +
+          `${e.skippedSamples ? `; ${e.skippedSamples} unreadable samples left out` : ''}\n`,
+      );
+    }
+  };
+}

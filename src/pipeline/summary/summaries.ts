@@ -1,0 +1,87 @@
+/**
+ * The seed's TrainSummary and ValidationSummary: TensorBoard runs `<logDir>/<appName>/train` (tags
+ * Loss, LearningRate, Throughput, one point per iteration) and `<logDir>/<appName>/validation` (one
+ * tag per metric value, e.g. AUC, AUC/Atelectasis, Loss). Use the global iteration as the step of
+ * both, so that TensorBoard draws them on one axis.
+ */
+import { join } from 'node:path';
+import { readScalars, type ScalarPoint } from './event-reader.js';
+import { EventFileWriter, type EventFileWriterOptions } from './event-writer.js';
+
+/** What one training iteration logs. */
+export interface IterationScalars {
+  /** global iteration (1-based or 0-based, as the loop counts) */
+  iteration: number;
+  /** the iteration's mean loss */
+  loss: number;
+  learningRate?: number;
+  /** records (images) per second */
+  throughput?: number;
+}
+
+/** Tags of the training run, as BigDL names them. */
+export const TRAIN_TAGS = { loss: 'Loss', learningRate: 'LearningRate', throughput: 'Throughput' } as const;
+
+abstract class RunSummary {
+  /** the run's directory */
+  readonly dir: string;
+  protected readonly writer: EventFileWriter;
+
+  constructor(logDir: string, appName: string, run: string, options?: EventFileWriterOptions) {
+    this.dir = join(logDir, appName, run);
+    this.writer = new EventFileWriter(this.dir, options);
+  }
+
+  /** Everything logged under `tag` so far (this run's directory, all files), after a flush. */
+  readScalar(tag: string): ScalarPoint[] {
+    this.writer.flush();
+    return readScalars(this.dir)[tag] ?? [];
+  }
+
+  flush(): void {
+    this.writer.flush();
+  }
+
+  close(): void {
+    this.writer.close();
+  }
+}
+
+/**
+ * @example
+ * ```ts
+ * const summary = new TrainSummary('runs', 'cxr');
+ * summary.write({ iteration: 1, loss: 0.69, learningRate: 1e-3, throughput: 212 });
+ * summary.close();
+ * ```
+ */
+export class TrainSummary extends RunSummary {
+  constructor(logDir: string, appName: string, options?: EventFileWriterOptions) {
+    super(logDir, appName, 'train', options);
+  }
+
+  write(scalars: IterationScalars, wallTime?: number): void {
+    const values: Record<string, number> = { [TRAIN_TAGS.loss]: scalars.loss };
+    if (scalars.learningRate !== undefined) values[TRAIN_TAGS.learningRate] = scalars.learningRate;
+    if (scalars.throughput !== undefined) values[TRAIN_TAGS.throughput] = scalars.throughput;
+    this.writer.addScalars(values, scalars.iteration, wallTime);
+  }
+}
+
+/**
+ * @example
+ * ```ts
+ * const summary = new ValidationSummary('runs', 'cxr');
+ * summary.write(1200, auc().compute()); // AUC, AUC/Atelectasis, ...
+ * ```
+ */
+export class ValidationSummary extends RunSummary {
+  constructor(logDir: string, appName: string, options?: EventFileWriterOptions) {
+    super(logDir, appName, 'validation', options);
+  }
+
+  /** Logs every value of a validation (e.g. the merged compute() of its metrics) at `step`. */
+  write(step: number, values: Record<string, number>, wallTime?: number): void {
+    this.writer.addScalars(values, step, wallTime);
+  }
+}
