@@ -5,6 +5,7 @@
  *   npm run example:fashion-mnist -- [--epochs 10] [--batch-size 64] [--lr 0.002] [--seed 1] [--limit 0]
  */
 
+import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { FASHION_MNIST_CLASSES } from '../../src/data/datasets/fashion-mnist.js';
@@ -22,6 +23,7 @@ Options:
   --lr <x>           Adam's learning rate, annealed by a cosine schedule (default 0.002)
   --seed <n>         seed of weights, shuffling and augmentation (default 1)
   --limit <n>        train on the first n images only, 0 = all (default 0)
+  --out <dir>        TensorBoard runs, events.jsonl, report.html and the model (default runs/fashion-mnist)
   -h, --help         this text`;
 
 const { values } = parseArgs({
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '0.002' },
     seed: { type: 'string', default: '1' },
     limit: { type: 'string', default: '0' },
+    out: { type: 'string', default: 'runs/fashion-mnist' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -52,6 +55,7 @@ const config: FashionMnistConfig = {
   lr: number('lr', values.lr, false),
   seed: number('seed', values.seed, true),
   limit: number('limit', values.limit, true),
+  out: resolve(values.out),
 };
 
 const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -80,5 +84,6 @@ result.confusion.forEach((row, c) => {
 console.log(
   `main thread event-loop delay while training: p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`,
 );
+console.log(`report: ${result.report}  (TensorBoard: tensorboard --logdir ${config.out})`);
 console.log(`training ${result.trainSeconds.toFixed(1)} s, total ${seconds.toFixed(1)} s`);
 console.log(`test_accuracy ${result.testAccuracy.toFixed(4)} seconds ${seconds.toFixed(1)}`);

@@ -2,13 +2,15 @@
  * The Fashion-MNIST recipe, run in a worker by main.ts: Debian's IDX files -> DataFrames in Spark's image
  * schema -> Estimator.fit (small CNN) -> Model.transform on the test set -> metrics.
  */
+import { join } from 'node:path';
 import { DataFrame } from '../../src/data/dataframe/index.js';
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../../src/data/datasets/fashion-mnist.js';
 import { ChannelNormalize, chain, HFlip, ToFloat, ToTensor } from '../../src/data/image/transforms.js';
 import { nn, torch } from '../../src/index.js';
 import { adam, Cosine } from '../../src/optim/index.js';
 import { Estimator } from '../../src/pipeline/estimator.js';
-import { accuracy, confusionMatrix } from '../../src/pipeline/metrics/index.js';
+import { accuracy } from '../../src/pipeline/metrics/index.js';
+import { TrainSummary, ValidationSummary } from '../../src/pipeline/summary/index.js';
 import { everyEpoch } from '../../src/pipeline/triggers.js';
 import type { RecipeContext } from '../../src/pipeline/worker-run.js';
 
@@ -19,6 +21,8 @@ export interface FashionMnistConfig {
   seed: number;
   /** use only the first n training rows (0: all 60,000), for quick runs */
   limit: number;
+  /** where TensorBoard runs, the JSON-lines log, the report and the model go */
+  out: string;
 }
 
 export interface FashionMnistResult {
@@ -27,6 +31,7 @@ export interface FashionMnistResult {
   epochs: { epoch: number; loss: number; seconds: number; samplesPerSecond: number }[];
   validations: { epoch: number; metrics: Record<string, number> }[];
   confusion: number[][];
+  report: string;
   parameters: number;
   threads: number;
 }
@@ -88,19 +93,25 @@ export default async function run({ data: cfg, emit }: RecipeContext<FashionMnis
     validation: { trigger: everyEpoch(), frame: test, metrics: [accuracy()], batchSize: 500 },
     seed: cfg.seed,
     progress: false,
+    trainSummary: new TrainSummary(cfg.out, 'tensorboard'),
+    validationSummary: new ValidationSummary(cfg.out, 'tensorboard'),
+    logFile: join(cfg.out, 'events.jsonl'),
   }).onEvent(emit);
   const started = performance.now();
   const fitted = await est.fit(train);
   const trainSeconds = (performance.now() - started) / 1000;
   // evaluation without augmentation
   fitted.settings.transform = chain(...normalize, ToTensor());
-  const scored = await (await fitted.transform(test)).select('label', 'prediction').collect();
-  const labels = scored.map((r) => r.label as number);
-  const scores = scored.flatMap((r) => r.prediction as number[]);
-  const acc = accuracy();
-  acc.update({ scores, labels, numClasses: 10 });
+  const evaluation = await fitted.evaluate(test, { bootstrap: { iterations: 200 }, split: 'test' });
+  const report = fitted.writeReport(join(cfg.out, 'report.html'), {
+    title: 'Fashion-MNIST, small CNN',
+    evaluation,
+    config: { ...cfg },
+  });
+  await fitted.save(join(cfg.out, 'model'));
   return {
-    testAccuracy: acc.compute()[acc.name] as number,
+    testAccuracy: evaluation.accuracy,
+    report,
     trainSeconds,
     epochs: (fitted.history?.epochs ?? []).map(({ epoch, loss, seconds, samplesPerSecond }) => ({
       epoch,
@@ -109,7 +120,7 @@ export default async function run({ data: cfg, emit }: RecipeContext<FashionMnis
       samplesPerSecond,
     })),
     validations: (fitted.history?.validations ?? []).map(({ epoch, metrics }) => ({ epoch, metrics })),
-    confusion: confusionMatrix(scores, labels, 10),
+    confusion: evaluation.confusionMatrix ?? [],
     parameters: model.numParameters(),
     threads: torch.getNumThreads(),
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { blobEstimator, blobFrame, blobModel, weightsOf } from './estimator.fixt
 import { Estimator } from './estimator.js';
 import type { TrainingEvent } from './events.js';
 import type { Metric, MetricBatch } from './metrics/index.js';
+import * as metrics from './metrics/index.js';
 import { Model } from './model.js';
 import { readJsonLines, readScalars, TrainSummary, ValidationSummary } from './summary/index.js';
 import { everyEpoch, maxIteration, minLoss, or } from './triggers.js';
@@ -220,6 +221,51 @@ describe('Estimator.fit on a DataFrame', () => {
     );
     assert.equal(loaded.settings.task, 'multi-class');
     assert.equal(loaded.history?.epochs.length, 2);
+  });
+});
+
+describe('Model.evaluate and writeReport', () => {
+  it('evaluates a multi-label model by patient and writes a report with its curves', async () => {
+    torch.manualSeed(7);
+    const asMultiHot = (df: DataFrame) =>
+      df
+        .withColumn('labels', 'list_transform(range(3), c -> CASE WHEN c = label THEN 1.0 ELSE 0.0 END)::FLOAT[]')
+        .withColumn('patient', 'id // 3');
+    const model = blobModel();
+    const fitted = await new Estimator(model, {
+      task: 'multi-label',
+      featuresCol: 'features',
+      labelCol: 'labels',
+      classNames: ['a', 'b', 'c'],
+      maxEpoch: 3,
+      optimizer: sgd({ lr: 0.1, momentum: 0.9 }),
+      validation: { trigger: everyEpoch(), frame: asMultiHot(blobFrame(30, 9)) },
+      progress: false,
+    }).fit(asMultiHot(blobFrame(120, 3)));
+    const test = asMultiHot(blobFrame(60, 10));
+    const evaluation = await fitted.evaluate(test, {
+      labelCol: 'labels',
+      groupCol: 'patient',
+      bootstrap: { iterations: 50 },
+      split: 'test',
+    });
+    const rows = await (await fitted.transform(test)).collect();
+    const direct = metrics.rocAucScore(
+      rows.flatMap((r) => r.prediction as number[]),
+      rows.flatMap((r) => r.labels as number[]),
+      3,
+    );
+    assert.deepEqual(
+      evaluation.classes.map((c) => c.auc),
+      direct.perClass,
+    );
+    assert.equal(evaluation.bootstrap?.resampled, 'groups');
+    assert.equal(evaluation.bootstrap?.units, 20);
+    const path = fitted.writeReport(join(tmp, 'report.html'), { title: 'blobs <b>', evaluation });
+    const html = readFileSync(path, 'utf8');
+    assert.ok(html.includes('blobs &lt;b&gt;'));
+    assert.equal((html.match(/<tr/g) ?? []).length >= 4, true);
+    assert.equal(fitted.history?.iterations.length, 3 * 4);
   });
 });
 

@@ -14,6 +14,8 @@ import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import type { Task } from './estimator.js';
 import { FrameDataset } from './frame-dataset.js';
+import type { ClassifierEvaluation } from './metrics/index.js';
+import { type EvaluateOptions, evaluateModel, writeModelReport } from './model-report.js';
 import { scoresOf, type TrainingHistory } from './training-loop.js';
 
 /** What a Model knows besides its weights. */
@@ -131,6 +133,25 @@ export class Model {
       return row;
     });
     return DataFrame.fromRows(out);
+  }
+
+  /**
+   * Classifier metrics on a labelled frame: per-class AUC with bootstrap intervals (by group when
+   * `groupCol` is given), average precision, operating points, ROC curves, accuracy, confusion matrix.
+   *
+   * @example
+   * ```ts
+   * const evaluation = await fitted.evaluate(test, { labelCol: 'labels', groupCol: 'Patient ID', validation: val });
+   * fitted.writeReport('runs/cxr/report.html', { title: 'CheXNet-style DenseNet-121', evaluation });
+   * ```
+   */
+  evaluate(frame: DataFrame, options: EvaluateOptions = {}): Promise<ClassifierEvaluation & { split?: string }> {
+    return evaluateModel(this, frame, options);
+  }
+
+  /** Writes a self-contained HTML report: training curves, validation metrics, evaluation, configuration. */
+  writeReport(path: string, extra: Parameters<typeof writeModelReport>[2]): string {
+    return writeModelReport(this, path, extra);
   }
 
   /** Writes `dir/model.safetensors` (weights) and `dir/model.json` (settings); no code. */

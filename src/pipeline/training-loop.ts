@@ -19,6 +19,8 @@ import { everyEpoch, type TrainState } from './triggers.js';
 
 /** What a run leaves behind. */
 export interface TrainingHistory {
+  /** every iteration's loss, learning rate and throughput (the report's training curves) */
+  iterations: { iteration: number; epoch: number; loss: number; learningRate: number; throughput: number }[];
   epochs: Omit<EpochEvent, 'type'>[];
   validations: Omit<ValidationEvent, 'type'>[];
   /** why training ended */
@@ -167,7 +169,7 @@ export async function runTraining(
   torch.manualSeed(o.seed);
   module.train();
   const optimizer: Optimizer = o.optimizer(module.parameters().filter((p) => p.requiresGrad));
-  const history: TrainingHistory = { epochs: [], validations: [], stopReason: '', skippedSamples: [] };
+  const history: TrainingHistory = { iterations: [], epochs: [], validations: [], stopReason: '', skippedSamples: [] };
   const pos: Position = {
     epoch: 0,
     iteration: 0,
@@ -245,6 +247,14 @@ export async function runTraining(
         pos.lossSum += loss;
         pos.lossCount++;
         const now = performance.now();
+        const throughput = samples / Math.max(1e-9, (now - tick) / 1000);
+        history.iterations.push({
+          iteration: pos.iteration,
+          epoch: pos.epoch,
+          loss,
+          learningRate: optimizer.lr,
+          throughput,
+        });
         emit({
           type: 'iteration',
           epoch: pos.epoch,
@@ -253,7 +263,7 @@ export async function runTraining(
           batches: batchesPerEpoch,
           loss,
           learningRate: optimizer.lr,
-          throughput: samples / Math.max(1e-9, (now - tick) / 1000),
+          throughput,
           samples,
           epochSamples: train.length,
         });
