@@ -142,6 +142,13 @@ export function lineChart(series: Series[], options: ChartOptions): string {
     parts.push(
       `<path class="${options.seriesClass ?? 'series'}" d="${d}" stroke="${color}"><title>${escapeHtml(s.name)}</title></path>`,
     );
+    // few points (e.g. one validation per epoch): dots, so that a single point shows at all
+    const finite = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    if (finite.length <= 50) {
+      for (const [x, y] of finite) {
+        parts.push(`<circle class="point" cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${color}"/>`);
+      }
+    }
   });
   for (const m of options.markers ?? []) {
     if (!Number.isFinite(m.x) || !Number.isFinite(m.y)) continue;
