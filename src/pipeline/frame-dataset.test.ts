@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { DataFrame } from '../data/dataframe/index.js';
+import { decodeImage } from '../data/image/decode.js';
 import { chain, ToTensor } from '../data/image/transforms.js';
 import { readImagesDecoded } from '../data/image-dataset.js';
 import { nn, torch } from '../index.js';
@@ -89,5 +90,11 @@ describe('FrameDataset', () => {
     assert.ok(bad.every((r) => r.prediction === null && r.predictedLabel === null));
     const right = rows.filter((r) => r.predictionError === null && r.predictedLabel === r.label).length;
     assert.ok(right >= 38, `${right}/40`);
+    // predict on decoded images equals the frame's predictions
+    const images = await Promise.all(files.origin.slice(0, 3).map((p) => decodeImage(p)));
+    assert.deepEqual(
+      fitted.predict(images).map((p) => Array.from(p)),
+      rows.slice(0, 3).map((r) => r.prediction),
+    );
   });
 });

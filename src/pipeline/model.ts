@@ -8,6 +8,7 @@ import { DataFrame, type Row } from '../data/dataframe/index.js';
 import type { DecodeImageOptions } from '../data/image/decode.js';
 import type { Transform } from '../data/image/transform.js';
 import type { Image } from '../data/image/types.js';
+import { seededRandom } from '../data/sampler.js';
 import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
 import type { Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
@@ -68,12 +69,29 @@ export class Model {
     return this.settings.history;
   }
 
-  /** Probabilities (classifiers) or outputs for a batch of inputs [B, ...], as rows. */
-  predict(input: Tensor): Float32Array[] {
+  /**
+   * Probabilities (classifiers) or outputs, one row per input: a batch tensor [B, ...] as the module takes
+   * it, or decoded images, which go through the model's transform first.
+   *
+   * @example
+   * ```ts
+   * const [p] = fitted.predict([await decodeImage('scan.png', { colour: 'grey' })]); // Float32Array of 14
+   * ```
+   */
+  predict(input: Tensor | readonly Image[]): Float32Array[] {
     const out = torch.scope(() =>
       torch.noGrad(() => {
         this.module.eval();
-        const y = scoresOf(this.settings.task, this.module.forward(input)).float().contiguous();
+        let x: Tensor;
+        if (Array.isArray(input)) {
+          const transform = this.settings.transform;
+          if (!transform) throw new Error('Model.predict: images need the model to have a transform');
+          if (input.length === 0) throw new Error('Model.predict: no images');
+          // deterministic transforms ignore the random source; a fixed one keeps random ones repeatable
+          const rng = seededRandom(0);
+          x = torch.stack(input.map((img) => transform.apply(img, rng)));
+        } else x = input as Tensor;
+        const y = scoresOf(this.settings.task, this.module.forward(x)).float().contiguous();
         return { data: y.data() as Float32Array, k: y.shape[1] ?? 1 };
       }),
     );
