@@ -191,6 +191,12 @@ export function RandomResizedCrop(size: Size, options: RandomResizedCropOptions 
 export function hflip(img: Image): Image {
   const { height: H, width: W, channels: C, data } = img;
   const out = allocLike(data, data.length);
+  if (C === 1) {
+    // one channel: each row reversed by the typed array's own (native) reverse
+    out.set(data);
+    for (let y = 0; y < H; y++) out.subarray(y * W, (y + 1) * W).reverse();
+    return withData(img, H, W, C, out);
+  }
   for (let y = 0; y < H; y++) {
     const row = y * W * C;
     for (let x = 0; x < W; x++) {

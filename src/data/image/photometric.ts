@@ -90,8 +90,14 @@ export function ChannelNormalize(mean: number | readonly number[], std: number |
       const s = perChannel(std, C, 'ChannelNormalize');
       const { data } = img;
       const out = new Float32Array(data.length);
-      for (let i = 0; i < data.length; i += C) {
-        for (let c = 0; c < C; c++) out[i + c] = ((data[i + c] as number) - (m[c] as number)) / (s[c] as number);
+      if (C === 1) {
+        const m0 = m[0] as number;
+        const s0 = s[0] as number;
+        for (let i = 0; i < data.length; i++) out[i] = ((data[i] as number) - m0) / s0;
+      } else {
+        for (let i = 0; i < data.length; i += C) {
+          for (let c = 0; c < C; c++) out[i + c] = ((data[i + c] as number) - (m[c] as number)) / (s[c] as number);
+        }
       }
       return withData(img, img.height, img.width, C, out);
     },
@@ -115,7 +121,10 @@ export function ToFloat(options: { scale?: number } = {}): Transform {
       const k = options.scale ?? 1 / maxValue(img);
       const { data } = img;
       const out = new Float32Array(data.length);
-      for (let i = 0; i < data.length; i++) out[i] = (data[i] as number) * k;
+      // one loop per pixel type keeps each element access monomorphic (several times faster in V8)
+      if (data instanceof Uint8Array) for (let i = 0; i < data.length; i++) out[i] = (data[i] as number) * k;
+      else if (data instanceof Uint16Array) for (let i = 0; i < data.length; i++) out[i] = (data[i] as number) * k;
+      else for (let i = 0; i < data.length; i++) out[i] = (data[i] as number) * k;
       return withData(img, img.height, img.width, img.channels, out);
     },
   };

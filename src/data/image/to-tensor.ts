@@ -36,7 +36,10 @@ export function imageToTensor(img: Image, options: ImageToTensorOptions = {}): T
     if (dtype === 'uint8') return fromBuffer(data, { dtype, shape });
     if (data instanceof Float32Array && scale === 1) return fromBuffer(data, { dtype, shape });
     const out = new Float32Array(data.length);
-    for (let i = 0; i < data.length; i++) out[i] = (data[i] as number) * scale;
+    // one loop per pixel type keeps each element access monomorphic
+    if (data instanceof Uint8Array) for (let i = 0; i < data.length; i++) out[i] = (data[i] as number) * scale;
+    else if (data instanceof Uint16Array) for (let i = 0; i < data.length; i++) out[i] = (data[i] as number) * scale;
+    else for (let i = 0; i < data.length; i++) out[i] = (data[i] as number) * scale;
     return fromBuffer(out, { dtype, shape });
   }
   const plane = height * width;
