@@ -1,13 +1,7 @@
 /** tszoo: deep learning on big data for TypeScript, on LibTorch. */
 
 export * as data from './data/index.js';
-export {
-  decodeSafetensors,
-  encodeSafetensors,
-  loadSafetensors,
-  type SafetensorsContent,
-  saveSafetensors,
-} from './interop/safetensors.js';
+export * from './interop/index.js';
 export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -4,7 +4,7 @@
  * the data, sizes that match the shapes, no overlaps.
  * Format: https://github.com/huggingface/safetensors (8-byte little-endian header length, header, data).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type DType, elementSize } from '../tensor/dtype.js';
 import { fromBuffer, type Tensor } from '../tensor/tensor.js';
@@ -65,27 +65,41 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   return Buffer.concat([head, Buffer.from(json), ...chunks]);
 }
 
-/** Parses and validates safetensors bytes; `where` names the source in error messages. */
-export function decodeSafetensors(bytes: Uint8Array, where = ''): SafetensorsContent {
-  if (bytes.byteLength < 8) fail(where, `file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
+interface Entry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Checks the 8-byte length prefix against the file size; returns the header length. */
+function headerLengthOf(prefix: Uint8Array, fileLength: number, where: string): number {
+  if (fileLength < 8) fail(where, `file is ${fileLength} bytes, shorter than the 8-byte header length`);
+  const headerLength = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(where, `header length ${headerLength} exceeds ${MAX_HEADER_BYTES}`);
-  if (headerLength > BigInt(bytes.byteLength - 8)) {
-    fail(where, `header length ${headerLength} runs past the end of the ${bytes.byteLength}-byte file`);
+  if (headerLength > BigInt(fileLength - 8)) {
+    fail(where, `header length ${headerLength} runs past the end of the ${fileLength}-byte file`);
   }
-  const dataStart = 8 + Number(headerLength);
-  const dataLength = bytes.byteLength - dataStart;
+  return Number(headerLength);
+}
+
+/** Parses and validates the JSON header against a data section of `dataLength` bytes. */
+function parseHeader(
+  json: Uint8Array,
+  dataLength: number,
+  where: string,
+): { entries: Entry[]; metadata: Record<string, string> } {
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, Number(headerLength)).toString('utf8'));
+    header = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
   } catch (e) {
     fail(where, `header is not valid JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     fail(where, 'header must be a JSON object');
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: DType; shape: number[]; begin: number; end: number }[] = [];
+  const entries: Entry[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null) fail(where, '__metadata__ must be an object');
@@ -121,10 +135,18 @@ export function decodeSafetensors(bytes: Uint8Array, where = ''): SafetensorsCon
   }
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < sorted.length; i++) {
-    const prev = sorted[i - 1] as (typeof sorted)[number];
-    const cur = sorted[i] as (typeof sorted)[number];
+    const prev = sorted[i - 1] as Entry;
+    const cur = sorted[i] as Entry;
     if (cur.begin < prev.end) fail(where, `tensors '${prev.name}' and '${cur.name}' overlap`);
   }
+  return { entries, metadata };
+}
+
+/** Parses and validates safetensors bytes; `where` names the source in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, where = ''): SafetensorsContent {
+  const headerLength = headerLengthOf(bytes, bytes.byteLength, where);
+  const dataStart = 8 + headerLength;
+  const { entries, metadata } = parseHeader(bytes.subarray(8, dataStart), bytes.byteLength - dataStart, where);
   const tensors: Record<string, Tensor> = {};
   for (const e of entries) {
     tensors[e.name] = fromBuffer(bytes.subarray(dataStart + e.begin, dataStart + e.end), {
@@ -169,7 +191,43 @@ export function saveSafetensors(
   }
 }
 
-/** Reads a .safetensors file into tensors (copies), validating it first. */
+/**
+ * Reads a .safetensors file into tensors, validating the header first. The file is streamed: the
+ * header, then one tensor at a time, so a large file never sits in memory beside its tensors (peak:
+ * the tensors plus the largest one's bytes).
+ */
 export function loadSafetensors(path: string): SafetensorsContent {
-  return decodeSafetensors(readFileSync(path), `'${path}'`);
+  const where = `'${path}'`;
+  const fd = openSync(path, 'r');
+  const tensors: Record<string, Tensor> = {};
+  try {
+    const fileLength = fstatSync(fd).size;
+    const prefix = Buffer.alloc(8);
+    if (fileLength >= 8) readFully(fd, prefix, 0, where);
+    const headerLength = headerLengthOf(prefix, fileLength, where);
+    const json = Buffer.alloc(headerLength);
+    readFully(fd, json, 8, where);
+    const dataStart = 8 + headerLength;
+    const { entries, metadata } = parseHeader(json, fileLength - dataStart, where);
+    for (const e of entries) {
+      const bytes = Buffer.alloc(e.end - e.begin);
+      readFully(fd, bytes, dataStart + e.begin, where);
+      tensors[e.name] = fromBuffer(bytes, { dtype: e.dtype, shape: e.shape });
+    }
+    return { tensors, metadata };
+  } catch (e) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, into: Buffer, position: number, where: string): void {
+  let done = 0;
+  while (done < into.byteLength) {
+    const n = readSync(fd, into, done, into.byteLength - done, position + done);
+    if (n === 0) fail(where, `file ended early at byte ${position + done} (was it truncated while reading?)`);
+    done += n;
+  }
 }

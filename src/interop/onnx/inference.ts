@@ -1,0 +1,109 @@
+/**
+ * The inference fast path of OnnxGraph (eval mode, no gradients), what onnxruntime does to its graph
+ * too: a batch norm that reads a convolution's only output is folded into that convolution's weights
+ * and bias (one pass over the activations instead of two), and Relu / Add write into an intermediate
+ * that nothing reads afterwards instead of allocating a new one. Training never takes this path.
+ */
+import * as torch from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { GraphNode } from './graph.js';
+
+/** conv node index -> the batch norm folded into it and its epsilon */
+export type ConvBnFolds = Map<number, { bn: number; eps: number }>;
+
+/** Finds Conv -> BatchNormalization pairs whose statistics and affine parameters are initializers. */
+export function planConvBnFolds(
+  nodes: readonly GraphNode[],
+  initializers: ReadonlySet<string>,
+  outputs: readonly string[],
+): ConvBnFolds {
+  const readers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    for (const v of new Set(n.inputs)) if (v) readers.set(v, [...(readers.get(v) ?? []), i]);
+  });
+  const folds: ConvBnFolds = new Map();
+  nodes.forEach((conv, i) => {
+    const out = conv.outputs[0];
+    if (conv.label.opType !== 'Conv' || !out || outputs.includes(out)) return;
+    const r = readers.get(out) ?? [];
+    if (r.length !== 1) return;
+    const bn = nodes[r[0] as number] as GraphNode;
+    if (bn.label.opType !== 'BatchNormalization' || bn.inputs[0] !== out) return;
+    if (!bn.inputs.slice(1, 5).every((v) => initializers.has(v))) return;
+    if (bn.outputs.slice(1).some((o) => o !== '')) return;
+    const eps = bn.proto.attribute?.find((a) => a.name === 'epsilon')?.f ?? 1e-5;
+    folds.set(i, { bn: r[0] as number, eps });
+  });
+  return folds;
+}
+
+const version = torch.ops.aten._version as unknown as (t: Tensor) => number;
+
+/**
+ * Folded convolution weights and biases, kept between forward passes and recomputed when any source
+ * tensor changed: each source's autograd version counter (bumped by every in-place write: optimizer
+ * steps, loadStateDict, copy_) and dtype are compared on every use.
+ */
+export class FoldCache {
+  readonly #entries = new Map<number, { sources: Tensor[]; stamps: string[]; weight: Tensor; bias: Tensor }>();
+
+  /**
+   * Conv inputs [x, w', b'] with a batch norm (scale, shift, mean, var) folded in:
+   * w' = w * scale / sqrt(var + eps), b' = (b - mean) * scale / sqrt(var + eps) + shift.
+   */
+  inputs(
+    key: number,
+    conv: readonly (Tensor | undefined)[],
+    bn: readonly Tensor[],
+    eps: number,
+  ): (Tensor | undefined)[] {
+    const [x, w, b] = conv as [Tensor, Tensor, Tensor | undefined];
+    const sources = [w, ...(b ? [b] : []), ...bn];
+    const stamps = sources.map((t) => `${version(t)}:${t.dtype}`);
+    const hit = this.#entries.get(key);
+    if (
+      hit &&
+      hit.sources.length === sources.length &&
+      hit.sources.every((t, i) => t === sources[i] && hit.stamps[i] === stamps[i])
+    ) {
+      return [x, hit.weight, hit.bias];
+    }
+    if (hit) {
+      hit.weight.dispose();
+      hit.bias.dispose();
+    }
+    const [scale, shift, mean, variance] = bn as [Tensor, Tensor, Tensor, Tensor];
+    const { weight, bias } = torch.keep(
+      torch.scope(() => {
+        const factor = torch.div(scale, torch.sqrt(torch.add(variance, eps)));
+        const centred = b ? torch.sub(b, mean) : torch.neg(mean);
+        return {
+          weight: torch.mul(w, factor.reshape([-1, ...new Array(w.ndim - 1).fill(1)])),
+          bias: torch.add(torch.mul(centred, factor), shift),
+        };
+      }),
+    );
+    this.#entries.set(key, { sources, stamps, weight, bias });
+    return [x, weight, bias];
+  }
+
+  clear(): void {
+    for (const e of this.#entries.values()) {
+      e.weight.dispose();
+      e.bias.dispose();
+    }
+    this.#entries.clear();
+  }
+}
+
+/** Whether `b` broadcasts into `a`'s shape (so that a.add_(b) gives the broadcast result). */
+export function broadcastsInto(a: Tensor, b: Tensor): boolean {
+  if (a.dtype !== b.dtype || b.ndim > a.ndim) return false;
+  const as = a.shape;
+  const bs = b.shape;
+  for (let i = 1; i <= bs.length; i++) {
+    const bd = bs[bs.length - i] as number;
+    if (bd !== 1 && bd !== as[as.length - i]) return false;
+  }
+  return true;
+}

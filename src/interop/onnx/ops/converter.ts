@@ -1,0 +1,58 @@
+/**
+ * What a per-op converter is: at import time `prepare` reads and checks the node's attributes (any
+ * unsupported attribute or value fails there, naming the node); the runner it returns computes the
+ * node's outputs from tensors on every forward pass, through tszoo ops, so autograd records it.
+ */
+import type { Tensor } from '../../../tensor/tensor.js';
+import { type NodeAttributes, type NodeLabel, nodeError } from '../attributes.js';
+
+export interface RunContext {
+  /** the module's training flag: batch norm uses batch statistics and dropout drops */
+  training: boolean;
+}
+
+/** Inputs in node order; an omitted optional input ('' in the file) is undefined. */
+export type Runner = (inputs: readonly (Tensor | undefined)[], ctx: RunContext) => Tensor[];
+
+export interface PrepareContext {
+  node: NodeLabel;
+  attrs: NodeAttributes;
+  opset: number;
+  /** input and output value names ('' for an omitted optional one) */
+  inputs: readonly string[];
+  outputs: readonly string[];
+  /** registers a constant (a buffer of the graph module) and returns the tensor to use */
+  constant(t: Tensor): Tensor;
+}
+
+export interface OpConverter {
+  prepare(c: PrepareContext): Runner;
+  /** input slots whose initializers become trainable parameters (weights, biases, BN scale and shift) */
+  readonly trainableInputs?: readonly number[];
+}
+
+/** The i-th input, or an error naming the node when it is missing. */
+export function required(c: PrepareContext, inputs: readonly (Tensor | undefined)[], i: number): Tensor {
+  const t = inputs[i];
+  if (t === undefined) nodeError(c.node, `input ${i} is required`);
+  return t;
+}
+
+/** Fails when the node declares more outputs than the converter produces (e.g. MaxPool's Indices). */
+export function maxOutputs(c: PrepareContext, n: number): void {
+  c.outputs.forEach((name, i) => {
+    if (i >= n && name !== '') nodeError(c.node, `output ${i} ('${name}') is not supported`);
+  });
+}
+
+/** Reads a small integer tensor (shapes, axes, pads) as numbers. */
+export function ints(t: Tensor): number[] {
+  return t.toArray().map((v) => Number(v));
+}
+
+/** Normalises a possibly negative axis against a rank, failing when out of range. */
+export function axis(c: PrepareContext, a: number, rank: number): number {
+  const n = a < 0 ? a + rank : a;
+  if (n < 0 || n >= rank) nodeError(c.node, `axis ${a} is out of range for rank ${rank}`);
+  return n;
+}

@@ -1,0 +1,23 @@
+/** Every ONNX op tszoo imports, by op type (default domain). */
+
+import { convOps } from './conv.js';
+import type { OpConverter } from './converter.js';
+import { elementwiseOps } from './elementwise.js';
+import { nnOps } from './nn.js';
+import { padResizeOps } from './pad-resize.js';
+import { poolOps } from './pool.js';
+import { shapeOps } from './shape.js';
+
+export const CONVERTERS: Readonly<Record<string, OpConverter>> = {
+  ...convOps,
+  ...elementwiseOps,
+  ...nnOps,
+  ...padResizeOps,
+  ...poolOps,
+  ...shapeOps,
+};
+
+/** The op types importOnnx understands, sorted. */
+export function supportedOnnxOps(): string[] {
+  return Object.keys(CONVERTERS).sort();
+}
