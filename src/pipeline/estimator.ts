@@ -32,6 +32,8 @@ export interface ValidationOptions {
   /** e.g. [auc()]; the validation loss is always reported as 'loss' */
   metrics?: Metric[];
   batchSize?: number;
+  /** the validation rows' transform, e.g. without random augmentation (default: the training transform) */
+  transform?: Transform<Image, Tensor>;
 }
 
 /** Stop when a validation metric stops improving. */
@@ -202,8 +204,16 @@ export class Estimator {
   setPredictionCol(column: string): this {
     return this.#set({ predictionCol: column });
   }
-  setValidation(trigger: Trigger, frame: DataFrame, metrics: Metric[] = [], batchSize?: number): this {
-    return this.#set({ validation: { trigger, frame, metrics, ...(batchSize ? { batchSize } : {}) } });
+  setValidation(
+    trigger: Trigger,
+    frame: DataFrame,
+    metrics: Metric[] = [],
+    batchSize?: number,
+    transform?: Transform<Image, Tensor>,
+  ): this {
+    return this.#set({
+      validation: { trigger, frame, metrics, ...(batchSize ? { batchSize } : {}), ...(transform ? { transform } : {}) },
+    });
   }
   setEarlyStopping(options: EarlyStoppingOptions): this {
     return this.#set({ earlyStopping: options });

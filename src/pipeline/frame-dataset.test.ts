@@ -6,12 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { DataFrame } from '../data/dataframe/index.js';
 import { decodeImage } from '../data/image/decode.js';
-import { chain, ToTensor } from '../data/image/transforms.js';
+import { chain, HFlip, ToTensor } from '../data/image/transforms.js';
 import { readImagesDecoded } from '../data/image-dataset.js';
 import { nn, torch } from '../index.js';
 import { sgd } from '../optim/index.js';
 import { Estimator } from './estimator.js';
 import { FrameDataset } from './frame-dataset.js';
+import { everyEpoch } from './triggers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tszoo-frame-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,6 +44,29 @@ before(async () => {
 const model = () => new nn.Sequential(new nn.Flatten(), new nn.Linear(64, 2));
 
 describe('FrameDataset', () => {
+  it('validates through the validation transform, not the training one', async () => {
+    const frame = DataFrame.fromColumns(files);
+    const plain = chain<torch.Tensor>(ToTensor());
+    torch.manualSeed(2);
+    const losses: number[] = [];
+    const fitted = await new Estimator(model(), {
+      task: 'multi-class',
+      transform: chain<torch.Tensor>(HFlip(1), ToTensor()),
+      batchSize: 8,
+      maxEpoch: 2,
+      optimizer: sgd({ lr: 0.5 }),
+      validation: { trigger: everyEpoch(), frame, transform: plain },
+      progress: false,
+    })
+      .on('validation', (e) => losses.push(e.metrics.loss as number))
+      .fit(frame);
+    fitted.settings.transform = plain;
+    const images = await Promise.all(files.origin.map((p) => decodeImage(p)));
+    const probs = fitted.predict(images);
+    const expected = -probs.reduce((s, p, i) => s + Math.log(p[files.label[i] as number] as number), 0) / probs.length;
+    assert.ok(Math.abs((losses.at(-1) as number) - expected) < 1e-5, `${losses.at(-1)} vs ${expected}`);
+  });
+
   it('reads image paths and Spark image-schema rows to the same tensors', async () => {
     const transform = chain<torch.Tensor>(ToTensor());
     const byPath = await FrameDataset.fromFrame(

@@ -64,13 +64,14 @@ function checkOutput(output: Tensor, labels: Tensor, task: Task): void {
 }
 
 async function datasetFor(frame: DataFrame, o: ResolvedOptions, shuffle: boolean): Promise<FrameDataset> {
+  const transform = shuffle ? o.transform : (o.validation?.transform ?? o.transform);
   const classes = o.classNames?.length ?? Number.MAX_SAFE_INTEGER;
   const ds = await FrameDataset.fromFrame(
     frame,
     { features: o.featuresCol, label: o.labelCol },
     { kind: labelKind(o.task), classes: o.task === 'multi-class' ? classes : -1 },
     {
-      ...(o.transform ? { transform: o.transform } : {}),
+      ...(transform ? { transform } : {}),
       ...(o.featureShape ? { featureShape: o.featureShape } : {}),
       ...(o.decode ? { decode: o.decode } : {}),
       cache: shuffle && o.cacheSamples,
