@@ -10,6 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { smallCnn } from '../examples/fashion-mnist/recipe.js';
 import { models, nn, scope, torch } from '../src/index.js';
 import { Adam } from '../src/optim/index.js';
 import { median, runPythonPeer } from './peer.js';
@@ -25,29 +26,10 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** The small CNN of the Fashion-MNIST example; bench/train_step.py builds the same layers. */
-function smallCnn(size: number): nn.Module {
-  return new nn.Sequential(
-    new nn.Conv2d(1, 32, 3, { padding: 1 }),
-    new nn.BatchNorm2d(32),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Conv2d(32, 64, 3, { padding: 1 }),
-    new nn.BatchNorm2d(64),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-    new nn.Linear(64 * (size / 4) ** 2, 128),
-    new nn.ReLU(),
-    new nn.Dropout(0.25),
-    new nn.Linear(128, 14),
-  );
-}
-
 /** Runs in a child process (so its peak RSS is its own): prints images/s and peak RSS as JSON. */
 function measureTszoo(c: Case, steps: number, warmup: number): void {
   torch.manualSeed(0);
-  const model = c.model === 'small-cnn' ? smallCnn(c.size) : models[c.model]({ numClasses: 14 });
+  const model = c.model === 'small-cnn' ? smallCnn(14, c.size) : models[c.model]({ numClasses: 14 });
   model.train();
   const optimizer = new Adam(model.parameters(), { lr: 1e-4 });
   const lossFn = new nn.BCEWithLogitsLoss();

@@ -20,12 +20,12 @@ torch.manual_seed(0)
 
 
 def small_cnn():
-    # Same layers as bench/train-step.ts's smallCnn().
+    # Same layers as smallCnn() in examples/fashion-mnist/recipe.ts (14 outputs here).
     return torch.nn.Sequential(
         torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.BatchNorm2d(32), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.BatchNorm2d(64), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(64 * (args.size // 4) ** 2, 128), torch.nn.ReLU(),
-        torch.nn.Dropout(0.25), torch.nn.Linear(128, 14),
+        torch.nn.Flatten(), torch.nn.Dropout(0.3), torch.nn.Linear(64 * (args.size // 4) ** 2, 128), torch.nn.ReLU(),
+        torch.nn.Dropout(0.3), torch.nn.Linear(128, 14),
     )
 
 

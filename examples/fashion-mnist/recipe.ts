@@ -56,8 +56,8 @@ export async function fashionMnistFrame(split: 'train' | 'test', limit = 0): Pro
   });
 }
 
-/** Two conv blocks and a small head: about 420k parameters. */
-export function smallCnn(): nn.Sequential {
+/** Two conv blocks and a small head (421,834 parameters for 28 px and 10 classes). */
+export function smallCnn(outputs = 10, size = 28): nn.Sequential {
   return new nn.Sequential(
     new nn.Conv2d(1, 32, 3, { padding: 1 }),
     new nn.BatchNorm2d(32),
@@ -69,10 +69,10 @@ export function smallCnn(): nn.Sequential {
     new nn.MaxPool2d(2),
     new nn.Flatten(),
     new nn.Dropout(0.3),
-    new nn.Linear(64 * 7 * 7, 128),
+    new nn.Linear(64 * (size / 4) ** 2, 128),
     new nn.ReLU(),
     new nn.Dropout(0.3),
-    new nn.Linear(128, 10),
+    new nn.Linear(128, outputs),
   );
 }
 
