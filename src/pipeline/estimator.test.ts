@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DataFrame } from '../data/dataframe/index.js';
-import { type nn, torch } from '../index.js';
+import { nn, torch } from '../index.js';
 import { sgd } from '../optim/index.js';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { blobEstimator, blobFrame, blobModel, weightsOf } from './estimator.fixture.js';
 import { Estimator } from './estimator.js';
 import type { TrainingEvent } from './events.js';
-import type { Metric, MetricBatch } from './metrics/index.js';
 import * as metrics from './metrics/index.js';
 import { Model } from './model.js';
 import { readJsonLines, readScalars, TrainSummary, ValidationSummary } from './summary/index.js';
@@ -23,7 +22,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'tszoo-estimator-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Accuracy from class-index labels: the test's own, independent of pipeline/metrics. */
-function accuracyMethod(): Metric {
+function accuracyMethod(): metrics.Metric {
   let right = 0;
   let total = 0;
   return {
@@ -33,7 +32,7 @@ function accuracyMethod(): Metric {
       right = 0;
       total = 0;
     },
-    update({ scores, labels, numClasses: classes }: MetricBatch) {
+    update({ scores, labels, numClasses: classes }: metrics.MetricBatch) {
       for (let i = 0; i < labels.length; i++) {
         const row = Array.from(scores).slice(i * classes, (i + 1) * classes);
         const arg = row.indexOf(Math.max(...row));
@@ -221,6 +220,25 @@ describe('Estimator.fit on a DataFrame', () => {
     );
     assert.equal(loaded.settings.task, 'multi-class');
     assert.equal(loaded.history?.epochs.length, 2);
+    // without a module, the architecture comes from the saved model.onnx
+    const fromOnnx = await Model.load(join(tmp, 'saved'));
+    const c = await (await fromOnnx.transform(blobFrame(12, 4))).collect();
+    c.forEach((r, i) => {
+      const p = r.prediction as number[];
+      const q = a[i]?.prediction as number[];
+      assert.ok(
+        p.every((v, j) => Math.abs(v - (q[j] as number)) < 1e-6),
+        `${p} vs ${q}`,
+      );
+    });
+    // a module without an ONNX exporter: saved without model.onnx, and load says what to pass
+    class Custom extends nn.Module {
+      forward(x: torch.Tensor) {
+        return x.narrow(1, 0, 3);
+      }
+    }
+    await new Model(new Custom(), { task: 'multi-class' }).save(join(tmp, 'custom'));
+    await assert.rejects(Model.load(join(tmp, 'custom')), /has no ONNX architecture \(.*Custom.*\); pass \{ module \}/);
   });
 });
 

@@ -3,12 +3,13 @@
  * `transform(frame)` appends predictions to every row; `save(dir)` writes weights and settings as data.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DataFrame, type Row } from '../data/dataframe/index.js';
 import type { DecodeImageOptions } from '../data/image/decode.js';
 import type { Transform } from '../data/image/transform.js';
 import type { Image } from '../data/image/types.js';
 import { seededRandom } from '../data/sampler.js';
+import { exportOnnx, importOnnx } from '../interop/onnx/index.js';
 import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
 import type { Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
@@ -172,24 +173,49 @@ export class Model {
     return writeModelReport(this, path, extra);
   }
 
-  /** Writes `dir/model.safetensors` (weights) and `dir/model.json` (settings); no code. */
+  /**
+   * Writes `dir/model.safetensors` (weights), `dir/model.json` (settings) and, when every layer has an
+   * ONNX exporter, `dir/model.onnx` (architecture and weights, dynamic batch): data, never code.
+   */
   async save(dir: string): Promise<void> {
     mkdirSync(dir, { recursive: true });
     torch.scope(() => saveSafetensors(join(dir, 'model.safetensors'), this.module.stateDict()));
+    let onnx: string | null = null;
+    let onnxError: string | null = null;
+    const inputShape = this.settings.history?.inputShape;
+    try {
+      await exportOnnx(this.module, join(dir, 'model.onnx'), inputShape ? { inputShape } : {});
+      onnx = 'model.onnx';
+    } catch (e) {
+      onnxError = (e as Error).message;
+    }
     const { transform, history, ...plain } = this.settings;
-    const meta = { format: FORMAT, ...plain, transformName: transform?.name ?? null, history: history ?? null };
+    const meta = {
+      format: FORMAT,
+      ...plain,
+      transformName: transform?.name ?? null,
+      onnx,
+      onnxError,
+      history: history ?? null,
+    };
     writeFileSync(join(dir, 'model.json.tmp'), JSON.stringify(meta, null, 2));
     renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
   }
 
   /**
-   * Loads a saved model into `module` (the same architecture, built by your code: weights are data, the
-   * architecture is not read from the file). Pass the transform again; its name is checked against the saved one.
+   * Loads a saved model. The architecture comes from `parts.module` (built by your code; the weights are
+   * loaded into it) or, without one, from the saved `model.onnx` (imported as a trainable graph). Pass
+   * the transform the model was trained with; its name is checked against the saved one.
    */
-  static async load(dir: string, parts: { module: Module; transform?: Transform<Image, Tensor> }): Promise<Model> {
+  static async load(
+    dir: string,
+    parts: { module?: Module; transform?: Transform<Image, Tensor> } = {},
+  ): Promise<Model> {
     const meta = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelSettings & {
       format: string;
       transformName: string | null;
+      onnx?: string | null;
+      onnxError?: string | null;
       history: TrainingHistory | null;
     };
     if (meta.format !== FORMAT) throw new Error(`Model.load: '${dir}' is not a tszoo model (format '${meta.format}')`);
@@ -199,9 +225,19 @@ export class Model {
     if (meta.transformName && !parts.transform) {
       throw new Error(`Model.load: pass the transform the model was trained with: ${meta.transformName}`);
     }
-    torch.scope(() => parts.module.loadStateDict(loadSafetensors(join(dir, 'model.safetensors')).tensors));
-    const { format: _f, transformName: _t, history, ...settings } = meta;
-    return new Model(parts.module, {
+    let module = parts.module;
+    if (!module) {
+      if (!meta.onnx) {
+        throw new Error(
+          `Model.load: '${dir}' has no ONNX architecture (${meta.onnxError ?? 'not exported'}); pass { module } built by your code`,
+        );
+      }
+      module = await importOnnx(join(dir, basename(meta.onnx)));
+    }
+    const target = module;
+    torch.scope(() => target.loadStateDict(loadSafetensors(join(dir, 'model.safetensors')).tensors));
+    const { format: _f, transformName: _t, onnx: _o, onnxError: _e, history, ...settings } = meta;
+    return new Model(module, {
       ...settings,
       transform: parts.transform,
       ...(history ? { history } : {}),

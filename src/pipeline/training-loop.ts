@@ -25,6 +25,8 @@ export interface TrainingHistory {
   validations: Omit<ValidationEvent, 'type'>[];
   /** why training ended */
   stopReason: string;
+  /** shape of one model input (after the batch dimension), as first seen */
+  inputShape?: number[];
   /** samples left out because they could not be read */
   skippedSamples: { row: number; origin: string; message: string }[];
 }
@@ -221,7 +223,10 @@ export async function runTraining(
         const samples = x.shape[0] as number;
         const loss = torch.scope(() => {
           const out = module.forward(x);
-          if (firstBatch) checkOutput(out, y, o.task);
+          if (firstBatch) {
+            checkOutput(out, y, o.task);
+            history.inputShape = x.shape.slice(1);
+          }
           firstBatch = false;
           const l = o.loss.forward(out, y);
           const value = l.item();
