@@ -102,7 +102,7 @@ export default async function run({ data: cfg, emit }: RecipeContext<FashionMnis
   const started = performance.now();
   const fitted = await est.fit(train);
   const trainSeconds = (performance.now() - started) / 1000;
-  fitted.settings.transform = plain;
+  fitted.setTransform(plain);
   const result = await fitted.evaluate(test, { bootstrap: { iterations: 200 }, split: 'test' });
   const report = fitted.writeReport(join(cfg.out, 'report.html'), {
     title: 'Fashion-MNIST, small CNN',

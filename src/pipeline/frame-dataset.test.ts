@@ -60,7 +60,7 @@ describe('FrameDataset', () => {
     })
       .on('validation', (e) => losses.push(e.metrics.loss as number))
       .fit(frame);
-    fitted.settings.transform = plain;
+    fitted.setTransform(plain);
     const images = await Promise.all(files.origin.map((p) => decodeImage(p)));
     const probs = fitted.predict(images);
     const expected = -probs.reduce((s, p, i) => s + Math.log(p[files.label[i] as number] as number), 0) / probs.length;

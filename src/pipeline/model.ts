@@ -65,6 +65,12 @@ export class Model {
     };
   }
 
+  /** Replaces the feature transform, e.g. the training one (with random augmentation) by a deterministic one. */
+  setTransform(transform: Transform<Image, Tensor>): this {
+    this.settings.transform = transform;
+    return this;
+  }
+
   /** Training history when the model came from `fit`. */
   get history(): TrainingHistory | undefined {
     return this.settings.history;
