@@ -18,6 +18,7 @@ Trains a small CNN on Fashion-MNIST (60,000 training images from /usr/share/data
 validates on the 10,000 test images after each epoch, and prints the final test accuracy.
 
 Options:
+  --model <name>     small-cnn (default) or resnet18
   --epochs <n>       epochs (default 10)
   --batch-size <n>   batch size (default 64)
   --lr <x>           Adam's learning rate, annealed by a cosine schedule (default 0.002)
@@ -28,6 +29,7 @@ Options:
 
 const { values } = parseArgs({
   options: {
+    model: { type: 'string', default: 'small-cnn' },
     epochs: { type: 'string', default: '10' },
     'batch-size': { type: 'string', default: '64' },
     lr: { type: 'string', default: '0.002' },
@@ -49,7 +51,12 @@ const number = (name: string, v: string, integer: boolean) => {
   }
   return x;
 };
+if (values.model !== 'small-cnn' && values.model !== 'resnet18') {
+  console.error(`--model: expected small-cnn or resnet18, got '${values.model}'\n\n${HELP}`);
+  process.exit(2);
+}
 const config: FashionMnistConfig = {
+  model: values.model,
   epochs: number('epochs', values.epochs, true),
   batchSize: number('batch-size', values['batch-size'], true),
   lr: number('lr', values.lr, false),

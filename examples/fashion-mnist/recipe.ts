@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DataFrame } from '../../src/data/dataframe/index.js';
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../../src/data/datasets/fashion-mnist.js';
 import { ChannelNormalize, chain, HFlip, ToFloat, ToTensor } from '../../src/data/image/transforms.js';
-import { nn, type Tensor, torch } from '../../src/index.js';
+import { models, nn, type Tensor, torch } from '../../src/index.js';
 import { adam, Cosine } from '../../src/optim/index.js';
 import { Estimator } from '../../src/pipeline/estimator.js';
 import { accuracy } from '../../src/pipeline/metrics/index.js';
@@ -15,6 +15,8 @@ import { everyEpoch } from '../../src/pipeline/triggers.js';
 import type { RecipeContext } from '../../src/pipeline/worker-run.js';
 
 export interface FashionMnistConfig {
+  /** 'small-cnn' (default) or 'resnet18' (torchvision's, 1 input channel, 10 classes) */
+  model: 'small-cnn' | 'resnet18';
   epochs: number;
   batchSize: number;
   lr: number;
@@ -79,7 +81,7 @@ export function smallCnn(outputs = 10, size = 28): nn.Sequential {
 export default async function run({ data: cfg, emit }: RecipeContext<FashionMnistConfig>): Promise<FashionMnistResult> {
   const [train, test] = await Promise.all([fashionMnistFrame('train', cfg.limit), fashionMnistFrame('test')]);
   torch.manualSeed(cfg.seed);
-  const model = smallCnn();
+  const model = cfg.model === 'resnet18' ? models.resnet18({ numClasses: 10, inChannels: 1 }) : smallCnn();
   const stepsPerEpoch = Math.ceil((await train.count()) / cfg.batchSize);
   const normalize = [ToFloat(), ChannelNormalize(0.286, 0.353)];
   const plain = chain<Tensor>(...normalize, ToTensor());
@@ -105,7 +107,7 @@ export default async function run({ data: cfg, emit }: RecipeContext<FashionMnis
   fitted.setTransform(plain);
   const result = await fitted.evaluate(test, { bootstrap: { iterations: 200 }, split: 'test' });
   const report = fitted.writeReport(join(cfg.out, 'report.html'), {
-    title: 'Fashion-MNIST, small CNN',
+    title: `Fashion-MNIST, ${cfg.model}`,
     evaluation: result,
     config: { ...cfg },
   });
