@@ -225,8 +225,7 @@ export class Estimator {
     return this.#set({ clipping: { value } });
   }
   clearGradientClipping(): this {
-    const { clipping: _, ...rest } = this.#options;
-    Object.assign(this.#options, rest, { clipping: undefined });
+    delete this.#options.clipping;
     return this;
   }
   setCheckpoint(dir: string, trigger?: Trigger, keep?: number): this {
