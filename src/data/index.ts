@@ -50,5 +50,12 @@ export {
   readImagesDecoded,
   type SampleError,
 } from './image-dataset.js';
-export { type Batch, DataLoader, type DataLoaderOptions, type Dataset, TensorDataset } from './loader.js';
+export {
+  type Batch,
+  type BatchPosition,
+  DataLoader,
+  type DataLoaderOptions,
+  type Dataset,
+  TensorDataset,
+} from './loader.js';
 export { epochIndices, permutation, type SamplerOptions, seededRandom } from './sampler.js';

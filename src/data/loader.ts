@@ -13,7 +13,13 @@ export interface Dataset {
    * Tensors whose first dimension is indices.length (or fewer, when samples fail to load), in that order;
    * none at all skips the batch. The caller owns them.
    */
-  getBatch(indices: Int32Array): Promise<Tensor[]> | Tensor[];
+  getBatch(indices: Int32Array, at?: BatchPosition): Promise<Tensor[]> | Tensor[];
+}
+
+/** Which batch of which epoch a getBatch call serves, e.g. to seed augmentation by position. */
+export interface BatchPosition {
+  epoch: number;
+  batch: number;
 }
 
 /** A dataset over tensors that share their first dimension (PyTorch's TensorDataset). */
@@ -125,17 +131,22 @@ export class DataLoader {
     return dropLast ? Math.floor(perRank / batchSize) : Math.ceil(perRank / batchSize);
   }
 
-  /** The batches of one epoch, in order, `prefetch` of them prepared ahead. */
-  async *epoch(epoch = 0): AsyncGenerator<Batch> {
+  /**
+   * The batches of one epoch, in order, `prefetch` of them prepared ahead; `from` skips the first batches
+   * (a run resumed mid-epoch) without loading them.
+   */
+  async *epoch(epoch = 0, options: { from?: number } = {}): AsyncGenerator<Batch> {
     const plan = this.batchIndices(epoch);
     const pending: Promise<Tensor[]>[] = [];
     const load = (i: number) =>
       Promise.resolve().then(
-        () => torch.keep(this.dataset.getBatch(plan[i] as Int32Array)) as Tensor[] | Promise<Tensor[]>,
+        () =>
+          torch.keep(this.dataset.getBatch(plan[i] as Int32Array, { epoch, batch: i })) as Tensor[] | Promise<Tensor[]>,
       );
-    let next = 0;
+    const from = options.from ?? 0;
+    let next = from;
     try {
-      for (let i = 0; i < plan.length; i++) {
+      for (let i = from; i < plan.length; i++) {
         while (next < plan.length && next <= i + this.options.prefetch) pending.push(load(next++));
         const tensors = torch.keep(await (pending.shift() as Promise<Tensor[]>));
         if (tensors.length === 0) continue; // a batch whose samples all failed to load

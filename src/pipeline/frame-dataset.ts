@@ -8,7 +8,7 @@ import type { DecodeImageOptions } from '../data/image/decode.js';
 import { decodeImage } from '../data/image/decode.js';
 import type { Rng, Transform } from '../data/image/transform.js';
 import type { Image } from '../data/image/types.js';
-import type { Dataset } from '../data/loader.js';
+import type { BatchPosition, Dataset } from '../data/loader.js';
 import { seededRandom } from '../data/sampler.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
@@ -17,7 +17,9 @@ import * as torch from '../tensor/index.js';
 export type FeatureSource =
   | { kind: 'path'; path: string }
   | { kind: 'image'; image: Image }
-  | { kind: 'array'; values: Float32Array };
+  | { kind: 'array'; values: Float32Array }
+  /** a row whose feature could not be read: it fails when loaded, so it is counted, not fatal */
+  | { kind: 'error'; message: string };
 
 /** What the Estimator needs to know about a frame's columns. */
 export interface SampleColumns {
@@ -168,7 +170,16 @@ export class FrameDataset implements Dataset {
     for (const c of wanted) {
       if (!names.includes(c)) throw new Error(`column '${c}' not found; the frame has: ${names.join(', ')}`);
     }
-    const rows = await df.collect();
+    return FrameDataset.fromRows(await df.collect(), columns, label, options);
+  }
+
+  /** The same from rows already collected (with the columns checked). */
+  static fromRows(
+    rows: readonly Row[],
+    columns: SampleColumns,
+    label: { kind: LabelKind; classes: number } | null,
+    options: FrameDatasetOptions = {},
+  ): FrameDataset {
     if (label && label.kind === 'multi-hot' && label.classes < 0 && rows.length > 0 && columns.label) {
       // the label width comes from the first row; every other row must match it
       const first = labelOf(rows[0] as Row, columns.label, 'multi-hot', -1, 0);
@@ -181,8 +192,7 @@ export class FrameDataset implements Dataset {
       try {
         f = featureOf(row, columns.features, i);
       } catch (e) {
-        // kept as a path-less source that fails when loaded, so it is counted, not fatal
-        f = { kind: 'path', path: `\0${(e as Error).message}` };
+        f = { kind: 'error', message: (e as Error).message };
       }
       features.push(f);
       if (label && columns.label) labels.push(labelOf(row, columns.label, label.kind, label.classes, i));
@@ -199,8 +209,8 @@ export class FrameDataset implements Dataset {
     if (cached) return cached;
     const f = this.features[index] as FeatureSource;
     if (f.kind === 'image') return f.image;
+    if (f.kind === 'error') throw new Error(f.message);
     if (f.kind !== 'path') throw new Error('not an image');
-    if (f.path.startsWith('\0')) throw new Error(f.path.slice(1));
     const img = await decodeImage(f.path, this.options.decode);
     if (this.options.cache) this.#cache.set(index, img);
     return img;
@@ -265,13 +275,13 @@ export class FrameDataset implements Dataset {
     });
   }
 
-  async getBatch(indices: Int32Array): Promise<Tensor[]> {
-    return (await this.load(indices, { epoch: 0, batch: this.#calls++ })).tensors;
+  async getBatch(indices: Int32Array, at?: BatchPosition): Promise<Tensor[]> {
+    return (await this.load(indices, at ?? { epoch: 0, batch: this.#calls++ })).tensors;
   }
 
   #fail(index: number, message: string): void {
     const f = this.features[index] as FeatureSource;
-    const origin = f.kind === 'path' && !f.path.startsWith('\0') ? f.path : `row ${index}`;
+    const origin = f.kind === 'path' ? f.path : `row ${index}`;
     this.errors.push({ row: index, origin, message });
   }
 }

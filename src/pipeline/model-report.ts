@@ -20,14 +20,15 @@ export interface EvaluateOptions {
 }
 
 async function scoresAndLabels(model: Model, frame: DataFrame, labelCol: string | string[]) {
-  const rows = await (await model.transform(frame)).collect();
-  const kept = rows.filter((r) => r[model.settings.predictionCol] !== null);
-  const k = (kept[0]?.[model.settings.predictionCol] as number[] | undefined)?.length ?? 0;
+  const { rows, predictions } = await model.predictRows(frame);
+  const keptRows = rows.filter((_, i) => predictions[i] !== null);
+  const kept = predictions.filter((p): p is Float32Array => p !== null);
+  const k = kept[0]?.length ?? 0;
   const scores = new Float64Array(kept.length * k);
   const multiClass = model.settings.task === 'multi-class';
   const labels = new Float64Array(multiClass ? kept.length : kept.length * k);
-  kept.forEach((r, i) => {
-    scores.set(r[model.settings.predictionCol] as number[], i * k);
+  keptRows.forEach((r, i) => {
+    scores.set(kept[i] as Float32Array, i * k);
     if (multiClass) labels[i] = Number(r[labelCol as string]);
     else if (typeof labelCol === 'string') labels.set(r[labelCol] as number[], i * k);
     else
@@ -35,7 +36,7 @@ async function scoresAndLabels(model: Model, frame: DataFrame, labelCol: string 
         labels[i * k + j] = Number(r[c]);
       });
   });
-  return { rows: kept, scores, labels, classes: k };
+  return { rows: keptRows, scores, labels, classes: k };
 }
 
 /**

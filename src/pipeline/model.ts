@@ -130,9 +130,31 @@ export class Model {
    * read keeps its place with null predictions and the reason in `predictionError`.
    */
   async transform(frame: DataFrame): Promise<DataFrame> {
-    const { featuresCol, predictionCol, batchSize } = this.settings;
+    const { rows, predictions, errors } = await this.predictRows(frame);
+    const classifier = this.settings.task !== 'regression';
+    const out: Row[] = rows.map((r, i) => {
+      const p = predictions[i];
+      const row: Row = { ...r, [this.settings.predictionCol]: p ? Array.from(p) : null };
+      if (classifier) row.predictedLabel = p ? this.#labelOf(p) : null;
+      row.predictionError = errors.get(i) ?? null;
+      return row;
+    });
+    return DataFrame.fromRows(out);
+  }
+
+  /**
+   * The frame's rows with each one's prediction (null where the features could not be read, with the
+   * reason in `errors` by row number): what `transform` and `evaluate` build on, one query of the frame.
+   */
+  async predictRows(
+    frame: DataFrame,
+  ): Promise<{ rows: Row[]; predictions: (Float32Array | null)[]; errors: Map<number, string> }> {
+    const { featuresCol, batchSize } = this.settings;
     const rows = await frame.collect();
-    const ds = await FrameDataset.fromFrame(frame, { features: featuresCol }, null, {
+    if (rows.length > 0 && !(featuresCol in (rows[0] as Row))) {
+      throw new Error(`column '${featuresCol}' not found; the frame has: ${Object.keys(rows[0] as Row).join(', ')}`);
+    }
+    const ds = FrameDataset.fromRows(rows, { features: featuresCol }, null, {
       ...(this.settings.transform ? { transform: this.settings.transform } : {}),
       ...(this.settings.featureShape ? { featureShape: this.settings.featureShape } : {}),
       ...(this.settings.decode ? { decode: this.settings.decode } : {}),
@@ -148,16 +170,7 @@ export class Model {
         predictions[row] = probs[i] as Float32Array;
       });
     }
-    const errors = new Map(ds.errors.map((e) => [e.row, e.message]));
-    const classifier = this.settings.task !== 'regression';
-    const out: Row[] = rows.map((r, i) => {
-      const p = predictions[i];
-      const row: Row = { ...r, [predictionCol]: p ? Array.from(p) : null };
-      if (classifier) row.predictedLabel = p ? this.#labelOf(p) : null;
-      row.predictionError = errors.get(i) ?? null;
-      return row;
-    });
-    return DataFrame.fromRows(out);
+    return { rows, predictions, errors: new Map(ds.errors.map((e) => [e.row, e.message])) };
   }
 
   /**

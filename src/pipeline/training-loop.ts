@@ -85,47 +85,17 @@ async function datasetFor(frame: DataFrame, o: ResolvedOptions, shuffle: boolean
   return ds;
 }
 
-/** Batches of one epoch, `prefetch` loading ahead; yields kept tensors the caller disposes. */
-async function* batches(
-  ds: FrameDataset,
-  plan: Int32Array[],
-  epoch: number,
-  from: number,
-  prefetch: number,
-): AsyncGenerator<{ index: number; tensors: Tensor[] }> {
-  const pending: Promise<Tensor[]>[] = [];
-  const load = (i: number) =>
-    ds.load(plan[i] as Int32Array, { epoch, batch: i }).then((r) => torch.keep(r.tensors) as Tensor[]);
-  let next = from;
-  try {
-    for (let i = from; i < plan.length; i++) {
-      while (next < plan.length && next <= i + prefetch) pending.push(load(next++));
-      const tensors = await (pending.shift() as Promise<Tensor[]>);
-      if (tensors.length === 0) continue;
-      yield { index: i, tensors };
-    }
-  } finally {
-    for (const p of pending)
-      p.then(
-        (ts) => {
-          for (const t of ts) t.dispose();
-        },
-        () => undefined,
-      );
-  }
-}
-
 /** Evaluates the module on a dataset: the mean loss and each metric. */
 async function validate(module: Module, ds: FrameDataset, o: ResolvedOptions): Promise<Record<string, number>> {
   const v = o.validation!;
   const metrics = v.metrics ?? [];
   for (const m of metrics) m.reset();
-  const loader = new DataLoader(ds, { batchSize: v.batchSize ?? o.batchSize, shuffle: false });
+  const loader = new DataLoader(ds, { batchSize: v.batchSize ?? o.batchSize, shuffle: false, prefetch: o.prefetch });
   let lossSum = 0;
   let rows = 0;
   module.eval();
   try {
-    for await (const { tensors } of batches(ds, loader.batchIndices(0), 0, 0, o.prefetch)) {
+    for await (const { tensors, dispose } of loader.epoch(0)) {
       torch.scope(() =>
         torch.noGrad(() => {
           const [x, y] = tensors as [Tensor, Tensor];
@@ -139,7 +109,7 @@ async function validate(module: Module, ds: FrameDataset, o: ResolvedOptions): P
           for (const m of metrics) m.update({ scores, labels, numClasses: out.shape[1] as number, loss: batchLoss });
         }),
       );
-      for (const t of tensors) t.dispose();
+      dispose();
     }
   } finally {
     module.train();
@@ -167,7 +137,12 @@ export async function runTraining(
 ): Promise<{ history: TrainingHistory }> {
   const train = await datasetFor(frame, o, true);
   const val = o.validation ? await datasetFor(o.validation.frame, o, false) : null;
-  const loader = new DataLoader(train, { batchSize: o.batchSize, shuffle: o.shuffle, seed: o.seed });
+  const loader = new DataLoader(train, {
+    batchSize: o.batchSize,
+    shuffle: o.shuffle,
+    seed: o.seed,
+    prefetch: o.prefetch,
+  });
   const batchesPerEpoch = loader.length;
   torch.manualSeed(o.seed);
   module.train();
@@ -216,9 +191,8 @@ export async function runTraining(
 
   try {
     while (!stop) {
-      const plan = loader.batchIndices(pos.epoch);
       let tick = performance.now();
-      for await (const { index, tensors } of batches(train, plan, pos.epoch, pos.batch, o.prefetch)) {
+      for await (const { index, tensors, dispose } of loader.epoch(pos.epoch, { from: pos.batch })) {
         const [x, y] = tensors as [Tensor, Tensor];
         const samples = x.shape[0] as number;
         const loss = torch.scope(() => {
@@ -241,7 +215,7 @@ export async function runTraining(
           optimizer.zeroGrad();
           return value;
         });
-        for (const t of tensors) t.dispose();
+        dispose();
         if (!Number.isFinite(loss)) {
           throw new Error(
             `fit: the loss became ${loss} at epoch ${pos.epoch + 1}, iteration ${pos.iteration + 1}; training stopped` +
@@ -275,7 +249,7 @@ export async function runTraining(
         });
         tick = now;
 
-        const epochEnd = pos.batch >= plan.length;
+        const epochEnd = pos.batch >= batchesPerEpoch;
         const meanLoss = pos.lossSum / pos.lossCount;
         if (epochEnd) pos.epoch++;
         const s: TrainState = { epoch: pos.epoch, iteration: pos.iteration, loss, score: pos.score, epochEnd };
