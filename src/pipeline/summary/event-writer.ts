@@ -77,12 +77,20 @@ export class EventFileWriter {
   /** Queues one event. */
   addEvent(event: TfEvent): void {
     if (this.fd === null) throw new Error(`EventFileWriter: ${this.path} is closed`);
+    this.#rethrow();
     const record = encodeRecord(encodeEvent(event));
     this.pending.push(record);
     this.pendingBytes += record.length;
     if (this.pendingBytes >= MAX_PENDING_BYTES) this.flush();
     else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
+      // a timer's exception would end the process: keep it for the next call instead
+      this.timer = setTimeout(() => {
+        try {
+          this.flush();
+        } catch (e) {
+          this.#failed = e as Error;
+        }
+      }, this.flushIntervalMs);
       this.timer.unref();
     }
   }
@@ -113,12 +121,27 @@ export class EventFileWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.#rethrow();
     if (this.fd === null || this.pending.length === 0) return;
     const data = Buffer.concat(this.pending);
-    this.pending = [];
-    this.pendingBytes = 0;
     let written = 0;
-    while (written < data.length) written += writeSync(this.fd, data, written);
+    try {
+      while (written < data.length) written += writeSync(this.fd, data, written);
+    } finally {
+      // what was not written stays queued (the file holds a prefix of the record stream, never a gap)
+      this.pending = written < data.length ? [data.subarray(written)] : [];
+      this.pendingBytes = data.length - written;
+    }
+  }
+
+  #failed: Error | null = null;
+
+  /** Reports a write that failed in the background flush, once. */
+  #rethrow(): void {
+    const e = this.#failed;
+    if (!e) return;
+    this.#failed = null;
+    throw new Error(`EventFileWriter: writing ${this.path} failed: ${e.message}`);
   }
 
   /** Flushes, syncs to disk and closes the file; later writes throw. */

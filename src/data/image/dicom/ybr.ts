@@ -34,8 +34,15 @@ export function expandYbr422(bytes: Uint8Array, pixels: number): Int32Array {
     const s = p * 2;
     const cb = bytes[s + 2] as number;
     const cr = bytes[s + 3] as number;
-    out.set([bytes[s] as number, cb, cr], p * 3);
-    if (p + 1 < pixels) out.set([bytes[s + 1] as number, cb, cr], (p + 1) * 3);
+    const o = p * 3;
+    out[o] = bytes[s] as number;
+    out[o + 1] = cb;
+    out[o + 2] = cr;
+    if (p + 1 < pixels) {
+      out[o + 3] = bytes[s + 1] as number;
+      out[o + 4] = cb;
+      out[o + 5] = cr;
+    }
   }
   return out;
 }
