@@ -8,6 +8,7 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeS
 import { basename, dirname, join } from 'node:path';
 import { type DType, elementSize } from '../tensor/dtype.js';
 import { fromBuffer, type Tensor } from '../tensor/tensor.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 const TO_FILE: Partial<Record<DType, string>> = {
   float64: 'F64',
@@ -171,24 +172,7 @@ export function saveSafetensors(
   tensors: Record<string, Tensor>,
   metadata: Record<string, string> = {},
 ): void {
-  const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    let written = 0;
-    while (written < bytes.byteLength) written += writeSync(fd, bytes, written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  try {
-    const dirFd = openSync(dirname(path), 'r');
-    fsyncSync(dirFd);
-    closeSync(dirFd);
-  } catch {
-    // some file systems cannot fsync a directory; the rename itself is still atomic
-  }
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 /**

@@ -16,11 +16,10 @@
  * The graph is the inference graph (eval mode): batch norm uses running statistics and dropout is
  * left out, whatever the module's current mode.
  */
-import { rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Module } from '../../nn/module.js';
 import { isFloatingDType } from '../../tensor/dtype.js';
 import { noGrad, scope } from '../../tensor/index.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { OnnxBuilder } from './export/builder.js';
 import { emitModule } from './export/emitter.js';
 import { registerGraphExporter } from './export/graph.js';
@@ -117,7 +116,7 @@ export function exportOnnxBytes(model: Module, options: ExportOnnxOptions = {}):
 }
 
 /**
- * Writes a model as an ONNX file, atomically (temporary file, then rename).
+ * Writes a model as an ONNX file, atomically (temporary file, fsync, then rename).
  *
  * @example
  * ```ts
@@ -125,8 +124,5 @@ export function exportOnnxBytes(model: Module, options: ExportOnnxOptions = {}):
  * ```
  */
 export async function exportOnnx(model: Module, path: string, options: ExportOnnxOptions = {}): Promise<void> {
-  const bytes = exportOnnxBytes(model, options);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  writeFileAtomic(path, exportOnnxBytes(model, options));
 }

@@ -12,7 +12,6 @@ export type GraphProto = onnxProto.onnx.IGraphProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
-export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
 /** Opsets of the default ('' or 'ai.onnx') domain that import understands. */
 export const MIN_IMPORT_OPSET = 9;

@@ -43,7 +43,6 @@ export interface DicomHeader {
   frames: number;
   rescaleSlope: number;
   rescaleIntercept: number;
-  hasRescale: boolean;
   /** first Window Center / Width values, if present */
   window?: { center: number; width: number };
   /** VOI LUT Function (0028,1056), default 'LINEAR' */
@@ -108,7 +107,6 @@ export function readHeader(bytes: Uint8Array): DicomHeader {
     return v;
   };
   const bitsAllocated = u16('x00280100');
-  const hasRescale = ds.elements.x00281053 !== undefined || ds.elements.x00281052 !== undefined;
   const center = ds.elements.x00281050 ? ds.floatString('x00281050', 0) : undefined;
   const width = ds.elements.x00281051 ? ds.floatString('x00281051', 0) : undefined;
   const header: DicomHeader = {
@@ -125,7 +123,6 @@ export function readHeader(bytes: Uint8Array): DicomHeader {
     frames: ds.elements.x00280008 ? (ds.intString('x00280008') ?? 1) : 1,
     rescaleSlope: ds.elements.x00281053 ? (ds.floatString('x00281053') ?? 1) : 1,
     rescaleIntercept: ds.elements.x00281052 ? (ds.floatString('x00281052') ?? 0) : 0,
-    hasRescale,
     voiFunction: (ds.string('x00281056') ?? 'LINEAR').trim().toUpperCase(),
     dataSet: ds,
     pixelData,

@@ -101,11 +101,6 @@ export class WasmCodec<M> {
       process.exitCode = exitCode; // Emscripten's exit() sets it before throwing
     }
   }
-
-  /** Lines the codec printed during the last call (openjpeg reports failures this way). */
-  get log(): readonly string[] {
-    return this.#log;
-  }
 }
 
 function defaultMessage(e: unknown): string {

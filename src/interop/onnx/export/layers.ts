@@ -118,7 +118,7 @@ function emitAvgPool(m: AvgPool2d, x: string, ctx: EmitContext): string {
 }
 
 /** ReLU6 and other clamps: Clip with attributes before opset 11, with scalar inputs after. */
-export function emitClip(ctx: EmitContext, x: string, min: number, max: number, name: string): string {
+function emitClip(ctx: EmitContext, x: string, min: number, max: number, name: string): string {
   if (ctx.b.opset < 11) return ctx.b.node('Clip', [x], name, { min: { f: min }, max: { f: max } });
   return ctx.b.node('Clip', [x, ctx.b.scalar(`clip_min_${min}`, min), ctx.b.scalar(`clip_max_${max}`, max)], name);
 }

@@ -17,8 +17,6 @@ const convolution = torch.ops.aten.convolution as unknown as (
   groups: number,
 ) => Tensor;
 
-const contiguous = torch.ops.aten.contiguous as unknown as (x: Tensor, options: { memoryFormat: string }) => Tensor;
-
 /**
  * A 4-d input in channels-last layout. Debian's LibTorch 1.13 (oneDNN) picks its convolution
  * algorithm from the input's layout, and 1x1 convolutions of NCHW inputs are about 30x slower there
@@ -27,7 +25,7 @@ const contiguous = torch.ops.aten.contiguous as unknown as (x: Tensor, options: 
  */
 function channelsLast(x: Tensor): Tensor {
   return x.ndim === 4 && (x.shape[1] as number) > 1 && x.strides[1] !== 1
-    ? contiguous(x, { memoryFormat: 'channels_last' })
+    ? torch.contiguous(x, { memoryFormat: 'channels_last' })
     : x;
 }
 
