@@ -4,8 +4,7 @@
  * the data, sizes that match the shapes, no overlaps.
  * Format: https://github.com/huggingface/safetensors (8-byte little-endian header length, header, data).
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type DType, elementSize } from '../tensor/dtype.js';
 import { fromBuffer, type Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomic-write.js';

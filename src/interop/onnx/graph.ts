@@ -11,6 +11,7 @@ import * as torch from '../../tensor/index.js';
 import { isGradEnabled, noGrad, scope } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { describeNode, type NodeLabel } from './attributes.js';
+import { BlockedPass, BlockedWeights, blockedLayoutAvailable } from './blocked.js';
 import { broadcastsInto, type ConvBnFolds, FoldCache, planConvBnFolds } from './inference.js';
 import type { Runner } from './ops/converter.js';
 import { type NodeProto, OnnxError } from './proto.js';
@@ -92,6 +93,13 @@ export class OnnxGraph extends TensorTree {
   readonly #folds: ConvBnFolds;
   readonly #foldedBn = new Set<number>();
   readonly #foldCache = new FoldCache();
+  readonly #blockedWeights = new BlockedWeights();
+  /**
+   * Whether inference (eval mode, no gradients) keeps activations in oneDNN's blocked layout with
+   * convolution weights reordered once and cached (see blocked.ts; about 1.2x faster on ResNet-50
+   * here). Off: every node runs on dense tensors, as in training. Results agree within float rounding.
+   */
+  blockedInference = true;
 
   constructor(spec: GraphSpec) {
     super();
@@ -174,6 +182,29 @@ export class OnnxGraph extends TensorTree {
     for (const [name, t] of inputs) values.set(name, t);
     // Only tensors made here may be freed; several names can hold one tensor (Identity, Dropout in eval).
     const owned = new Map<Tensor, number>();
+    const ctx = { training: this.training };
+    const keepAll = onNode !== undefined;
+    const inference = !this.training && !keepAll && !isGradEnabled();
+    const layout =
+      inference && this.blockedInference && blockedLayoutAvailable() ? new BlockedPass(this.#blockedWeights) : null;
+    const dense = (t: Tensor | undefined) => (t === undefined || !layout ? t : layout.dense(t));
+    // Tensors with storage of their own (not views), made by this pass.
+    const fresh = new Set<Tensor>();
+    /** an intermediate held by this name only, read by nothing after node i, no view of it alive: free to overwrite */
+    const scratch = (name: string | undefined, i: number) => {
+      const t = name ? values.get(name) : undefined;
+      if (t === undefined || !fresh.has(t) || owned.get(t) !== 1) return false;
+      if (this.#lastUse.get(name as string) !== i || wanted.includes(name as string)) return false;
+      if (layout?.isBlocked(t)) return true; // blocked tensors have no views
+      for (const other of owned.keys()) if (other !== t && t.sharesStorageWith(other)) return false;
+      return true;
+    };
+    /** a.add_(b) computes a + b: same layout, and b broadcasts into a (blocked tensors: same shape) */
+    const addsInto = (a: Tensor, b: Tensor) => {
+      const blocked = layout?.isBlocked(a) ?? false;
+      if (blocked !== (layout?.isBlocked(b) ?? false)) return false;
+      return blocked ? a.shape.join(',') === b.shape.join(',') : broadcastsInto(a, b);
+    };
     const release = (name: string) => {
       const t = values.get(name);
       values.delete(name);
@@ -184,20 +215,8 @@ export class OnnxGraph extends TensorTree {
       else {
         owned.delete(t);
         t.dispose();
+        layout?.released(t);
       }
-    };
-    const ctx = { training: this.training };
-    const keepAll = onNode !== undefined;
-    const inference = !this.training && !keepAll && !isGradEnabled();
-    // Tensors with storage of their own (not views), made by this pass.
-    const fresh = new Set<Tensor>();
-    /** an intermediate held by this name only, read by nothing after node i, no view of it alive: free to overwrite */
-    const scratch = (name: string | undefined, i: number) => {
-      const t = name ? values.get(name) : undefined;
-      if (t === undefined || !fresh.has(t) || owned.get(t) !== 1) return false;
-      if (this.#lastUse.get(name as string) !== i || wanted.includes(name as string)) return false;
-      for (const other of owned.keys()) if (other !== t && t.sharesStorageWith(other)) return false;
-      return true;
     };
     this.nodes.forEach((node, i) => {
       if (inference && this.#foldedBn.has(i)) return; // computed with its convolution
@@ -210,34 +229,48 @@ export class OnnxGraph extends TensorTree {
       });
       let outs: Tensor[];
       let outputNames = node.outputs;
+      let blockedOuts = false;
       try {
         const fold = inference ? this.#folds.get(i) : undefined;
         const op = node.label.opType;
+        let inputs = args;
         if (fold) {
           const bn = this.nodes[fold.bn] as GraphNode;
           const params = bn.inputs.slice(1, 5).map((v) => values.get(v) as Tensor);
-          outs = node.run(this.#foldCache.inputs(i, args, params, fold.eps), ctx);
+          inputs = this.#foldCache.inputs(i, args, params, fold.eps);
           outputNames = bn.outputs;
-        } else if (inference && op === 'Relu' && scratch(node.inputs[0], i)) {
+        }
+        if (inference && op === 'Relu' && scratch(node.inputs[0], i)) {
           outs = [(args[0] as Tensor).relu_()];
+          blockedOuts = layout?.isBlocked(args[0] as Tensor) ?? false;
         } else if (
           inference &&
           op === 'Add' &&
           scratch(node.inputs[0], i) &&
-          broadcastsInto(args[0] as Tensor, args[1] as Tensor)
+          addsInto(args[0] as Tensor, args[1] as Tensor)
         ) {
           outs = [(args[0] as Tensor).add_(args[1] as Tensor)];
+          blockedOuts = layout?.isBlocked(args[0] as Tensor) ?? false;
         } else if (
           inference &&
           op === 'Add' &&
           scratch(node.inputs[1], i) &&
-          broadcastsInto(args[1] as Tensor, args[0] as Tensor)
+          addsInto(args[1] as Tensor, args[0] as Tensor)
         ) {
           outs = [(args[1] as Tensor).add_(args[0] as Tensor)];
-        } else outs = node.run(args, ctx);
+          blockedOuts = layout?.isBlocked(args[1] as Tensor) ?? false;
+        } else {
+          const viaBlocked = layout && node.run.blocked ? node.run.blocked(inputs, layout.context(i)) : null;
+          blockedOuts = viaBlocked !== null;
+          outs = viaBlocked ?? node.run(layout ? inputs.map(dense) : inputs, ctx);
+        }
       } catch (e) {
         if (e instanceof OnnxError) throw e;
         throw new OnnxError(`onnx ${this.#spec.where}: ${describeNode(node.label)}: ${(e as Error).message}`);
+      }
+      if (layout) {
+        if (blockedOuts) layout.markBlocked(outs);
+        else for (const t of outs) layout.adopt(t);
       }
       outputNames.forEach((name, j) => {
         const t = outs[j];
@@ -258,7 +291,7 @@ export class OnnxGraph extends TensorTree {
     for (const name of wanted) {
       const t = values.get(name);
       if (t === undefined) throw new OnnxError(`onnx ${this.#spec.where}: output '${name}' was not computed`);
-      result[name] = t;
+      result[name] = dense(t) as Tensor;
     }
     return result;
   }
@@ -408,6 +441,7 @@ export class OnnxGraph extends TensorTree {
   /** Frees the parameters, buffers and cached folded weights. */
   override dispose(): void {
     this.#foldCache.clear();
+    this.#blockedWeights.clear();
     super.dispose();
   }
 

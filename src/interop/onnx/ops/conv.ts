@@ -2,7 +2,7 @@
 import * as torch from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { nodeError } from '../attributes.js';
-import { maxOutputs, type OpConverter, type PrepareContext, required } from './converter.js';
+import { maxOutputs, type OpConverter, type PrepareContext, type Runner, required, withBlocked } from './converter.js';
 import { readSpatial, resolvePads, spatialList, symmetric, torchPadList } from './padding.js';
 
 const convolution = torch.ops.aten.convolution as unknown as (
@@ -37,6 +37,16 @@ function checkKernel(c: PrepareContext, kernelShape: number[] | undefined, w: Te
   return kernel;
 }
 
+const mkldnnConvolution = torch.ops.aten.mkldnn_convolution as unknown as (
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  padding: number[],
+  stride: number[],
+  dilation: number[],
+  groups: number,
+) => Tensor;
+
 const conv: OpConverter = {
   trainableInputs: [1, 2],
   prepare(c) {
@@ -44,7 +54,7 @@ const conv: OpConverter = {
     const a = readSpatial(c);
     const group = c.attrs.int('group', 1);
     maxOutputs(c, 1);
-    return (inputs) => {
+    const geometry = (inputs: readonly (Tensor | undefined)[]) => {
       const x = required(c, inputs, 0);
       const w = required(c, inputs, 1);
       const n = w.ndim - 2;
@@ -54,7 +64,10 @@ const conv: OpConverter = {
       const strides = spatialList(c, 'strides', a.strides, n, 1);
       const dilations = spatialList(c, 'dilations', a.dilations, n, 1);
       const [begin, end] = resolvePads(c, a, x.shape.slice(2), kernel, strides, dilations);
-      const bias = inputs[2] ?? null;
+      return { x, w, n, strides, dilations, begin, end, bias: inputs[2] ?? null };
+    };
+    const dense: Runner = (inputs) => {
+      const { x, w, n, strides, dilations, begin, end, bias } = geometry(inputs);
       if (symmetric(begin, end)) {
         return torch.scope(() => [
           convolution(channelsLast(x), w, bias, strides, begin, dilations, false, new Array(n).fill(0), group),
@@ -67,6 +80,12 @@ const conv: OpConverter = {
         ];
       });
     };
+    return withBlocked(dense, (inputs, ctx) => {
+      const { x, w, n, strides, dilations, begin, end, bias } = geometry(inputs);
+      if (n !== 2 || !symmetric(begin, end) || !ctx.accepts(x) || w.dtype !== 'float32') return null;
+      const weight = ctx.convWeight(w, begin, strides, dilations, group);
+      return [mkldnnConvolution(ctx.toBlocked(x), weight, bias, begin, strides, dilations, group)];
+    });
   },
 };
 

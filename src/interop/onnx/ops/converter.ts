@@ -12,7 +12,33 @@ export interface RunContext {
 }
 
 /** Inputs in node order; an omitted optional input ('' in the file) is undefined. */
-export type Runner = (inputs: readonly (Tensor | undefined)[], ctx: RunContext) => Tensor[];
+export type Runner = ((inputs: readonly (Tensor | undefined)[], ctx: RunContext) => Tensor[]) & {
+  /** the node on oneDNN's blocked layout, for the inference path (see ../blocked.ts) */
+  blocked?: BlockedRunner;
+};
+
+/**
+ * Runs a node on oneDNN's blocked layout (mkldnn tensors) at inference: inputs arrive as the graph
+ * holds them (blocked or dense), outputs are blocked. Returns null, before converting anything, when
+ * this call cannot run there (rank, dtype, padding); the dense runner then runs on dense inputs.
+ */
+export type BlockedRunner = (inputs: readonly (Tensor | undefined)[], ctx: BlockedContext) => Tensor[] | null;
+
+export interface BlockedContext {
+  /** whether a value is in the blocked layout now (element-wise ops and pools only go blocked then) */
+  isBlocked(t: Tensor): boolean;
+  /** whether a value can go to the blocked layout: float32, 4-d, on the CPU (or is blocked already) */
+  accepts(t: Tensor): boolean;
+  /** the value in the blocked layout (converted once per pass) */
+  toBlocked(t: Tensor): Tensor;
+  /** a convolution weight reordered for oneDNN, cached for this node until the weight changes */
+  convWeight(w: Tensor, padding: number[], stride: number[], dilation: number[], groups: number): Tensor;
+}
+
+/** Attaches a blocked-layout variant to a dense runner. */
+export function withBlocked(run: Runner, blocked: BlockedRunner): Runner {
+  return Object.assign(run, { blocked });
+}
 
 export interface PrepareContext {
   node: NodeLabel;

@@ -2,19 +2,33 @@
 import { isFloatingDType } from '../../../tensor/dtype.js';
 import * as torch from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/tensor.js';
-import { type OpConverter, type PrepareContext, required } from './converter.js';
+import { type OpConverter, type PrepareContext, type Runner, required, withBlocked } from './converter.js';
 
-/** An op with no attributes and one output computed from its inputs. */
-function simple(fn: (x: Tensor[], c: PrepareContext) => Tensor, arity: number): OpConverter {
+/**
+ * An op with no attributes and one output computed from its inputs. `blocked`: the same function runs
+ * on oneDNN's blocked layout when an input is blocked already and all have the same shape (mkldnn
+ * tensors do not broadcast).
+ */
+function simple(fn: (x: Tensor[], c: PrepareContext) => Tensor, arity: number, blocked = false): OpConverter {
   return {
     prepare(c) {
       c.attrs.allow([]);
-      return (inputs) => [
-        fn(
-          Array.from({ length: arity }, (_, i) => required(c, inputs, i)),
-          c,
-        ),
-      ];
+      const args = (inputs: readonly (Tensor | undefined)[]) =>
+        Array.from({ length: arity }, (_, i) => required(c, inputs, i));
+      const dense: Runner = (inputs) => [fn(args(inputs), c)];
+      if (!blocked) return dense;
+      return withBlocked(dense, (inputs, ctx) => {
+        const xs = args(inputs);
+        const shape = (xs[0] as Tensor).shape.join(',');
+        if (!xs.some((x) => ctx.isBlocked(x))) return null; // converting only for this op would not pay
+        if (!xs.every((x) => ctx.accepts(x) && x.shape.join(',') === shape)) return null;
+        return [
+          fn(
+            xs.map((x) => ctx.toBlocked(x)),
+            c,
+          ),
+        ];
+      });
     },
   };
 }
@@ -22,9 +36,9 @@ function simple(fn: (x: Tensor[], c: PrepareContext) => Tensor, arity: number): 
 const bothInt = (a: Tensor, b: Tensor) => !isFloatingDType(a.dtype) && !isFloatingDType(b.dtype);
 
 export const elementwiseOps: Record<string, OpConverter> = {
-  Add: simple(([a, b]) => torch.add(a as Tensor, b as Tensor), 2),
+  Add: simple(([a, b]) => torch.add(a as Tensor, b as Tensor), 2, true),
   Sub: simple(([a, b]) => torch.sub(a as Tensor, b as Tensor), 2),
-  Mul: simple(([a, b]) => torch.mul(a as Tensor, b as Tensor), 2),
+  Mul: simple(([a, b]) => torch.mul(a as Tensor, b as Tensor), 2, true),
   // ONNX integer division truncates toward zero, as C does.
   Div: simple(
     ([a, b]) =>
@@ -33,8 +47,8 @@ export const elementwiseOps: Record<string, OpConverter> = {
         : torch.div(a as Tensor, b as Tensor),
     2,
   ),
-  Relu: simple(([x]) => torch.relu(x as Tensor), 1),
-  Sigmoid: simple(([x]) => torch.sigmoid(x as Tensor), 1),
+  Relu: simple(([x]) => torch.relu(x as Tensor), 1, true),
+  Sigmoid: simple(([x]) => torch.sigmoid(x as Tensor), 1, true),
   Tanh: simple(([x]) => torch.tanh(x as Tensor), 1),
   HardSwish: simple(([x]) => torch.hardswish(x as Tensor), 1),
   LeakyRelu: {

@@ -2,7 +2,15 @@
 import * as torch from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { nodeError } from '../attributes.js';
-import { maxOutputs, type OpConverter, type PrepareContext, required } from './converter.js';
+import {
+  type BlockedRunner,
+  maxOutputs,
+  type OpConverter,
+  type PrepareContext,
+  type Runner,
+  required,
+  withBlocked,
+} from './converter.js';
 import { readSpatial, resolvePads, type SpatialAttrs, spatialList, symmetric, torchPadList } from './padding.js';
 
 type Fn = (...a: unknown[]) => Tensor;
@@ -39,7 +47,7 @@ const maxPool: OpConverter = {
     const a = readSpatial(c);
     const ceil = c.attrs.int('ceil_mode', 0) === 1;
     maxOutputs(c, 1);
-    return (inputs) => {
+    const dense: Runner = (inputs) => {
       const x = required(c, inputs, 0);
       const w = window(c, a, x);
       const n = w.kernel.length;
@@ -52,6 +60,10 @@ const maxPool: OpConverter = {
         pool(torch.constantPadNd(x, torchPadList(w.begin, w.end), Number.NEGATIVE_INFINITY), new Array(n).fill(0)),
       ]);
     };
+    return withBlocked(
+      dense,
+      blockedPool(c, a, (x, w) => torch.maxPool2d(x, w.kernel, w.strides, w.begin, w.dilations, ceil)),
+    );
   },
 };
 
@@ -62,7 +74,7 @@ const averagePool: OpConverter = {
     const ceil = c.attrs.int('ceil_mode', 0) === 1;
     const includePad = c.attrs.int('count_include_pad', 0) === 1;
     maxOutputs(c, 1);
-    return (inputs) => {
+    const dense: Runner = (inputs) => {
       const x = required(c, inputs, 0);
       const w = window(c, a, x);
       const n = w.kernel.length;
@@ -83,13 +95,28 @@ const averagePool: OpConverter = {
         return [torch.div(sum, pool(torch.constantPadNd(ones, padList, 0), zeros, true))];
       });
     };
+    return withBlocked(
+      dense,
+      blockedPool(c, a, (x, w) => torch.avgPool2d(x, w.kernel, w.strides, w.begin, ceil, includePad, null)),
+    );
   },
 };
+
+/** A 2-d pooling of a blocked input, where torch pads by itself (oneDNN has no explicit padding step). */
+function blockedPool(c: PrepareContext, a: SpatialAttrs, pool: (x: Tensor, w: Window) => Tensor): BlockedRunner {
+  return (inputs, ctx) => {
+    const x = required(c, inputs, 0);
+    if (x.ndim !== 4 || a.kernelShape?.length !== 2 || !ctx.isBlocked(x)) return null;
+    const w = window(c, a, x);
+    if (!torchCanPad(w)) return null;
+    return [pool(x, w)];
+  };
+}
 
 const globalAveragePool: OpConverter = {
   prepare(c) {
     c.attrs.allow([]);
-    return (inputs) => {
+    const dense: Runner = (inputs) => {
       const x = required(c, inputs, 0);
       if (x.ndim < 3) nodeError(c.node, `input of rank ${x.ndim}: expected [N, C, ...]`);
       if (x.ndim === 4) return [torch.adaptiveAvgPool2d(x, [1, 1])];
@@ -101,6 +128,11 @@ const globalAveragePool: OpConverter = {
         ),
       ];
     };
+    return withBlocked(dense, (inputs, ctx) => {
+      const x = required(c, inputs, 0);
+      if (x.ndim !== 4 || !ctx.isBlocked(x)) return null;
+      return [torch.adaptiveAvgPool2d(x, [1, 1])];
+    });
   },
 };
 

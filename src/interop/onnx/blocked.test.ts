@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { noGrad, scope, torch } from '../../index.js';
+import { densenet121, mobilenetV2, resnet18 } from '../../models/index.js';
+import type { Module } from '../../nn/index.js';
+import { blockedLayoutAvailable } from './blocked.js';
+import { exportOnnxBytes } from './export.js';
+import type { OnnxGraph } from './graph.js';
+import { importOnnxSync } from './import.js';
+import { tinyModel } from './model.testutil.js';
+import { closeEnough } from './ort.testutil.js';
+
+/** Counts, per op type, the calls whose blocked runner took the node ('blocked') or declined it ('dense'). */
+function spyOnBlocked(graph: OnnxGraph): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const node of graph.nodes) {
+    const blocked = node.run.blocked;
+    if (!blocked) continue;
+    node.run.blocked = (inputs, ctx) => {
+      const out = blocked(inputs, ctx);
+      const key = `${node.label.opType} ${out ? 'blocked' : 'dense'}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return out;
+    };
+  }
+  return counts;
+}
+
+const infer = (graph: OnnxGraph, x: torch.Tensor, blocked: boolean) =>
+  noGrad(() => {
+    graph.blockedInference = blocked;
+    return scope(() => graph.forward(x).toArray());
+  });
+
+describe("inference on oneDNN's blocked layout", () => {
+  it('is available in Debian LibTorch', () => {
+    assert.equal(blockedLayoutAvailable(), true);
+  });
+
+  const cases: [string, () => Module, number][] = [
+    ['resnet18', () => resnet18({ numClasses: 5 }), 64],
+    ['mobilenetV2 (Clip runs dense between blocked convolutions)', () => mobilenetV2({ numClasses: 5 }), 64],
+    ['densenet121 (Concat runs dense)', () => densenet121({ numClasses: 5 }), 32],
+  ];
+  for (const [name, build, size] of cases) {
+    it(`${name}: gives the dense path's outputs and frees what it makes`, () => {
+      torch.manualSeed(3);
+      const model = build().eval();
+      const graph = importOnnxSync(exportOnnxBytes(model, { inputShape: [3, size, size] })).eval();
+      model.dispose();
+      const counts = spyOnBlocked(graph);
+      const x = torch.keep(torch.randn([2, 3, size, size]));
+      const dense = infer(graph, x, false);
+      assert.equal(counts.size, 0, 'the dense path never asks the blocked runners');
+      const blocked = infer(graph, x, true);
+      const near = closeEnough(blocked, dense);
+      assert.ok(near.ok, near.message);
+      assert.ok((counts.get('Conv blocked') ?? 0) > 10, `convolutions ran blocked: ${[...counts]}`);
+      assert.equal(counts.get('Conv dense'), undefined);
+      // steady state: a second pass makes nothing that outlives it (weights are cached from the first)
+      const before = torch.memory().tensors;
+      infer(graph, x, true);
+      assert.equal(torch.memory().tensors, before);
+      graph.dispose();
+      x.dispose();
+    });
+  }
+
+  it('re-reads a weight changed in place (optimizer step, loadStateDict)', () => {
+    torch.manualSeed(4);
+    const model = resnet18({ numClasses: 3 }).eval();
+    const graph = importOnnxSync(exportOnnxBytes(model, { inputShape: [3, 32, 32] })).eval();
+    model.dispose();
+    const x = torch.keep(torch.randn([1, 3, 32, 32]));
+    const first = infer(graph, x, true);
+    const [, conv1] = graph.namedParameters().find(([n]) => n === 'conv1.weight') as [string, torch.Tensor];
+    noGrad(() => scope(() => conv1.mul_(-1.5)));
+    const blocked = infer(graph, x, true);
+    const dense = infer(graph, x, false);
+    assert.ok(closeEnough(blocked, dense).ok, closeEnough(blocked, dense).message);
+    assert.ok(!closeEnough(blocked, first).ok, 'the output changed with the weight');
+    graph.dispose();
+    x.dispose();
+  });
+
+  it('leaves to the dense path what oneDNN cannot take: asymmetric padding, broadcasting, float64', () => {
+    torch.manualSeed(5);
+    const w = Array.from({ length: 4 * 2 * 3 * 3 }, () => Math.random() - 0.5);
+    const bytes = tinyModel({
+      nodes: [
+        // SAME_UPPER with stride 2 on an even size pads one more at the end
+        {
+          op: 'Conv',
+          inputs: ['x', 'w'],
+          name: 'same',
+          attrs: { auto_pad: { s: 'SAME_UPPER' }, strides: { ints: [2, 2] } },
+        },
+        {
+          op: 'Conv',
+          inputs: ['x', 'w'],
+          name: 'plain',
+          attrs: { pads: { ints: [1, 1, 1, 1] }, strides: { ints: [2, 2] } },
+        },
+        { op: 'Add', inputs: ['same', 'plain'], name: 'sum' },
+        { op: 'Mul', inputs: ['sum', 'scale'], name: 'scaled' }, // [1, 4, 1, 1] broadcasts
+        { op: 'Relu', inputs: ['scaled'], name: 'y' },
+      ],
+      inputs: { x: ['N', 2, 8, 8] },
+      outputs: ['y'],
+      initializers: { w: { dims: [4, 2, 3, 3], floats: w }, scale: { dims: [1, 4, 1, 1], floats: [1, -2, 3, 0.5] } },
+    });
+    const graph = importOnnxSync(bytes).eval();
+    const counts = spyOnBlocked(graph);
+    const x = torch.keep(torch.randn([2, 2, 8, 8]));
+    const dense = infer(graph, x, false);
+    const blocked = infer(graph, x, true);
+    assert.ok(closeEnough(blocked, dense).ok, closeEnough(blocked, dense).message);
+    assert.deepEqual(
+      [...counts].sort(),
+      [
+        ['Add blocked', 1], // 'plain' went blocked, 'same' is converted to it
+        ['Conv blocked', 1],
+        ['Conv dense', 1],
+        ['Mul dense', 1],
+      ].sort(),
+    );
+    const x64 = torch.keep(torch.randn([2, 2, 8, 8], { dtype: 'float64' }));
+    graph.to('float64');
+    counts.clear();
+    const out64 = noGrad(() => scope(() => graph.forward(x64).dtype));
+    assert.equal(out64, 'float64');
+    assert.equal(counts.get('Conv blocked'), undefined);
+    graph.dispose();
+    x.dispose();
+    x64.dispose();
+  });
+});
