@@ -57,6 +57,6 @@ for (let r = 0; r < rounds; r++) {
 }
 console.log(`input pipeline, ${count} PNGs 1024x1024 -> 224, batch 32, medians of ${rounds} rounds`);
 console.log(
-  `tszoo (sharp threads) ${median(ts).toFixed(1)} img/s   torchvision DataLoader (PIL, 2 workers) ${median(py).toFixed(1)} img/s`,
+  `tszoo (PNG fast path) ${median(ts).toFixed(1)} img/s   torchvision DataLoader (PIL, 2 workers) ${median(py).toFixed(1)} img/s`,
 );
 console.log(`ratio_vs_pytorch ${(median(ts) / median(py)).toFixed(3)}`);

@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
+import { stackSamples } from './collate.js';
 import { DataFrame } from './dataframe/index.js';
 import { type DecodeImageOptions, decodeImageFile, type Image, type Transform } from './image/index.js';
 import type { Dataset } from './loader.js';
@@ -212,7 +213,7 @@ export class ImageDataset implements Dataset {
       const y = Array.isArray(labels[0])
         ? torch.tensor(labels as number[][], { dtype: 'float32' })
         : torch.tensor(labels as number[], { dtype: 'int64' });
-      return [torch.stack(images), y];
+      return [stackSamples(images), y];
     });
   }
 }

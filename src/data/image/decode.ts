@@ -1,8 +1,14 @@
-/** Decoding PNG, JPEG, TIFF and WebP with sharp (libvips): the work runs in sharp's thread pool. */
+/**
+ * Decoding PNG, JPEG, TIFF and WebP: common PNGs on the PNG fast path (inflate on libuv's thread pool,
+ * Pillow-exact resize in TypeScript), everything else with sharp (libvips) in sharp's thread pool.
+ */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { type ColourMode, convertColour } from './colour.js';
 import { ImageDecodeError, reasonOf } from './errors.js';
+import { isPng } from './png/chunks.js';
+import { decodePngFast } from './png/decode.js';
+import { resizeBilinear } from './resample.js';
 import type { Image } from './types.js';
 
 /** Options of {@link decodeImage}. */
@@ -10,9 +16,11 @@ export interface DecodeImageOptions {
   /** 'keep' (default): the file's channels; 'grey': one channel (PIL's luma); 'rgb': three channels. */
   colour?: ColourMode;
   /**
-   * Resize while decoding, in sharp's threads (bilinear, libvips' reducer: close to but not bit-identical
-   * with PIL; use the `Resize` transform for torchvision-exact results). A number resizes the shorter side
-   * to it (torchvision's `Resize(int)`); `[height, width]` resizes to exactly that.
+   * Resize while decoding. A number resizes the shorter side to it (torchvision's `Resize(int)`);
+   * `[height, width]` resizes to exactly that. PNGs on the fast path (8/16-bit grey, grey + alpha, RGB,
+   * RGBA, not interlaced, no tRNS or ICC profile) get Pillow's antialiased bilinear exactly (as the `Resize`
+   * transform, after the colour conversion, as `Image.open(f).convert(mode).resize(...)` does); other files
+   * are resized in sharp's threads (bilinear, libvips' reducer: close to but not bit-identical with PIL).
    */
   resize?: number | readonly [number, number];
   /** Name used in error messages when `input` is bytes (default '<buffer>'). */
@@ -37,10 +45,39 @@ export function shorterSideSize(height: number, width: number, size: number): [n
   return [Math.max(1, Math.trunc((size * height) / width)), size];
 }
 
+/** The size `resize` asks for, from an image of `height` x `width`. */
+function resizeTarget(height: number, width: number, resize: number | readonly [number, number]): [number, number] {
+  return typeof resize === 'number' ? shorterSideSize(height, width, resize) : [resize[0], resize[1]];
+}
+
+/**
+ * The PNG fast path's result with the colour and resize options applied, or undefined when the file is
+ * left to sharp (unsupported or malformed: sharp then decodes it or reports why it cannot).
+ */
+async function decodePngWithOptions(bytes: Uint8Array, options: DecodeImageOptions): Promise<Image | undefined> {
+  let img: Image | undefined;
+  try {
+    img = await decodePngFast(bytes);
+  } catch {
+    return undefined;
+  }
+  if (img === undefined) return undefined;
+  const colour = options.colour ?? 'keep';
+  // grey to RGB replicates channels, which commutes with the resize: resize the one channel first
+  const expands = colour === 'rgb' && img.channels < 3;
+  if (!expands) img = convertColour(img, colour);
+  if (options.resize !== undefined) {
+    const [height, width] = resizeTarget(img.height, img.width, options.resize);
+    if (height !== img.height || width !== img.width) img = resizeBilinear(img, height, width);
+  }
+  return expands ? convertColour(img, colour) : img;
+}
+
 /**
  * Decodes an image file (PNG 8/16-bit grey, grey+alpha, RGB, RGBA; JPEG; TIFF; WebP) to HWC pixels.
  * 16-bit files give a `Uint16Array`, all others a `Uint8Array`. EXIF orientation is not applied (as PIL).
- * Decoding (and the optional resize) runs in libvips' worker threads; the main thread only waits.
+ * Common PNGs take the fast path (zlib inflate on libuv's thread pool, unfiltering and resize in
+ * TypeScript); other files decode (and resize) in libvips' worker threads while the main thread waits.
  *
  * @throws {ImageDecodeError} naming the file, for a missing, corrupt, truncated or unsupported file.
  * @example
@@ -56,6 +93,10 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
   try {
     // Read the file once: sharp would otherwise open it for the header and again for the pixels.
     const bytes = typeof input === 'string' ? await readFile(input) : input;
+    if (isPng(bytes)) {
+      const fast = await decodePngWithOptions(bytes, options);
+      if (fast !== undefined) return fast;
+    }
     const meta = await sharp(bytes).metadata();
     const sixteen = meta.depth === 'ushort';
     greyAlpha = isGrey(meta.space) && meta.hasAlpha === true;
@@ -63,8 +104,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
     if (options.resize !== undefined) {
       const h0 = meta.height ?? 0;
       const w0 = meta.width ?? 0;
-      const [height, width] =
-        typeof options.resize === 'number' ? shorterSideSize(h0, w0, options.resize) : options.resize;
+      const [height, width] = resizeTarget(h0, w0, options.resize);
       if (height !== h0 || width !== w0) {
         pipeline = pipeline.resize({ height, width, fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false });
       }

@@ -59,10 +59,88 @@ function fixedPoint(weights: Float64Array): Int32Array {
   return out;
 }
 
-function clip8(v: number): number {
-  if (v >= 255 * 2 ** PRECISION_BITS) return 255;
-  if (v <= 0) return 0;
-  return Math.floor(v / 2 ** PRECISION_BITS);
+/**
+ * Reductions by 2 or 4 (e.g. 1024 -> 256): an output whose 2f taps carry Pillow's fixed-point weights
+ * (1, 3, ..., 2f-1, 2f-1, ..., 3, 1) * 2^22 / (2f^2) exactly (every interior output of an exact reduction)
+ * equals `(S + f^2) >> log2(2f^2)` with S the small-integer weighted sum, the same integer as Pillow's
+ * `(2^21 + sum k_i p_i) >> 22`. Returns per output the factor (2 or 4) whose weights it has, else 0.
+ */
+function smallIntegerTaps(co: Coeffs, k: Int32Array, outSize: number): Uint8Array {
+  const fast = new Uint8Array(outSize);
+  for (let xx = 0; xx < outSize; xx++) {
+    const n = co.bounds[2 * xx + 1] as number;
+    const f = n / 2;
+    if (f !== 2 && f !== 4) continue;
+    const unit = (1 << PRECISION_BITS) / (2 * f * f);
+    let exact = true;
+    for (let x = 0; x < n && exact; x++) exact = k[xx * co.ksize + x] === (2 * Math.min(x, n - 1 - x) + 1) * unit;
+    if (exact) fast[xx] = f;
+  }
+  return fast;
+}
+
+/**
+ * The 8-bit pass: int32 arithmetic on Pillow's fixed-point weights (bilinear weights are non-negative, so
+ * a sum stays below 255 * 2^22 + 2^21 < 2^31) in one monomorphic loop, with unrolled small-integer
+ * kernels for the outputs {@link smallIntegerTaps} finds.
+ */
+function pass8(
+  src: Uint8Array,
+  dst: Uint8Array,
+  co: Coeffs,
+  outSize: number,
+  tap: number,
+  outStep: number,
+  lines: number,
+  inLine: number,
+  outLine: number,
+  inOffset: number,
+  outOffset: number,
+): void {
+  const { ksize, bounds } = co;
+  const k = fixedPoint(co.weights);
+  const fast = smallIntegerTaps(co, k, outSize);
+  const half = 1 << (PRECISION_BITS - 1);
+  const t2 = 2 * tap;
+  const t3 = 3 * tap;
+  const t4 = 4 * tap;
+  const t5 = 5 * tap;
+  const t6 = 6 * tap;
+  const t7 = 7 * tap;
+  for (let l = 0; l < lines; l++) {
+    const ib = inOffset + l * inLine;
+    const ob = outOffset + l * outLine;
+    for (let xx = 0; xx < outSize; xx++) {
+      const p = ib + (bounds[2 * xx] as number) * tap;
+      const f = fast[xx] as number;
+      let v: number;
+      if (f === 4) {
+        v =
+          ((src[p] as number) +
+            (src[p + t7] as number) +
+            3 * ((src[p + tap] as number) + (src[p + t6] as number)) +
+            5 * ((src[p + t2] as number) + (src[p + t5] as number)) +
+            7 * ((src[p + t3] as number) + (src[p + t4] as number)) +
+            16) >>
+          5;
+      } else if (f === 2) {
+        v =
+          ((src[p] as number) +
+            (src[p + t3] as number) +
+            3 * ((src[p + tap] as number) + (src[p + t2] as number)) +
+            4) >>
+          3;
+      } else {
+        const n = bounds[2 * xx + 1] as number;
+        let kb = xx * ksize;
+        let q = p;
+        let ss = half;
+        for (let x = 0; x < n; x++, q += tap, kb++) ss += (src[q] as number) * (k[kb] as number);
+        v = Math.min(ss >> PRECISION_BITS, 255); // never below 0: bilinear weights are non-negative
+      }
+      dst[ob + xx * outStep] = v;
+    }
+  }
 }
 
 /**
@@ -82,25 +160,11 @@ function pass(
   inOffset: number,
   outOffset: number,
 ): void {
-  const { ksize, bounds, weights } = co;
   if (src instanceof Uint8Array) {
-    const k = fixedPoint(weights);
-    const half = 1 << (PRECISION_BITS - 1);
-    for (let l = 0; l < lines; l++) {
-      const ib = inOffset + l * inLine;
-      const ob = outOffset + l * outLine;
-      for (let xx = 0; xx < outSize; xx++) {
-        const xmin = bounds[2 * xx] as number;
-        const n = bounds[2 * xx + 1] as number;
-        const kb = xx * ksize;
-        let ss = half;
-        let p = ib + xmin * tap;
-        for (let x = 0; x < n; x++, p += tap) ss += (src[p] as number) * (k[kb + x] as number);
-        dst[ob + xx * outStep] = clip8(ss);
-      }
-    }
+    pass8(src, dst as Uint8Array, co, outSize, tap, outStep, lines, inLine, outLine, inOffset, outOffset);
     return;
   }
+  const { ksize, bounds, weights } = co;
   const isInt = dst instanceof Uint16Array;
   for (let l = 0; l < lines; l++) {
     const ib = inOffset + l * inLine;

@@ -1,0 +1,37 @@
+/** Collating samples into a batch tensor without an ATen parallel region. */
+
+import * as torch from '../tensor/index.js';
+import { fromBuffer, type Tensor } from '../tensor/index.js';
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * `torch.stack(tensors)` (a new first dimension) done as one memcpy per sample on this thread. ATen's
+ * stack runs an OpenMP parallel region, which waits for team threads that the loader's own decode threads
+ * keep off the cores: stacking 32 [1, 224, 224] float tensors took 0.14 ms on an idle machine but 7 ms
+ * (up to 23 ms) while libuv's pool inflated PNGs. Tensors of different shapes or dtypes, non-contiguous
+ * ones, or ones that require grad go to `torch.stack` as they are (which records autograd or throws).
+ *
+ * @example
+ * ```ts
+ * const batch = stackSamples([a, b]); // [2, ...a.shape]
+ * ```
+ */
+export function stackSamples(tensors: readonly Tensor[]): Tensor {
+  const first = tensors[0];
+  if (first === undefined) throw new RangeError('stackSamples: no tensors');
+  const { shape, dtype } = first;
+  const copyable = tensors.every(
+    (t) => t.dtype === dtype && sameShape(t.shape, shape) && t.isContiguous() && !t.requiresGrad && t.device === 'cpu',
+  );
+  if (!copyable) return torch.stack([...tensors]);
+  const bytes = first.dataView().byteLength;
+  const out = new Uint8Array(bytes * tensors.length);
+  tensors.forEach((t, i) => {
+    const v = t.dataView();
+    out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), i * bytes);
+  });
+  return fromBuffer(out, { dtype, shape: [tensors.length, ...shape] });
+}

@@ -1,0 +1,61 @@
+/**
+ * The PNG fast path: 8- and 16-bit grey, grey + alpha, RGB and RGBA, non-interlaced PNGs decoded in
+ * TypeScript, their zlib stream inflated by node:zlib on libuv's thread pool (so several files inflate in
+ * parallel) and unfiltered on the calling thread. Everything else (palette, bit depths below 8, Adam7
+ * interlacing, tRNS transparency, embedded ICC profiles) is left to the general decoder (sharp).
+ */
+import { promisify } from 'node:util';
+import { inflate } from 'node:zlib';
+import type { Image } from '../types.js';
+import { PngFormatError, type PngHeader, readPngChunks } from './chunks.js';
+import { unfilterRows } from './unfilter.js';
+
+const inflateAsync = promisify(inflate);
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
+/** Ancillary chunks that change how the pixels read (transparency, colour profile): left to sharp. */
+const DEFERRED_CHUNKS = ['tRNS', 'iCCP'];
+
+/** Why the fast path leaves a header to the general decoder, or undefined when it takes it. */
+function unsupported(header: PngHeader): string | undefined {
+  if (header.interlace !== 0) return 'interlaced';
+  if (CHANNELS[header.colourType] === undefined) return 'palette';
+  if (header.bitDepth !== 8 && header.bitDepth !== 16) return `${header.bitDepth}-bit`;
+  return undefined;
+}
+
+/** 16-bit big-endian samples to native numbers. */
+function fromBigEndian16(bytes: Uint8Array): Uint16Array {
+  const out = new Uint16Array(bytes.length >> 1);
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = ((bytes[j] as number) << 8) | (bytes[j + 1] as number);
+  return out;
+}
+
+/**
+ * Decodes a PNG the fast path takes to HWC pixels, as sharp would give them (`Uint8Array` for 8-bit,
+ * `Uint16Array` for 16-bit, 1 to 4 channels); resolves to undefined for a PNG it leaves to the general
+ * decoder.
+ *
+ * @throws {PngFormatError} for a malformed file (chunks, CRC, filter types, too little image data); a
+ * zlib Error for a corrupt or truncated zlib stream.
+ * @example
+ * ```ts
+ * const img = await decodePngFast(await readFile('xray.png')); // undefined for e.g. a palette PNG
+ * ```
+ */
+export async function decodePngFast(bytes: Uint8Array): Promise<Image | undefined> {
+  const { header, idat, ancillary } = readPngChunks(bytes);
+  if (unsupported(header) !== undefined || DEFERRED_CHUNKS.some((c) => ancillary.has(c))) return undefined;
+  const { width, height, bitDepth } = header;
+  const channels = CHANNELS[header.colourType] as number;
+  const bpp = (channels * bitDepth) / 8;
+  const rowBytes = width * bpp;
+  const expected = height * (rowBytes + 1);
+  if (expected > 2 ** 31 - 1) throw new PngFormatError(`image too large: ${width}x${height}`);
+  // one output chunk of the exact size: one trip to the thread pool instead of one per 16 KiB
+  const raw = await inflateAsync(idat, { chunkSize: Math.max(64, expected), maxOutputLength: expected + (1 << 20) });
+  const unfiltered = unfilterRows(raw, height, rowBytes, bpp);
+  const data = bitDepth === 16 ? fromBigEndian16(unfiltered) : unfiltered;
+  return { height, width, channels, bitDepth, data };
+}
