@@ -54,7 +54,12 @@ export async function decodePngFast(bytes: Uint8Array): Promise<Image | undefine
   const expected = height * (rowBytes + 1);
   if (expected > 2 ** 31 - 1) throw new PngFormatError(`image too large: ${width}x${height}`);
   // one output chunk of the exact size: one trip to the thread pool instead of one per 16 KiB
-  const raw = await inflateAsync(idat, { chunkSize: Math.max(64, expected), maxOutputLength: expected + (1 << 20) });
+  const inflated = await inflateAsync(idat, {
+    chunkSize: Math.max(64, expected),
+    maxOutputLength: expected + (1 << 20),
+  });
+  // a plain Uint8Array over the Buffer's memory, as the sharp path returns
+  const raw = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
   const unfiltered = unfilterRows(raw, height, rowBytes, bpp);
   const data = bitDepth === 16 ? fromBigEndian16(unfiltered) : unfiltered;
   return { height, width, channels, bitDepth, data };
