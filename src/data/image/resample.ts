@@ -80,9 +80,32 @@ function smallIntegerTaps(co: Coeffs, k: Int32Array, outSize: number): Uint8Arra
 }
 
 /**
+ * Maximal runs of consecutive outputs with the same small-integer factor whose windows step by that
+ * factor: `[first, end, f]` triples. Within a run, output i's taps are the 2f inputs of blocks i and i + 1
+ * (f inputs each), weighted 1, 3, ..., 2f-1 and 2f-1, ..., 3, 1.
+ */
+function factorRuns(co: Coeffs, fast: Uint8Array): number[] {
+  const runs: number[] = [];
+  let xx = 0;
+  while (xx < fast.length) {
+    const f = fast[xx] as number;
+    let end = xx + 1;
+    if (f !== 0) {
+      while (end < fast.length && fast[end] === f && co.bounds[2 * end] === (co.bounds[2 * end - 2] as number) + f)
+        end++;
+      runs.push(xx, end, f);
+    }
+    xx = end;
+  }
+  return runs;
+}
+
+/**
  * The 8-bit pass: int32 arithmetic on Pillow's fixed-point weights (bilinear weights are non-negative, so
- * a sum stays below 255 * 2^22 + 2^21 < 2^31) in one monomorphic loop, with unrolled small-integer
- * kernels for the outputs {@link smallIntegerTaps} finds.
+ * a sum stays below 255 * 2^22 + 2^21 < 2^31) in one monomorphic loop, and, for the runs of outputs that
+ * {@link smallIntegerTaps} and {@link factorRuns} find, a sliding kernel that reads each input once: with
+ * block sums s and rising sums R = a + 3b + 5c + 7d (f = 4; a + 3b for f = 2), an output is R of its first
+ * block plus the falling sum 2f * s - R of its second.
  */
 function pass8(
   src: Uint8Array,
@@ -99,46 +122,58 @@ function pass8(
 ): void {
   const { ksize, bounds } = co;
   const k = fixedPoint(co.weights);
-  const fast = smallIntegerTaps(co, k, outSize);
+  const runs = factorRuns(co, smallIntegerTaps(co, k, outSize));
   const half = 1 << (PRECISION_BITS - 1);
   const t2 = 2 * tap;
   const t3 = 3 * tap;
-  const t4 = 4 * tap;
-  const t5 = 5 * tap;
-  const t6 = 6 * tap;
-  const t7 = 7 * tap;
   for (let l = 0; l < lines; l++) {
     const ib = inOffset + l * inLine;
     const ob = outOffset + l * outLine;
-    for (let xx = 0; xx < outSize; xx++) {
-      const p = ib + (bounds[2 * xx] as number) * tap;
-      const f = fast[xx] as number;
-      let v: number;
-      if (f === 4) {
-        v =
-          ((src[p] as number) +
-            (src[p + t7] as number) +
-            3 * ((src[p + tap] as number) + (src[p + t6] as number)) +
-            5 * ((src[p + t2] as number) + (src[p + t5] as number)) +
-            7 * ((src[p + t3] as number) + (src[p + t4] as number)) +
-            16) >>
-          5;
-      } else if (f === 2) {
-        v =
-          ((src[p] as number) +
-            (src[p + t3] as number) +
-            3 * ((src[p + tap] as number) + (src[p + t2] as number)) +
-            4) >>
-          3;
-      } else {
-        const n = bounds[2 * xx + 1] as number;
-        let kb = xx * ksize;
-        let q = p;
-        let ss = half;
-        for (let x = 0; x < n; x++, q += tap, kb++) ss += (src[q] as number) * (k[kb] as number);
-        v = Math.min(ss >> PRECISION_BITS, 255); // never below 0: bilinear weights are non-negative
+    let r = 0;
+    for (let xx = 0; xx < outSize; ) {
+      if (r < runs.length && runs[r] === xx) {
+        const end = runs[r + 1] as number;
+        const f = runs[r + 2] as number;
+        r += 3;
+        let p = ib + (bounds[2 * xx] as number) * tap;
+        let o = ob + xx * outStep;
+        if (f === 4) {
+          const t4 = 4 * tap;
+          let rise =
+            (src[p] as number) +
+            3 * (src[p + tap] as number) +
+            5 * (src[p + t2] as number) +
+            7 * (src[p + t3] as number);
+          for (; xx < end; xx++, o += outStep) {
+            p += t4;
+            const a = src[p] as number;
+            const b = src[p + tap] as number;
+            const c = src[p + t2] as number;
+            const d = src[p + t3] as number;
+            const next = a + 3 * b + 5 * c + 7 * d;
+            dst[o] = (rise + 8 * (a + b + c + d) - next + 16) >> 5;
+            rise = next;
+          }
+        } else {
+          let rise = (src[p] as number) + 3 * (src[p + tap] as number);
+          for (; xx < end; xx++, o += outStep) {
+            p += t2;
+            const a = src[p] as number;
+            const b = src[p + tap] as number;
+            const next = a + 3 * b;
+            dst[o] = (rise + 4 * (a + b) - next + 4) >> 3;
+            rise = next;
+          }
+        }
+        continue;
       }
-      dst[ob + xx * outStep] = v;
+      const n = bounds[2 * xx + 1] as number;
+      let kb = xx * ksize;
+      let q = ib + (bounds[2 * xx] as number) * tap;
+      let ss = half;
+      for (let x = 0; x < n; x++, q += tap, kb++) ss += (src[q] as number) * (k[kb] as number);
+      dst[ob + xx * outStep] = Math.min(ss >> PRECISION_BITS, 255); // never below 0: weights are non-negative
+      xx++;
     }
   }
 }
