@@ -2,8 +2,9 @@
  * Decoding PNG, JPEG, TIFF and WebP: common PNGs on the PNG fast path (inflate on libuv's thread pool,
  * Pillow-exact resize in TypeScript), everything else with sharp (libvips) in sharp's thread pool.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { BufferPool } from '../../util/buffer-pool.js';
 import { type ColourMode, convertColour } from './colour.js';
 import { ImageDecodeError, reasonOf } from './errors.js';
 import { isPng } from './png/chunks.js';
@@ -50,14 +51,40 @@ function resizeTarget(height: number, width: number, resize: number | readonly [
   return typeof resize === 'number' ? shorterSideSize(height, width, resize) : [resize[0], resize[1]];
 }
 
+/** Buffers that files are read into: one per decode in flight, reused by the next file. */
+const readBuffers = new BufferPool(32);
+
+/** A file's bytes in a pooled buffer: `bytes` is the file, `buffer` goes back to the pool. */
+async function readPooled(path: string): Promise<{ bytes: Uint8Array; buffer: Uint8Array }> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const buffer = readBuffers.take(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await fh.read(buffer, got, size - got, got);
+      if (bytesRead === 0) break; // the file shrank while being read: decode what there is
+      got += bytesRead;
+    }
+    return { bytes: buffer.subarray(0, got), buffer };
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * The PNG fast path's result with the colour and resize options applied, or undefined when the file is
- * left to sharp (unsupported or malformed: sharp then decodes it or reports why it cannot).
+ * left to sharp (unsupported or malformed: sharp then decodes it or reports why it cannot). With
+ * `overwrite`, `bytes` may be overwritten.
  */
-async function decodePngWithOptions(bytes: Uint8Array, options: DecodeImageOptions): Promise<Image | undefined> {
+async function decodePngWithOptions(
+  bytes: Uint8Array,
+  options: DecodeImageOptions,
+  overwrite: boolean,
+): Promise<Image | undefined> {
   let img: Image | undefined;
   try {
-    img = await decodePngFast(bytes);
+    img = await decodePngFast(bytes, { overwrite });
   } catch {
     return undefined;
   }
@@ -90,12 +117,22 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
   const source = typeof input === 'string' ? input : (options.name ?? '<buffer>');
   let greyAlpha = false;
   let raw: { data: Buffer; info: { height: number; width: number; channels: number; depth?: string } };
+  let pooled: Uint8Array | undefined;
   try {
-    // Read the file once: sharp would otherwise open it for the header and again for the pixels.
-    const bytes = typeof input === 'string' ? await readFile(input) : input;
+    // Read the file once (sharp would otherwise open it for the header and again for the pixels), into a
+    // pooled buffer that the PNG fast path may overwrite; sharp gets the file read anew if it did.
+    let bytes: Uint8Array;
+    if (typeof input === 'string') {
+      const read = await readPooled(input);
+      pooled = read.buffer;
+      bytes = read.bytes;
+    } else {
+      bytes = input;
+    }
     if (isPng(bytes)) {
-      const fast = await decodePngWithOptions(bytes, options);
+      const fast = await decodePngWithOptions(bytes, options, pooled !== undefined);
       if (fast !== undefined) return fast;
+      if (typeof input === 'string') bytes = await readFile(input);
     }
     const meta = await sharp(bytes).metadata();
     const sixteen = meta.depth === 'ushort';
@@ -112,6 +149,8 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
     raw = await pipeline.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new ImageDecodeError(source, reasonOf(e), { cause: e });
+  } finally {
+    if (pooled !== undefined) readBuffers.give(pooled);
   }
   const { data, info } = raw;
   const sixteen = info.depth === 'ushort';

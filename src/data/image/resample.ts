@@ -216,6 +216,14 @@ function pass(
   }
 }
 
+let scratch = new Uint8Array(0);
+
+/** A reused 8-bit buffer of `length` bytes (stale contents), for the intermediate between the passes. */
+function scratch8(length: number): Uint8Array {
+  if (scratch.length < length) scratch = new Uint8Array(length);
+  return scratch.subarray(0, length);
+}
+
 /**
  * Resizes to `height` x `width` with antialiased bilinear filtering (Pillow's algorithm, see the module
  * doc). `box` selects the source region `[top, left, bottom, right]` (fractional allowed), default the
@@ -244,7 +252,8 @@ export function resizeBilinear(
     const coH = precompute(img.width, left, right, width);
     for (let i = 0; i < height; i++) (coV.bounds[2 * i] as number) -= yFirst;
     const rows = yLast - yFirst;
-    const tmp = allocLike(data, rows * width * C);
+    // an 8-bit intermediate that the vertical pass consumes is reused by the next call (this runs synchronously)
+    const tmp = needV && data instanceof Uint8Array ? scratch8(rows * width * C) : allocLike(data, rows * width * C);
     const inRow = img.width * C;
     for (let c = 0; c < C; c++) pass(data, tmp, coH, width, C, C, rows, inRow, width * C, yFirst * inRow + c, c);
     cur = tmp;

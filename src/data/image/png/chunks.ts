@@ -30,6 +30,16 @@ export interface PngChunks {
   ancillary: Set<string>;
 }
 
+/** Options of {@link readPngChunks}. */
+export interface ReadPngChunksOptions {
+  /**
+   * Called at the first IDAT with the header and the chunk types before it (the spec puts tRNS, iCCP and
+   * PLTE there); true lets the IDAT data be gathered inside `bytes`, overwriting it: no copy, but `bytes`
+   * is no longer a PNG afterwards (also when a later chunk turns out to be broken).
+   */
+  compactIf?: (header: PngHeader, before: ReadonlySet<string>) => boolean;
+}
+
 /** Whether `bytes` start with the PNG signature. */
 export function isPng(bytes: Uint8Array): boolean {
   if (bytes.length < SIGNATURE.length) return false;
@@ -84,15 +94,21 @@ function readHeader(data: Uint8Array): PngHeader {
  * Walks the chunks from the signature to IEND, checking every chunk's CRC but IDAT's, and collects the header and
  * the IDAT stream (IDAT chunks must be consecutive, as the spec requires).
  *
+ * With `compactIf` returning true at the first IDAT, the IDAT data is moved together inside `bytes` (each
+ * chunk's data slides down over the headers before it, which were already read) instead of copied out.
+ *
  * @throws {PngFormatError} for a missing signature, IHDR or IEND, a chunk running past the end, a CRC
  * mismatch, scattered or missing IDAT chunks.
  */
-export function readPngChunks(bytes: Uint8Array): PngChunks {
+export function readPngChunks(bytes: Uint8Array, options: ReadPngChunksOptions = {}): PngChunks {
   if (!isPng(bytes)) throw new PngFormatError('not a PNG signature');
   let at = SIGNATURE.length;
   let header: PngHeader | undefined;
   const idat: Uint8Array[] = [];
   let idatDone = false;
+  let compact: boolean | undefined;
+  let idatStart = -1;
+  let idatEnd = -1;
   const ancillary = new Set<string>();
   for (;;) {
     if (at + 12 > bytes.length) throw new PngFormatError('truncated: no IEND chunk');
@@ -114,12 +130,22 @@ export function readPngChunks(bytes: Uint8Array): PngChunks {
     }
     if (type === 'IDAT') {
       if (idatDone) throw new PngFormatError('IDAT chunks are not consecutive');
-      idat.push(data);
+      compact ??= options.compactIf?.(header, ancillary) === true;
+      if (compact) {
+        if (idatStart < 0) idatStart = idatEnd = data.byteOffset - bytes.byteOffset;
+        bytes.copyWithin(idatEnd, at - length - 4, at - 4);
+        idatEnd += length;
+      } else {
+        idat.push(data);
+      }
       continue;
     }
     if (idat.length > 0) idatDone = true;
     if (type === 'IEND') break;
     ancillary.add(type);
+  }
+  if (compact) {
+    return { header, idat: bytes.subarray(idatStart, idatEnd), ancillary };
   }
   if (idat.length === 0) throw new PngFormatError('no IDAT chunk');
   return { header, idat: idat.length === 1 ? (idat[0] as Uint8Array) : Buffer.concat(idat), ancillary };

@@ -143,6 +143,22 @@ describe('PNG fast path', () => {
     }
   });
 
+  it('gathers the IDAT data in place when allowed, with the same pixels, and leaves deferred files intact', async () => {
+    // the mixed files have many small IDAT chunks, so their data moves (a lone IDAT stays where it is)
+    for (const file of ['rgb8_mixed.png', 'grey16_mixed.png', 'la8_mixed.png']) {
+      const bytes = readFileSync(join(dir, file));
+      const copy = Uint8Array.from(bytes);
+      const img = await decodePngFast(copy, { overwrite: true });
+      assert.ok(img);
+      assert.equal(maxAbsDiff(img.data, oracle(file)), 0, file);
+      assert.notDeepEqual(copy, new Uint8Array(bytes), `${file}: overwritten`);
+    }
+    const deferred = readFileSync(join(dir, 'defer_trns.png'));
+    const copy = Uint8Array.from(deferred);
+    assert.equal(await decodePngFast(copy, { overwrite: true }), undefined);
+    assert.deepEqual(copy, new Uint8Array(deferred));
+  });
+
   it("gives sharp's pixels for the files sharp writes", async () => {
     const rgb = Uint8Array.from({ length: 31 * 45 * 3 }, (_, i) => (i * 31 + (i >> 7)) % 256);
     const bytes = await sharp(rgb, { raw: { width: 45, height: 31, channels: 3 } })

@@ -17,12 +17,14 @@ const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 /** Ancillary chunks that change how the pixels read (transparency, colour profile): left to sharp. */
 const DEFERRED_CHUNKS = ['tRNS', 'iCCP'];
 
-/** Why the fast path leaves a header to the general decoder, or undefined when it takes it. */
-function unsupported(header: PngHeader): string | undefined {
-  if (header.interlace !== 0) return 'interlaced';
-  if (CHANNELS[header.colourType] === undefined) return 'palette';
-  if (header.bitDepth !== 8 && header.bitDepth !== 16) return `${header.bitDepth}-bit`;
-  return undefined;
+/** Whether the fast path takes a file with this header and these ancillary chunks. */
+function supported(header: PngHeader, ancillary: ReadonlySet<string>): boolean {
+  return (
+    header.interlace === 0 &&
+    CHANNELS[header.colourType] !== undefined &&
+    (header.bitDepth === 8 || header.bitDepth === 16) &&
+    !DEFERRED_CHUNKS.some((c) => ancillary.has(c))
+  );
 }
 
 /** 16-bit big-endian samples to native numbers. */
@@ -30,6 +32,16 @@ function fromBigEndian16(bytes: Uint8Array): Uint16Array {
   const out = new Uint16Array(bytes.length >> 1);
   for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = ((bytes[j] as number) << 8) | (bytes[j + 1] as number);
   return out;
+}
+
+/** Options of {@link decodePngFast}. */
+export interface DecodePngFastOptions {
+  /**
+   * Let the decoder overwrite `bytes` (gathering the IDAT data in place instead of copying it) when it
+   * takes the file; bytes of a file it leaves to the general decoder stay as they were, those of a broken
+   * file may not.
+   */
+  overwrite?: boolean;
 }
 
 /**
@@ -44,9 +56,10 @@ function fromBigEndian16(bytes: Uint8Array): Uint16Array {
  * const img = await decodePngFast(await readFile('xray.png')); // undefined for e.g. a palette PNG
  * ```
  */
-export async function decodePngFast(bytes: Uint8Array): Promise<Image | undefined> {
-  const { header, idat, ancillary } = readPngChunks(bytes);
-  if (unsupported(header) !== undefined || DEFERRED_CHUNKS.some((c) => ancillary.has(c))) return undefined;
+export async function decodePngFast(bytes: Uint8Array, options: DecodePngFastOptions = {}): Promise<Image | undefined> {
+  const compactIf = options.overwrite ? supported : undefined;
+  const { header, idat, ancillary } = readPngChunks(bytes, { compactIf });
+  if (!supported(header, ancillary)) return undefined;
   const { width, height, bitDepth } = header;
   const channels = CHANNELS[header.colourType] as number;
   const bpp = (channels * bitDepth) / 8;
