@@ -2,7 +2,6 @@
 import { extname } from 'node:path';
 import { convertColour } from './colour.js';
 import { type DecodeImageOptions, decodeImage, shorterSideSize } from './decode.js';
-import { decodeDicom } from './dicom/decode.js';
 import { resizeBilinear } from './resample.js';
 import type { Image } from './types.js';
 
@@ -22,6 +21,8 @@ export const DICOM_EXTENSIONS: readonly string[] = ['.dcm', '.dicom'];
  */
 export async function decodeImageFile(path: string, options: DecodeImageOptions = {}): Promise<Image> {
   if (!DICOM_EXTENSIONS.includes(extname(path).toLowerCase())) return decodeImage(path, options);
+  // imported on first use, so that a decode worker without DICOM files starts sooner
+  const { decodeDicom } = await import('./dicom/decode.js');
   const dicom = await decodeDicom(path, { output: 'uint8' });
   let img: Image = {
     height: dicom.height,

@@ -3,7 +3,7 @@
  * Pillow-exact resize in TypeScript), everything else with sharp (libvips) in sharp's thread pool.
  */
 import { open, readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { BufferPool } from '../../util/buffer-pool.js';
 import { type ColourMode, convertColour } from './colour.js';
 import { ImageDecodeError, reasonOf } from './errors.js';
@@ -49,6 +49,14 @@ export function shorterSideSize(height: number, width: number, size: number): [n
 /** The size `resize` asks for, from an image of `height` x `width`. */
 function resizeTarget(height: number, width: number, resize: number | readonly [number, number]): [number, number] {
   return typeof resize === 'number' ? shorterSideSize(height, width, resize) : [resize[0], resize[1]];
+}
+
+let sharpLoaded: Promise<typeof Sharp> | undefined;
+
+/** sharp, imported on first use: a decode worker that only meets fast-path PNGs starts without it (~60 ms). */
+function loadSharp(): Promise<typeof Sharp> {
+  sharpLoaded ??= import('sharp').then((m) => m.default);
+  return sharpLoaded;
 }
 
 /** Buffers that files are read into: one per decode in flight, reused by the next file. */
@@ -134,6 +142,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
       if (fast !== undefined) return fast;
       if (typeof input === 'string') bytes = await readFile(input);
     }
+    const sharp = await loadSharp();
     const meta = await sharp(bytes).metadata();
     const sixteen = meta.depth === 'ushort';
     greyAlpha = isGrey(meta.space) && meta.hasAlpha === true;

@@ -11,10 +11,13 @@
  */
 export class ImageDecodeError extends Error {
   readonly source: string;
+  /** why, without the file's name */
+  readonly reason: string;
   constructor(source: string, reason: string, options?: { cause?: unknown }) {
     super(`cannot decode ${source}: ${reason}`, options);
     this.name = 'ImageDecodeError';
     this.source = source;
+    this.reason = reason;
   }
 }
 
