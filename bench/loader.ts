@@ -35,14 +35,20 @@ function tszooPipeline(): data.ImageDataset {
     .filter((f) => f.endsWith('.png'))
     .sort()
     .map((f) => ({ path: join(folder, f), label: 0 }));
+  // Resize(256) + CenterCrop(224) as one decode step (the same pixels: decodeImage's tests pin it to
+  // torchvision's), so only the kept 224 x 224 are resized
   const transform = data.chain<Tensor>(
-    data.CenterCrop(224),
     data.HFlip(0.5),
     data.ToFloat(),
     data.ChannelNormalize([0.5], [0.25]),
     data.ToTensor(),
   );
-  return new data.ImageDataset(samples, { transform, decode: { colour: 'grey', resize: 256 }, seed: 1, workers: 2 });
+  return new data.ImageDataset(samples, {
+    transform,
+    decode: { colour: 'grey', resize: 256, centerCrop: 224 },
+    seed: 1,
+    workers: 2,
+  });
 }
 
 async function tszooRound(dataset: data.ImageDataset, epoch: number): Promise<number> {

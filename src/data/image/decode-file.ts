@@ -1,7 +1,7 @@
 /** Decoding any supported image file by its extension: DICOM (.dcm, .dicom) with decodeDicom, the rest with sharp. */
 import { extname } from 'node:path';
 import { convertColour } from './colour.js';
-import { type DecodeImageOptions, decodeImage, shorterSideSize } from './decode.js';
+import { applyCenterCrop, type DecodeImageOptions, decodeImage, shorterSideSize } from './decode.js';
 import { resizeBilinear } from './resample.js';
 import type { Image } from './types.js';
 
@@ -11,7 +11,7 @@ export const DICOM_EXTENSIONS: readonly string[] = ['.dcm', '.dicom'];
 /**
  * Decodes a file as {@link decodeImage} does; a DICOM file gives its first frame as 8-bit display pixels
  * (the file's VOI LUT or window, MONOCHROME1 inverted, YBR as RGB), then the same colour and resize options
- * (the resize is Pillow's bilinear, on the main thread).
+ * (the resize is Pillow's bilinear, on the main thread) and centre crop.
  *
  * @throws {ImageDecodeError} naming the file.
  * @example
@@ -37,5 +37,5 @@ export async function decodeImageFile(path: string, options: DecodeImageOptions 
       typeof options.resize === 'number' ? shorterSideSize(img.height, img.width, options.resize) : options.resize;
     if (h !== img.height || w !== img.width) img = resizeBilinear(img, h, w);
   }
-  return img;
+  return applyCenterCrop(img, options);
 }

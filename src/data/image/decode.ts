@@ -7,6 +7,7 @@ import type Sharp from 'sharp';
 import { BufferPool } from '../../util/buffer-pool.js';
 import { type ColourMode, convertColour } from './colour.js';
 import { ImageDecodeError, reasonOf } from './errors.js';
+import { centerCropOrigin, crop } from './geometric.js';
 import { isPng } from './png/chunks.js';
 import { decodePngFast } from './png/decode.js';
 import { resizeBilinear } from './resample.js';
@@ -24,6 +25,12 @@ export interface DecodeImageOptions {
    * are resized in sharp's threads (bilinear, libvips' reducer: close to but not bit-identical with PIL).
    */
   resize?: number | readonly [number, number];
+  /**
+   * After the resize, keep the centre: torchvision's `CenterCrop` (top = round((H - h) / 2), zeros where
+   * the image is smaller). On the PNG fast path only the kept pixels are resized, so
+   * `{ resize: 256, centerCrop: 224 }` gives `Resize(256)` then `CenterCrop(224)` exactly, with less work.
+   */
+  centerCrop?: number | readonly [number, number];
   /** Name used in error messages when `input` is bytes (default '<buffer>'). */
   name?: string;
 }
@@ -44,6 +51,19 @@ function targetSpace(space: string | undefined, sixteen: boolean, alpha: boolean
 export function shorterSideSize(height: number, width: number, size: number): [number, number] {
   if (height <= width) return [size, Math.max(1, Math.trunc((size * width) / height))];
   return [Math.max(1, Math.trunc((size * height) / width)), size];
+}
+
+/** The `[h, w]` of a `centerCrop` option. */
+function cropSize(size: number | readonly [number, number]): [number, number] {
+  return typeof size === 'number' ? [size, size] : [size[0], size[1]];
+}
+
+/** Applies the `centerCrop` option to a decoded (and resized) image. */
+export function applyCenterCrop(img: Image, options: DecodeImageOptions): Image {
+  if (options.centerCrop === undefined) return img;
+  const [h, w] = cropSize(options.centerCrop);
+  if (h === img.height && w === img.width) return img;
+  return crop(img, ...centerCropOrigin(img.height, img.width, h, w), h, w);
 }
 
 /** The size `resize` asks for, from an image of `height` x `width`. */
@@ -103,8 +123,16 @@ async function decodePngWithOptions(
   if (!expands) img = convertColour(img, colour);
   if (options.resize !== undefined) {
     const [height, width] = resizeTarget(img.height, img.width, options.resize);
-    if (height !== img.height || width !== img.width) img = resizeBilinear(img, height, width);
+    const [h, w] = options.centerCrop === undefined ? [height, width] : cropSize(options.centerCrop);
+    if (h <= height && w <= width && (h < height || w < width)) {
+      // resize only the pixels the crop keeps
+      const window = [...centerCropOrigin(height, width, h, w), h, w] as const;
+      img = resizeBilinear(img, height, width, undefined, window);
+    } else if (height !== img.height || width !== img.width) {
+      img = resizeBilinear(img, height, width);
+    }
   }
+  img = applyCenterCrop(img, options);
   return expands ? convertColour(img, colour) : img;
 }
 
@@ -174,7 +202,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
     data: pixels,
   };
   if (greyAlpha && info.channels === 4) img = keepGreyAlpha(img);
-  return convertColour(img, options.colour ?? 'keep');
+  return applyCenterCrop(convertColour(img, options.colour ?? 'keep'), options);
 }
 
 /** RGBA whose R = G = B back to grey + alpha. */

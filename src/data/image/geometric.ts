@@ -85,6 +85,11 @@ export function Resize(size: Size, options: ResizeOptions = {}): Transform {
   };
 }
 
+/** The top-left corner of torchvision's centre crop of `h` x `w` from `height` x `width` (negative: padding). */
+export function centerCropOrigin(height: number, width: number, h: number, w: number): [number, number] {
+  return [roundHalfEven((height - h) / 2), roundHalfEven((width - w) / 2)];
+}
+
 /**
  * Crops the centre, torchvision's `CenterCrop`: top = round((H - h) / 2) with Python's rounding; pads with
  * 0 when the image is smaller. (BigDL's `ImageCenterCrop` truncates instead: they differ by one pixel when
@@ -99,7 +104,7 @@ export function CenterCrop(size: Size): Transform {
   const [h, w] = pair(size, 'CenterCrop');
   return {
     name: `CenterCrop(${String(size)})`,
-    apply: (img) => crop(img, roundHalfEven((img.height - h) / 2), roundHalfEven((img.width - w) / 2), h, w),
+    apply: (img) => crop(img, ...centerCropOrigin(img.height, img.width, h, w), h, w),
   };
 }
 

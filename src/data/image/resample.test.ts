@@ -31,6 +31,7 @@ cases = {
     'grey_by4_rows_fraction_cols': grey.resize((100, 32), Image.BILINEAR),
     'grey_box_by4': grey.resize((16, 16), Image.BILINEAR, box=(32, 16, 96, 80)),
     'tiny_by4': tiny.resize((1, 2), Image.BILINEAR),
+    'grey_by4_window': grey.resize((48, 32), Image.BILINEAR).crop((5, 3, 35, 23)),
 }
 for k, v in cases.items():
     np.asarray(v).tofile(d + '/' + k + '.out')
@@ -58,6 +59,10 @@ before(() => {
 });
 
 describe('resizeBilinear by exact factors equals PIL', () => {
+  it('rejects a window outside the result', () => {
+    assert.throws(() => resizeBilinear(grey, 32, 48, undefined, [30, 0, 3, 10]), /not inside 32x48/);
+  });
+
   const cases: [string, () => Image][] = [
     ['grey_by4', () => resizeBilinear(grey, 32, 48)],
     ['grey_by2', () => resizeBilinear(grey, 64, 96)],
@@ -66,6 +71,8 @@ describe('resizeBilinear by exact factors equals PIL', () => {
     ['grey_by4_rows_fraction_cols', () => resizeBilinear(grey, 32, 100)],
     ['grey_box_by4', () => resizeBilinear(grey, 16, 16, [16, 32, 80, 96])],
     ['tiny_by4', () => resizeBilinear(tiny, 2, 1)],
+    // a window of the output: the same pixels as cropping the whole result
+    ['grey_by4_window', () => resizeBilinear(grey, 32, 48, undefined, [3, 5, 20, 30])],
   ];
   for (const [name, run] of cases) {
     it(`${name}: identical`, () => {

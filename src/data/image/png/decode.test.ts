@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import { seededRandom } from '../../sampler.js';
 import { decodeImage } from '../decode.js';
 import { ImageDecodeError } from '../errors.js';
+import { CenterCrop } from '../geometric.js';
 import { maxAbsDiff, python, readRaw } from '../oracle.testutil.js';
 import { PngFormatError, readPngChunks } from './chunks.js';
 import { decodePngFast } from './decode.js';
@@ -245,6 +247,40 @@ function withFilterByte(bytes: Uint8Array, filter: number): Uint8Array {
   const iend = Uint8Array.from([0, 0, 0, 0, 73, 69, 78, 68, 0xae, 0x42, 0x60, 0x82]);
   return Buffer.concat([head, idatChunk, iend]);
 }
+
+describe('decodeImage with centerCrop', () => {
+  it('equals the Resize then CenterCrop transforms (and PIL), on the fast path and through sharp', async () => {
+    python(
+      `
+import sys, numpy as np
+from PIL import Image
+import torchvision.transforms as T
+d = sys.argv[1]
+im = Image.open(d + '/resize_grey.png')
+np.asarray(T.CenterCrop(40)(T.Resize(48)(im))).tofile(d + '/grey_48_c40.raw')
+`,
+      dir,
+    );
+    const rng = seededRandom(0);
+    const grey = join(dir, 'resize_grey.png');
+    const fused = await decodeImage(grey, { resize: 48, centerCrop: 40 });
+    assert.deepEqual([fused.height, fused.width], [40, 40]);
+    assert.equal(maxAbsDiff(fused.data, readRaw(join(dir, 'grey_48_c40.raw'), 'uint8')), 0);
+    const cases: [string, { resize?: number; centerCrop: number | [number, number] }][] = [
+      [grey, { resize: 48, centerCrop: [33, 47] }],
+      [grey, { resize: 24, centerCrop: [40, 30] }], // larger than the resized image: zero padding
+      [grey, { centerCrop: 50 }],
+      [join(dir, 'defer_palette.png'), { resize: 16, centerCrop: 12 }], // sharp path
+    ];
+    for (const [file, options] of cases) {
+      const got = await decodeImage(file, { colour: 'grey', ...options });
+      const full = await decodeImage(file, { colour: 'grey', resize: options.resize });
+      const ref = CenterCrop(options.centerCrop).apply(full, rng);
+      assert.deepEqual([got.height, got.width], [ref.height, ref.width], JSON.stringify(options));
+      assert.equal(maxAbsDiff(got.data, ref.data), 0, JSON.stringify(options));
+    }
+  });
+});
 
 describe('PNG fast path on broken files', () => {
   it('rejects bad CRCs, truncation, unknown filter types and corrupt zlib data with clear errors', async () => {
