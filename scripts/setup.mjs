@@ -12,14 +12,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 
 /**
- * Debian packages for building and testing. LibTorch, Gloo and OpenBLAS are the engine; Debian's
- * PyTorch, torchvision, numpy, PIL, pydicom and scikit-learn are the tests' oracles and the benchmarks' peer;
+ * Debian packages for building and testing. LibTorch, Gloo and OpenBLAS are the engine; libdeflate
+ * inflates PNGs on the image decoder's fast path; Debian's PyTorch, torchvision, numpy, PIL, pydicom and scikit-learn are the tests' oracles and the benchmarks' peer;
  * Fashion-MNIST is the first real data set.
  */
 const DEBIAN_PACKAGES = [
   'libtorch-dev',
   'libgloo-dev',
   'libopenblas0-pthread',
+  'libdeflate-dev',
   'python3',
   'python3-numpy',
   'python3-torch',
@@ -96,9 +97,9 @@ function ensureNpmDependencies() {
 }
 
 function ensureAddon() {
-  const addon = join(root, 'build', 'Release', 'tszoo.node');
+  const addons = ['tszoo.node', 'tszoo_image.node'].map((f) => join(root, 'build', 'Release', f));
   const sources = Math.max(newestMtime(join(root, 'native')), newestMtime(join(root, 'binding.gyp')));
-  if (existsSync(addon) && statSync(addon).mtimeMs >= sources) return;
+  if (addons.every((a) => existsSync(a) && statSync(a).mtimeMs >= sources)) return;
   const started = Date.now();
   // Build against the running Node's own headers (no download: this machine has no internet).
   const prefix = dirname(dirname(process.execPath));

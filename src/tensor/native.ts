@@ -2,10 +2,8 @@
  * Loads the LibTorch addon (build/Release/tszoo.node) and describes its raw surface.
  * Only src/tensor talks to it; everything else uses Tensor and the torch namespace.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../util/native-addon.js';
 
 /** An opaque handle to a LibTorch tensor owned by the addon. */
 export type Handle = object & { readonly __tensorHandle: unique symbol };
@@ -94,34 +92,8 @@ export interface NativeBinding {
   config(): { torchVersion: string; buildConfig: string; parallelInfo: string };
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-function findAddon(): string {
-  // dist/src/tensor -> project root; src/tensor (when run from sources) -> project root
-  const candidates = [
-    resolve(here, '../../../build/Release/tszoo.node'),
-    resolve(here, '../../build/Release/tszoo.node'),
-  ];
-  const override = process.env.TSZOO_ADDON;
-  if (override) candidates.unshift(resolve(override));
-  const require = createRequire(import.meta.url);
-  const errors: string[] = [];
-  for (const path of candidates) {
-    try {
-      require.resolve(path);
-      return path;
-    } catch (e) {
-      errors.push(`${path}: ${(e as Error).message.split('\n')[0]}`);
-    }
-  }
-  throw new Error(
-    `tszoo: the native addon is not built. Run \`npm run setup\` (installs LibTorch from Debian and builds it).\n${errors.join('\n')}`,
-  );
-}
-
 function load(): NativeBinding {
-  const require = createRequire(import.meta.url);
-  const binding = require(findAddon()) as NativeBinding;
+  const binding = loadAddon<NativeBinding>('tszoo.node', process.env.TSZOO_ADDON);
   // LibTorch starts with one intra-op thread on these machines; each thread (main or worker) sets its own.
   binding.setNumThreads(defaultThreads());
   return binding;

@@ -139,7 +139,7 @@ async function decodePngWithOptions(
 /**
  * Decodes an image file (PNG 8/16-bit grey, grey+alpha, RGB, RGBA; JPEG; TIFF; WebP) to HWC pixels.
  * 16-bit files give a `Uint16Array`, all others a `Uint8Array`. EXIF orientation is not applied (as PIL).
- * Common PNGs take the fast path (zlib inflate on libuv's thread pool, unfiltering and resize in
+ * Common PNGs take the fast path (inflate and unfiltering natively on libuv's thread pool, resize in
  * TypeScript); other files decode (and resize) in libvips' worker threads while the main thread waits.
  *
  * @throws {ImageDecodeError} naming the file, for a missing, corrupt, truncated or unsupported file.

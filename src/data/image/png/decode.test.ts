@@ -12,6 +12,7 @@ import { CenterCrop } from '../geometric.js';
 import { maxAbsDiff, python, readRaw } from '../oracle.testutil.js';
 import { PngFormatError, readPngChunks } from './chunks.js';
 import { decodePngFast } from './decode.js';
+import { imageNative } from './native.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tszoo-png-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -283,6 +284,18 @@ np.asarray(T.CenterCrop(40)(T.Resize(48)(im))).tofile(d + '/grey_48_c40.raw')
 });
 
 describe('PNG fast path on broken files', () => {
+  it('the native inflater refuses bad arguments with a JS error instead of touching memory', async () => {
+    const inflate = imageNative().inflatePng;
+    const idat = deflateSync(Buffer.alloc(2 * 5));
+    assert.throws(() => inflate(idat, new Uint8Array(7), 2, 4, 1), /out must hold height \* rowBytes bytes/);
+    assert.throws(() => inflate(idat, new Uint8Array(8), 2.5, 4, 1), RangeError);
+    assert.throws(() => inflate(idat, new Uint8Array(8), 2, 4, 9), RangeError);
+    assert.throws(() => inflate(new Float32Array(4) as unknown as Uint8Array, new Uint8Array(8), 2, 4, 1), TypeError);
+    assert.deepEqual(await inflate(idat, new Uint8Array(8), 2, 4, 1), new Uint8Array(8));
+    // a stream that inflates to fewer bytes than the rows need
+    await assert.rejects(inflate(deflateSync(Buffer.alloc(3)), new Uint8Array(8), 2, 4, 1), /image data too short/);
+  });
+
   it('rejects bad CRCs, truncation, unknown filter types and corrupt zlib data with clear errors', async () => {
     const good = readFileSync(join(dir, 'rgb8_paeth.png'));
     await assert.rejects(
@@ -292,8 +305,11 @@ describe('PNG fast path on broken files', () => {
     await assert.rejects(decodePngFast(good.subarray(0, good.length - 40)), /truncated/);
     await assert.rejects(decodePngFast(good.subarray(0, 8)), /truncated/);
     await assert.rejects(decodePngFast(withFilterByte(good, 9)), /row 0 has unknown filter type 9/);
-    // IDAT data corrupted under a valid chunk structure: zlib's checks catch it
-    await assert.rejects(decodePngFast(flipped(good, 33 + 8 + 200)));
+    // IDAT data corrupted under a valid chunk structure: the zlib stream's checks catch it
+    await assert.rejects(
+      decodePngFast(flipped(good, 33 + 8 + 200)),
+      (e: unknown) => e instanceof PngFormatError && /zlib stream|image data/.test(e.message),
+    );
     assert.ok(await decodePngFast(withFilterByte(good, 4)), 'the re-packing helper itself keeps a file readable');
   });
 

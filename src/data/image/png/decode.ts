@@ -1,16 +1,12 @@
 /**
- * The PNG fast path: 8- and 16-bit grey, grey + alpha, RGB and RGBA, non-interlaced PNGs decoded in
- * TypeScript, their zlib stream inflated by node:zlib on libuv's thread pool (so several files inflate in
- * parallel) and unfiltered on the calling thread. Everything else (palette, bit depths below 8, Adam7
+ * The PNG fast path: 8- and 16-bit grey, grey + alpha, RGB and RGBA, non-interlaced PNGs: chunks read in
+ * TypeScript, the zlib stream inflated (libdeflate) and the rows unfiltered natively on libuv's thread
+ * pool, so several files decode in parallel. Everything else (palette, bit depths below 8, Adam7
  * interlacing, tRNS transparency, embedded ICC profiles) is left to the general decoder (sharp).
  */
-import { promisify } from 'node:util';
-import { inflate } from 'node:zlib';
 import type { Image } from '../types.js';
 import { PngFormatError, type PngHeader, readPngChunks } from './chunks.js';
-import { unfilterRows } from './unfilter.js';
-
-const inflateAsync = promisify(inflate);
+import { imageNative } from './native.js';
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
@@ -49,8 +45,8 @@ export interface DecodePngFastOptions {
  * `Uint16Array` for 16-bit, 1 to 4 channels); resolves to undefined for a PNG it leaves to the general
  * decoder.
  *
- * @throws {PngFormatError} for a malformed file (chunks, CRC, filter types, too little image data); a
- * zlib Error for a corrupt or truncated zlib stream.
+ * @throws {PngFormatError} for a malformed file (chunks, CRC, a corrupt or truncated zlib stream, filter
+ * types, too little image data).
  * @example
  * ```ts
  * const img = await decodePngFast(await readFile('xray.png')); // undefined for e.g. a palette PNG
@@ -66,14 +62,12 @@ export async function decodePngFast(bytes: Uint8Array, options: DecodePngFastOpt
   const rowBytes = width * bpp;
   const expected = height * (rowBytes + 1);
   if (expected > 2 ** 31 - 1) throw new PngFormatError(`image too large: ${width}x${height}`);
-  // one output chunk of the exact size: one trip to the thread pool instead of one per 16 KiB
-  const inflated = await inflateAsync(idat, {
-    chunkSize: Math.max(64, expected),
-    maxOutputLength: expected + (1 << 20),
-  });
-  // a plain Uint8Array over the Buffer's memory, as the sharp path returns
-  const raw = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
-  const unfiltered = unfilterRows(raw, height, rowBytes, bpp);
+  const unfiltered = new Uint8Array(height * rowBytes);
+  try {
+    await imageNative().inflatePng(idat, unfiltered, height, rowBytes, bpp);
+  } catch (e) {
+    throw new PngFormatError((e as Error).message);
+  }
   const data = bitDepth === 16 ? fromBigEndian16(unfiltered) : unfiltered;
   return { height, width, channels, bitDepth, data };
 }
