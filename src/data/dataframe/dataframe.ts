@@ -3,7 +3,11 @@
  * Each operation returns a new DataFrame wrapping a SQL query; nothing runs until an action
  * (`collect`, `count`, `iterateBatches`, `write*`, ...).
  */
+import { readFileSync } from 'node:fs';
 import type { DuckDBValue } from '@duckdb/node-api';
+import { type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { arrowToColumns, columnsToArrow } from './arrow.js';
 import { toJS } from './convert.js';
 import { type JoinOptions, joinQuery } from './join.js';
 import { type MultiHotOptions, multiHotQuery } from './multihot.js';
@@ -122,6 +126,49 @@ export class DataFrame {
   static fromRows(rows: readonly Row[], options: SourceOptions = {}): DataFrame {
     if (rows.length === 0) throw new Error('DataFrame.fromRows: no rows (use fromColumns for an empty frame)');
     return DataFrame.fromColumns(rowsToColumns(rows), options);
+  }
+
+  /**
+   * A frame from an Apache Arrow table or Arrow IPC bytes (stream or file format), with the DuckDB types
+   * that the Arrow types name (Int32 INTEGER, Float32 FLOAT, Utf8 and dictionary-encoded strings VARCHAR,
+   * Timestamp TIMESTAMP, List<number> T[], ...); nulls stay null. The data is copied.
+   *
+   * @example
+   * ```ts
+   * import { tableFromArrays } from 'apache-arrow';
+   * const df = DataFrame.fromArrow(tableFromArrays({ id: Int32Array.from([1, 2]), score: [0.5, 0.9] }));
+   * ```
+   */
+  static fromArrow(input: Table | Uint8Array, options: SourceOptions = {}): DataFrame {
+    let table: Table;
+    try {
+      table = input instanceof Uint8Array ? tableFromIPC(input) : input;
+    } catch (e) {
+      throw new Error(`DataFrame.fromArrow: not Arrow IPC data (${(e as Error).message})`);
+    }
+    if (table.schema.fields.length === 0) {
+      throw new Error(
+        `DataFrame.fromArrow: ${input instanceof Uint8Array ? 'not Arrow IPC data (no schema found)' : 'a table without columns'}`,
+      );
+    }
+    const { columns, types } = arrowToColumns(table);
+    const casts = Object.entries(types).map(([name, t]) => `CAST(${quoteIdent(name)} AS ${t}) AS ${quoteIdent(name)}`);
+    return DataFrame.fromColumns(columns, options).select(...casts);
+  }
+
+  /** Reads an Arrow IPC file (`.arrow`, `.feather` v2) or stream; see {@link DataFrame.fromArrow}. */
+  static readArrow(path: string, options: SourceOptions = {}): DataFrame {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new Error(`DataFrame.readArrow: cannot read ${path}: ${(e as Error).message}`);
+    }
+    try {
+      return DataFrame.fromArrow(bytes, options);
+    } catch (e) {
+      throw new Error(`${(e as Error).message.replace('DataFrame.fromArrow', 'DataFrame.readArrow')} in ${path}`);
+    }
   }
 
   /** One BIGINT column `id`: `start, start+step, ...` below `end` (`range(n)` is 0..n-1). */
@@ -520,6 +567,25 @@ export class DataFrame {
       const q = await this.query();
       const params = { ...q.params };
       await this.session.run(`COPY (${q.sql}) TO ${bindValue(params, path)} (FORMAT parquet)`, params);
+    });
+  }
+
+  /**
+   * The frame as an Apache Arrow table (runs the query). Integers, floats, strings, booleans, blobs, dates,
+   * timestamps and numeric lists map to their Arrow types; other DuckDB types are an error naming the
+   * column (cast them first).
+   */
+  toArrow(): Promise<Table> {
+    return this.action('toArrow', async () => {
+      const [schema, columns] = await Promise.all([this.schema(), this.toColumns()]);
+      return columnsToArrow(columns, schema);
+    });
+  }
+
+  /** Writes an Arrow IPC file (atomically: a crash leaves the old file or the whole new one). */
+  writeArrow(path: string): Promise<void> {
+    return this.action('writeArrow', async () => {
+      writeFileAtomic(path, tableToIPC(await this.toArrow(), 'file'));
     });
   }
 
