@@ -3,6 +3,7 @@
  * a numeric array) through the feature transform, and a label (class index, multi-hot list, or several
  * 0/1 columns).
  */
+import { stackSamples } from '../data/collate.js';
 import type { DataFrame, Row } from '../data/dataframe/index.js';
 import type { DecodeImageOptions } from '../data/image/decode.js';
 import { decodeImage } from '../data/image/decode.js';
@@ -269,7 +270,7 @@ export class FrameDataset implements Dataset {
         }
       }
       if (xs.length === 0) return { tensors: [], kept: new Int32Array(0) };
-      const out = [torch.stack(xs)];
+      const out = [stackSamples(xs)];
       if (this.labels) out.push(labelTensor(kept.map((i) => this.labels?.[i] as Label)));
       return { tensors: out, kept: Int32Array.from(kept) };
     });

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { stackSamples } from '../data/collate.js';
 import { DataFrame, type Row } from '../data/dataframe/index.js';
 import type { DecodeImageOptions } from '../data/image/decode.js';
 import type { Transform } from '../data/image/transform.js';
@@ -96,7 +97,7 @@ export class Model {
           if (input.length === 0) throw new Error('Model.predict: no images');
           // deterministic transforms ignore the random source; a fixed one keeps random ones repeatable
           const rng = seededRandom(0);
-          x = torch.stack(input.map((img) => transform.apply(img, rng)));
+          x = stackSamples(input.map((img) => transform.apply(img, rng)));
         } else x = input as Tensor;
         const y = scoresOf(this.settings.task, this.module.forward(x)).float().contiguous();
         return { data: y.data() as Float32Array, k: y.shape[1] ?? 1 };
