@@ -13,6 +13,8 @@ namespace {
 
 // Extra room past the header's image size: trailing data after the image is tolerated (as libpng does).
 constexpr size_t kSlack = 1 << 20;
+// A pool thread keeps its buffer for the next file up to this size (a 4096x4096 RGBA image fits).
+constexpr size_t kKeep = size_t{80} << 20;
 
 const char* resultText(libdeflate_result r) {
   switch (r) {
@@ -70,7 +72,7 @@ std::string unfilter(const uint8_t* raw, uint8_t* out, const uint8_t* zero, uint
   return "";
 }
 
-// Per pool thread: a decompressor and a growing buffer for the filtered rows (never freed; a few MiB).
+// Per pool thread: a decompressor and a buffer for the filtered rows, reused up to kKeep bytes.
 struct ThreadState {
   libdeflate_decompressor* decompressor = nullptr;
   std::unique_ptr<uint8_t[]> raw;
@@ -120,6 +122,10 @@ class InflatePngWorker : public Napi::AsyncWorker {
                       " rows of " + std::to_string(rowBytes_));
     }
     const std::string err = unfilter(state.raw.get(), out_, state.zero.get(), height_, rowBytes_, bpp_);
+    if (state.rawSize > kKeep) {  // do not hold a huge image's buffer for the thread's life
+      state.raw.reset();
+      state.rawSize = 0;
+    }
     if (!err.empty()) SetError(err);
   }
 

@@ -66,6 +66,18 @@ describe("inference on oneDNN's blocked layout", () => {
     });
   }
 
+  it('runs an empty batch on the dense path (oneDNN would divide by zero)', () => {
+    torch.manualSeed(6);
+    const model = resnet18({ numClasses: 3 }).eval();
+    const graph = importOnnxSync(exportOnnxBytes(model, { inputShape: [3, 32, 32] })).eval();
+    model.dispose();
+    const counts = spyOnBlocked(graph);
+    const shape = noGrad(() => scope(() => graph.forward(torch.zeros([0, 3, 32, 32])).shape));
+    assert.deepEqual(shape, [0, 3]);
+    assert.equal(counts.get('Conv blocked'), undefined);
+    graph.dispose();
+  });
+
   it('re-reads a weight changed in place (optimizer step, loadStateDict)', () => {
     torch.manualSeed(4);
     const model = resnet18({ numClasses: 3 }).eval();

@@ -87,7 +87,9 @@ export class BlockedPass {
   }
 
   accepts(t: Tensor): boolean {
-    return this.#blocked.has(t) || (t.dtype === 'float32' && t.ndim === 4 && t.device === 'cpu');
+    if (this.#blocked.has(t)) return true;
+    // oneDNN divides by the batch and spatial sizes: an empty tensor would raise SIGFPE, not an error
+    return t.dtype === 'float32' && t.ndim === 4 && t.numel() > 0 && t.device === 'cpu';
   }
 
   toBlocked(t: Tensor): Tensor {

@@ -292,6 +292,19 @@ describe('PNG fast path on broken files', () => {
     assert.throws(() => inflate(idat, new Uint8Array(8), 2, 4, 9), RangeError);
     assert.throws(() => inflate(new Float32Array(4) as unknown as Uint8Array, new Uint8Array(8), 2, 4, 1), TypeError);
     assert.deepEqual(await inflate(idat, new Uint8Array(8), 2, 4, 1), new Uint8Array(8));
+    // a header promising far more than the data could inflate to: refused before allocating it
+    const tiny = readFileSync(join(dir, 'grey8_none.png'));
+    const huge = Buffer.from(tiny);
+    huge.writeUInt32BE(16000, 16); // IHDR width
+    huge.writeUInt32BE(16000, 20); // IHDR height
+    huge.writeUInt32BE(crc32(huge.subarray(12, 29)) >>> 0, 29);
+    await assert.rejects(
+      decodePngFast(huge),
+      /image data too short: \d+ compressed bytes cannot hold a 16000x16000 image/,
+    );
+    huge.writeUInt32BE(20000, 16);
+    huge.writeUInt32BE(crc32(huge.subarray(12, 29)) >>> 0, 29);
+    await assert.rejects(decodePngFast(huge), /image too large: 20000x16000/);
     // a stream that inflates to fewer bytes than the rows need
     await assert.rejects(inflate(deflateSync(Buffer.alloc(3)), new Uint8Array(8), 2, 4, 1), /image data too short/);
   });

@@ -10,6 +10,9 @@ import { imageNative } from './native.js';
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
+/** sharp's default `limitInputPixels` (0x3FFF squared): the same limit on both decoders. */
+const MAX_PIXELS = 0x3fff * 0x3fff;
+
 /** Ancillary chunks that change how the pixels read (transparency, colour profile): left to sharp. */
 const DEFERRED_CHUNKS = ['tRNS', 'iCCP'];
 
@@ -61,7 +64,16 @@ export async function decodePngFast(bytes: Uint8Array, options: DecodePngFastOpt
   const bpp = (channels * bitDepth) / 8;
   const rowBytes = width * bpp;
   const expected = height * (rowBytes + 1);
-  if (expected > 2 ** 31 - 1) throw new PngFormatError(`image too large: ${width}x${height}`);
+  if (expected > 2 ** 31 - 1 || width * height > MAX_PIXELS) {
+    throw new PngFormatError(`image too large: ${width}x${height} (at most ${MAX_PIXELS} pixels, as sharp allows)`);
+  }
+  // Deflate expands at most 1032:1, so a header that promises more than the data can hold is refused
+  // before anything of its size is allocated.
+  if (expected > idat.length * 1032 + 1024) {
+    throw new PngFormatError(
+      `image data too short: ${idat.length} compressed bytes cannot hold a ${width}x${height} image`,
+    );
+  }
   const unfiltered = new Uint8Array(height * rowBytes);
   try {
     await imageNative().inflatePng(idat, unfiltered, height, rowBytes, bpp);

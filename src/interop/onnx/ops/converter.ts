@@ -27,7 +27,7 @@ export type BlockedRunner = (inputs: readonly (Tensor | undefined)[], ctx: Block
 export interface BlockedContext {
   /** whether a value is in the blocked layout now (element-wise ops and pools only go blocked then) */
   isBlocked(t: Tensor): boolean;
-  /** whether a value can go to the blocked layout: float32, 4-d, on the CPU (or is blocked already) */
+  /** whether a value can go to the blocked layout: float32, 4-d, not empty, on the CPU (or is blocked already) */
   accepts(t: Tensor): boolean;
   /** the value in the blocked layout (converted once per pass) */
   toBlocked(t: Tensor): Tensor;
