@@ -225,6 +225,19 @@ print('ok')
   });
 });
 
+const PNG_SIGNATURE = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
+
+/** A PNG chunk: length, type, data, CRC of type and data. */
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, data.length);
+  out.set(Buffer.from(type, 'latin1'), 4);
+  out.set(data, 8);
+  dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
 /** `bytes` with one byte changed, the chunk CRCs left as they were. */
 function flipped(bytes: Uint8Array, at: number): Uint8Array {
   const out = Uint8Array.from(bytes);
@@ -237,16 +250,8 @@ function withFilterByte(bytes: Uint8Array, filter: number): Uint8Array {
   const { idat } = readPngChunks(bytes);
   const raw = inflateSync(idat);
   raw[0] = filter;
-  const z = deflateSync(raw);
   const head = bytes.subarray(0, 33); // signature + IHDR
-  const idatChunk = new Uint8Array(12 + z.length);
-  const dv = new DataView(idatChunk.buffer);
-  dv.setUint32(0, z.length);
-  idatChunk.set([73, 68, 65, 84], 4);
-  idatChunk.set(z, 8);
-  dv.setUint32(8 + z.length, crc32(idatChunk.subarray(4, 8 + z.length)));
-  const iend = Uint8Array.from([0, 0, 0, 0, 73, 69, 78, 68, 0xae, 0x42, 0x60, 0x82]);
-  return Buffer.concat([head, idatChunk, iend]);
+  return Buffer.concat([head, chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
 }
 
 describe('decodeImage with centerCrop', () => {
@@ -324,6 +329,47 @@ describe('PNG fast path on broken files', () => {
       (e: unknown) => e instanceof PngFormatError && /zlib stream|image data/.test(e.message),
     );
     assert.ok(await decodePngFast(withFilterByte(good, 4)), 'the re-packing helper itself keeps a file readable');
+  });
+
+  it('random headers, filter bytes and stream lengths give pixels or a PngFormatError, never a crash', async () => {
+    const rng = seededRandom(17);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng() * xs.length)] as T;
+    let decoded = 0;
+    let refused = 0;
+    for (let k = 0; k < 300; k++) {
+      const width = 1 + Math.floor(rng() * 40);
+      const height = 1 + Math.floor(rng() * 40);
+      const colourType = pick([0, 2, 4, 6]);
+      const bitDepth = pick([8, 16]);
+      const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[colourType] as number;
+      const rowBytes = (width * channels * bitDepth) / 8;
+      // rows with random filter bytes (mostly valid) and random samples; sometimes too few or too many bytes
+      const rows = Math.max(0, height + pick([0, 0, 0, -1, 1]));
+      const raw = new Uint8Array(rows * (rowBytes + 1));
+      for (let i = 0; i < raw.length; i++) raw[i] = Math.floor(rng() * 256);
+      for (let y = 0; y < rows; y++)
+        raw[y * (rowBytes + 1)] = rng() < 0.9 ? Math.floor(rng() * 5) : Math.floor(rng() * 256);
+      const ihdr = new Uint8Array(13);
+      const dv = new DataView(ihdr.buffer);
+      dv.setUint32(0, width);
+      dv.setUint32(4, height);
+      ihdr.set([bitDepth, colourType, 0, 0, 0], 8);
+      const png = Buffer.concat([
+        PNG_SIGNATURE,
+        chunk('IHDR', ihdr),
+        chunk('IDAT', deflateSync(raw)),
+        chunk('IEND', new Uint8Array(0)),
+      ]);
+      try {
+        const img = await decodePngFast(png);
+        assert.ok(img && img.width === width && img.height === height && img.channels === channels);
+        decoded++;
+      } catch (e) {
+        assert.ok(e instanceof PngFormatError, String(e));
+        refused++;
+      }
+    }
+    assert.ok(decoded > 50 && refused > 50, `decoded ${decoded}, refused ${refused}`);
   });
 
   it('makes decodeImage throw an ImageDecodeError naming the file, and the next file still decodes', async () => {
