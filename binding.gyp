@@ -20,7 +20,7 @@
     },
     {
       "target_name": "tszoo_image",
-      "sources": ["native/image/png.cc"],
+      "sources": ["native/image/png.cc", "native/image/resample.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],

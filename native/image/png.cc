@@ -1,6 +1,6 @@
 // The native half of the PNG fast path (src/data/image/png/): inflate a PNG's zlib stream with
-// libdeflate and reverse the row filters, on libuv's thread pool. No LibTorch here: this addon
-// (tszoo_image.node) loads in decode worker threads in a few milliseconds.
+// libdeflate and reverse the row filters, on libuv's thread pool. No LibTorch in this addon
+// (tszoo_image.node, with resample.cc): it loads in decode worker threads in a few milliseconds.
 #include <libdeflate.h>
 #include <napi.h>
 
@@ -177,8 +177,15 @@ Napi::Value InflatePng(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+}  // namespace
+
+void RegisterResample(Napi::Env env, Napi::Object exports);  // resample.cc
+
+namespace {
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("inflatePng", Napi::Function::New(env, InflatePng, "inflatePng"));
+  RegisterResample(env, exports);
   return exports;
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { imageNative } from './native.js';
 import { maxAbsDiff, python, readRaw } from './oracle.testutil.js';
 import { resizeBilinear } from './resample.js';
 import type { Image } from './types.js';
@@ -11,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tszoo-resample-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
- * Reductions by exactly 2 and 4 take resizeBilinear's small-integer kernels; PIL's own resize is the oracle,
+ * Reductions by exactly 2 and 4 (the loader's common case) and others; PIL's own resize is the oracle,
  * for whole images, mixed axes (one axis by 4, the other by a fraction), a box, and images so small that
  * every output is an edge output.
  */
@@ -82,4 +83,31 @@ describe('resizeBilinear by exact factors equals PIL', () => {
       assert.equal(maxAbsDiff(img.data, readRaw(join(dir, `${name}.out`), 'uint8')), 0);
     });
   }
+});
+
+describe('the native resample pass', () => {
+  it('refuses arguments that would read or write outside its arrays, with a JS error', () => {
+    const { resample8 } = imageNative();
+    const src = new Uint8Array(16);
+    const dst = new Uint8Array(4);
+    const bounds = Int32Array.from([0, 2, 2, 2]); // two outputs of two taps each
+    const weights = Int32Array.from([1 << 21, 1 << 21, 1 << 21, 1 << 21]);
+    resample8(src.fill(100), dst, bounds, weights, 2, 2, 1, 1, 2, 4, 2, 0, 0);
+    assert.deepEqual(Array.from(dst), [100, 100, 100, 100]);
+    assert.throws(() => resample8(src, dst, bounds, weights, 2, 2, 1, 1, 5, 4, 2, 0, 0), /reaches past src or dst/);
+    assert.throws(
+      () => resample8(src, dst, Int32Array.from([0, 2, 15, 2]), weights, 2, 2, 1, 1, 1, 4, 2, 0, 0),
+      /past src/,
+    );
+    assert.throws(
+      () => resample8(src, dst, Int32Array.from([-1, 2, 0, 2]), weights, 2, 2, 1, 1, 1, 4, 2, 0, 0),
+      /bad bounds/,
+    );
+    assert.throws(() => resample8(src, dst, bounds, weights.subarray(0, 3), 2, 2, 1, 1, 1, 4, 2, 0, 0), /shorter/);
+    assert.throws(() => resample8(src, dst, bounds, weights, 2, 2, 1.5, 1, 1, 4, 2, 0, 0), RangeError);
+    assert.throws(
+      () => resample8(src, new Uint16Array(4) as unknown as Uint8Array, bounds, weights, 2, 2, 1, 1, 1, 4, 2, 0, 0),
+      TypeError,
+    );
+  });
 });

@@ -5,6 +5,7 @@
  * `PIL.Image.resize(size, BILINEAR)` (and torchvision's `Resize` on PIL images) exactly; 16-bit and float
  * images are filtered in double precision (torchvision's antialiased tensor resize gives the same weights).
  */
+import { imageNative } from './native.js';
 import { allocLike, type Image, type PixelArray, withData } from './types.js';
 
 const PRECISION_BITS = 22;
@@ -60,125 +61,6 @@ function fixedPoint(weights: Float64Array): Int32Array {
 }
 
 /**
- * Reductions by 2 or 4 (e.g. 1024 -> 256): an output whose 2f taps carry Pillow's fixed-point weights
- * (1, 3, ..., 2f-1, 2f-1, ..., 3, 1) * 2^22 / (2f^2) exactly (every interior output of an exact reduction)
- * equals `(S + f^2) >> log2(2f^2)` with S the small-integer weighted sum, the same integer as Pillow's
- * `(2^21 + sum k_i p_i) >> 22`. Returns per output the factor (2 or 4) whose weights it has, else 0.
- */
-function smallIntegerTaps(co: Coeffs, k: Int32Array, outSize: number): Uint8Array {
-  const fast = new Uint8Array(outSize);
-  for (let xx = 0; xx < outSize; xx++) {
-    const n = co.bounds[2 * xx + 1] as number;
-    const f = n / 2;
-    if (f !== 2 && f !== 4) continue;
-    const unit = (1 << PRECISION_BITS) / (2 * f * f);
-    let exact = true;
-    for (let x = 0; x < n && exact; x++) exact = k[xx * co.ksize + x] === (2 * Math.min(x, n - 1 - x) + 1) * unit;
-    if (exact) fast[xx] = f;
-  }
-  return fast;
-}
-
-/**
- * Maximal runs of consecutive outputs with the same small-integer factor whose windows step by that
- * factor: `[first, end, f]` triples. Within a run, output i's taps are the 2f inputs of blocks i and i + 1
- * (f inputs each), weighted 1, 3, ..., 2f-1 and 2f-1, ..., 3, 1.
- */
-function factorRuns(co: Coeffs, fast: Uint8Array): number[] {
-  const runs: number[] = [];
-  let xx = 0;
-  while (xx < fast.length) {
-    const f = fast[xx] as number;
-    let end = xx + 1;
-    if (f !== 0) {
-      while (end < fast.length && fast[end] === f && co.bounds[2 * end] === (co.bounds[2 * end - 2] as number) + f)
-        end++;
-      runs.push(xx, end, f);
-    }
-    xx = end;
-  }
-  return runs;
-}
-
-/**
- * The 8-bit pass: int32 arithmetic on Pillow's fixed-point weights (bilinear weights are non-negative, so
- * a sum stays below 255 * 2^22 + 2^21 < 2^31) in one monomorphic loop, and, for the runs of outputs that
- * {@link smallIntegerTaps} and {@link factorRuns} find, a sliding kernel that reads each input once: with
- * block sums s and rising sums R = a + 3b + 5c + 7d (f = 4; a + 3b for f = 2), an output is R of its first
- * block plus the falling sum 2f * s - R of its second.
- */
-function pass8(
-  src: Uint8Array,
-  dst: Uint8Array,
-  co: Coeffs,
-  outSize: number,
-  tap: number,
-  outStep: number,
-  lines: number,
-  inLine: number,
-  outLine: number,
-  inOffset: number,
-  outOffset: number,
-): void {
-  const { ksize, bounds } = co;
-  const k = fixedPoint(co.weights);
-  const runs = factorRuns(co, smallIntegerTaps(co, k, outSize));
-  const half = 1 << (PRECISION_BITS - 1);
-  const t2 = 2 * tap;
-  const t3 = 3 * tap;
-  for (let l = 0; l < lines; l++) {
-    const ib = inOffset + l * inLine;
-    const ob = outOffset + l * outLine;
-    let r = 0;
-    for (let xx = 0; xx < outSize; ) {
-      if (r < runs.length && runs[r] === xx) {
-        const end = runs[r + 1] as number;
-        const f = runs[r + 2] as number;
-        r += 3;
-        let p = ib + (bounds[2 * xx] as number) * tap;
-        let o = ob + xx * outStep;
-        if (f === 4) {
-          const t4 = 4 * tap;
-          let rise =
-            (src[p] as number) +
-            3 * (src[p + tap] as number) +
-            5 * (src[p + t2] as number) +
-            7 * (src[p + t3] as number);
-          for (; xx < end; xx++, o += outStep) {
-            p += t4;
-            const a = src[p] as number;
-            const b = src[p + tap] as number;
-            const c = src[p + t2] as number;
-            const d = src[p + t3] as number;
-            const next = a + 3 * b + 5 * c + 7 * d;
-            dst[o] = (rise + 8 * (a + b + c + d) - next + 16) >> 5;
-            rise = next;
-          }
-        } else {
-          let rise = (src[p] as number) + 3 * (src[p + tap] as number);
-          for (; xx < end; xx++, o += outStep) {
-            p += t2;
-            const a = src[p] as number;
-            const b = src[p + tap] as number;
-            const next = a + 3 * b;
-            dst[o] = (rise + 4 * (a + b) - next + 4) >> 3;
-            rise = next;
-          }
-        }
-        continue;
-      }
-      const n = bounds[2 * xx + 1] as number;
-      let kb = xx * ksize;
-      let q = ib + (bounds[2 * xx] as number) * tap;
-      let ss = half;
-      for (let x = 0; x < n; x++, q += tap, kb++) ss += (src[q] as number) * (k[kb] as number);
-      dst[ob + xx * outStep] = Math.min(ss >> PRECISION_BITS, 255); // never below 0: weights are non-negative
-      xx++;
-    }
-  }
-}
-
-/**
  * One filter pass along an axis: `lines` independent lines, `tap` apart between input samples and
  * `outStep` between output samples, lines `inLine` / `outLine` apart, starting at `inOffset` / `outOffset`.
  */
@@ -196,7 +78,25 @@ function pass(
   outOffset: number,
 ): void {
   if (src instanceof Uint8Array) {
-    pass8(src, dst as Uint8Array, co, outSize, tap, outStep, lines, inLine, outLine, inOffset, outOffset);
+    // natively (native/image/resample.cc): int32 sums of Pillow's fixed-point weights with its rounding
+    // (bilinear weights are non-negative, so a sum stays below 255 * 2^22 + 2^21 < 2^31); exact
+    // reductions by 2 and 4 slide over each input once, the vertical pass accumulates whole rows
+    const k = fixedPoint(co.weights);
+    imageNative().resample8(
+      src,
+      dst as Uint8Array,
+      co.bounds,
+      k,
+      co.ksize,
+      outSize,
+      tap,
+      outStep,
+      lines,
+      inLine,
+      outLine,
+      inOffset,
+      outOffset,
+    );
     return;
   }
   const { ksize, bounds, weights } = co;

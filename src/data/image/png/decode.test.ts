@@ -9,10 +9,10 @@ import { seededRandom } from '../../sampler.js';
 import { decodeImage } from '../decode.js';
 import { rejectsNamingFile } from '../decode-error.testutil.js';
 import { CenterCrop } from '../geometric.js';
+import { imageNative } from '../native.js';
 import { maxAbsDiff, python, readRaw } from '../oracle.testutil.js';
 import { PngFormatError, readPngChunks } from './chunks.js';
 import { decodePngFast } from './decode.js';
-import { imageNative } from './native.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tszoo-png-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,9 +4,10 @@
  * pool, so several files decode in parallel. Everything else (palette, bit depths below 8, Adam7
  * interlacing, tRNS transparency, embedded ICC profiles) is left to the general decoder (sharp).
  */
+
+import { imageNative } from '../native.js';
 import type { Image } from '../types.js';
 import { PngFormatError, type PngHeader, readPngChunks } from './chunks.js';
-import { imageNative } from './native.js';
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
