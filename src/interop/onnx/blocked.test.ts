@@ -66,6 +66,36 @@ describe("inference on oneDNN's blocked layout", () => {
     });
   }
 
+  it("'auto' takes it for ResNets only: DenseNet's Concat and MobileNetV2's Clip would convert back and forth", () => {
+    const uses = (build: () => Module, size: number) => {
+      torch.manualSeed(8);
+      const model = build().eval();
+      const graph = importOnnxSync(exportOnnxBytes(model, { inputShape: [3, size, size] })).eval();
+      model.dispose();
+      assert.equal(graph.blockedInference, 'auto');
+      const counts = spyOnBlocked(graph);
+      noGrad(() => scope(() => graph.forward(torch.randn([1, 3, size, size]))));
+      // a cut at layer4 ends on blocked activations: one conversion at the end, still worth it
+      const cut = (graph.nodes.some((n) => n.label.name.startsWith('layer4')) ? graph.cut('layer4') : null)?.eval();
+      const cutCounts = cut ? spyOnBlocked(cut) : new Map();
+      if (cut) noGrad(() => scope(() => cut.forward(torch.randn([1, 3, size, size]))));
+      graph.dispose();
+      return [(counts.get('Conv blocked') ?? 0) > 0, (cutCounts.get('Conv blocked') ?? 0) > 0];
+    };
+    assert.deepEqual(
+      uses(() => resnet18({ numClasses: 3 }), 32),
+      [true, true],
+    );
+    assert.deepEqual(
+      uses(() => densenet121({ numClasses: 3 }), 32),
+      [false, false],
+    );
+    assert.deepEqual(
+      uses(() => mobilenetV2({ numClasses: 3 }), 32),
+      [false, false],
+    );
+  });
+
   it('runs an empty batch on the dense path (oneDNN would divide by zero)', () => {
     torch.manualSeed(6);
     const model = resnet18({ numClasses: 3 }).eval();

@@ -11,7 +11,7 @@ import * as torch from '../../tensor/index.js';
 import { isGradEnabled, noGrad, scope } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { describeNode, type NodeLabel } from './attributes.js';
-import { BlockedPass, BlockedWeights, blockedLayoutAvailable } from './blocked.js';
+import { BlockedPass, BlockedWeights, blockedLayoutAvailable, blockedLayoutPays } from './blocked.js';
 import { broadcastsInto, type ConvBnFolds, FoldCache, planConvBnFolds } from './inference.js';
 import type { Runner } from './ops/converter.js';
 import { type NodeProto, OnnxError } from './proto.js';
@@ -96,10 +96,13 @@ export class OnnxGraph extends TensorTree {
   readonly #blockedWeights = new BlockedWeights();
   /**
    * Whether inference (eval mode, no gradients) keeps activations in oneDNN's blocked layout with
-   * convolution weights reordered once and cached (see blocked.ts; about 1.2x faster on ResNet-50
-   * here). Off: every node runs on dense tensors, as in training. Results agree within float rounding.
+   * convolution weights reordered once and cached (see blocked.ts). `'auto'` (default): when the graph's
+   * activations can stay blocked to the end of the trunk, as in ResNets (a few per cent faster here);
+   * not for DenseNet, MobileNetV2 or Inception, whose Concat and Clip nodes would convert back and forth.
+   * `false`: every node runs on dense tensors, as in training. Results agree within float rounding.
    */
-  blockedInference = true;
+  blockedInference: boolean | 'auto' = 'auto';
+  readonly #blockedPays: boolean;
 
   constructor(spec: GraphSpec) {
     super();
@@ -126,6 +129,7 @@ export class OnnxGraph extends TensorTree {
     for (const o of spec.outputs) this.#lastUse.set(o, Number.POSITIVE_INFINITY);
     this.#folds = planConvBnFolds(spec.nodes, new Set(spec.initializers.keys()), spec.outputs);
     for (const { bn } of this.#folds.values()) this.#foldedBn.add(bn);
+    this.#blockedPays = blockedLayoutPays(spec.nodes, this.#foldedBn);
   }
 
   get inputNames(): string[] {
@@ -185,8 +189,8 @@ export class OnnxGraph extends TensorTree {
     const ctx = { training: this.training };
     const keepAll = onNode !== undefined;
     const inference = !this.training && !keepAll && !isGradEnabled();
-    const layout =
-      inference && this.blockedInference && blockedLayoutAvailable() ? new BlockedPass(this.#blockedWeights) : null;
+    const blocked = this.blockedInference === 'auto' ? this.#blockedPays : this.blockedInference;
+    const layout = inference && blocked && blockedLayoutAvailable() ? new BlockedPass(this.#blockedWeights) : null;
     const dense = (t: Tensor | undefined) => (t === undefined || !layout ? t : layout.dense(t));
     // Tensors with storage of their own (not views), made by this pass.
     const fresh = new Set<Tensor>();
