@@ -494,6 +494,16 @@ static bool jsScalar(const Napi::Value& v, at::Scalar& out) {
   return false;
 }
 
+// oneDNN divides by tensor sizes: an empty tensor in the mkldnn layout reaching one of its kernels raises
+// SIGFPE and kills the process (seen: adaptive_avg_pool2d of a [1, 16, 0, 4] mkldnn tensor). Such
+// arguments are refused before the call; to_dense may still take them back to the dense layout.
+static void refuseEmptyMkldnn(napi_env env, const OpEntry* e, const at::Tensor& t) {
+  if (t.defined() && t.is_mkldnn() && t.numel() == 0 && e->fullName.rfind("aten::to_dense", 0) != 0) {
+    throw Napi::Error::New(env, e->fullName + ": an empty tensor in the mkldnn layout (shape " +
+                                    c10::str(t.sizes()) + ") cannot go to oneDNN; use the dense layout");
+  }
+}
+
 // The unboxed call for ops with a Fast shape; returns an empty value when the JS arguments do not fit
 // exactly (then the boxed path runs and gives its precise errors).
 static napi_value tryFastCall(napi_env env, OpEntry* e, const Napi::CallbackInfo& info, size_t base,
@@ -509,6 +519,7 @@ static napi_value tryFastCall(napi_env env, OpEntry* e, const Napi::CallbackInfo
     if (e->args[i].kind == Kind::Tensor) {
       t[nt] = tryUnwrapTensor(env, v, e->fullName.c_str());
       if (t[nt] == nullptr) return nullptr;
+      refuseEmptyMkldnn(env, e, *t[nt]);
       nt++;
     } else if (v.IsUndefined()) {
       if (!e->args[i].defaultValue) return nullptr;
@@ -573,6 +584,13 @@ static Napi::Value callWith(const Napi::CallbackInfo& info, OpEntry* e, size_t b
       continue;
     }
     stack.push_back(toIValue(env, e, a, v));
+  }
+  for (const c10::IValue& iv : stack) {
+    if (iv.isTensor()) {
+      refuseEmptyMkldnn(env, e, iv.toTensor());
+    } else if (iv.isTensorList()) {
+      for (const at::Tensor& t : iv.toTensorVector()) refuseEmptyMkldnn(env, e, t);
+    }
   }
   guarded(env, e->fullName.c_str(), [&]() { e->handle.callBoxed(&stack); });
   if (stack.size() != e->numReturns) {

@@ -118,6 +118,20 @@ describe('errors are JS errors that name the op and the cause', () => {
     throwsAndSurvives(() => native.callOp(op, 1, 2, 3, 4), /takes 3 arguments, got 4/);
   });
 
+  it('empty tensors in the mkldnn layout, which would make oneDNN divide by zero (SIGFPE)', () => {
+    scope(() => {
+      const aten = torch.ops.aten as unknown as Record<string, (...a: unknown[]) => torch.Tensor>;
+      const empty = (aten.to_mkldnn as (t: torch.Tensor) => torch.Tensor)(torch.zeros([1, 16, 0, 4]));
+      throwsAndSurvives(
+        () => torch.adaptiveAvgPool2d(empty, [1, 1]),
+        /^aten::adaptive_avg_pool2d: an empty tensor in the mkldnn layout \(shape \[1, 16, 0, 4\]\)/,
+      );
+      throwsAndSurvives(() => torch.relu(empty), /^aten::relu: an empty tensor in the mkldnn layout/); // unboxed path
+      throwsAndSurvives(() => torch.cat([empty, empty], 1), /^aten::cat: an empty tensor in the mkldnn layout/); // a list
+      assert.deepEqual((aten.to_dense as (t: torch.Tensor) => torch.Tensor)(empty).shape, [1, 16, 0, 4]);
+    });
+  });
+
   it('autograd misuse', () => {
     scope(() => {
       const x = torch.ones([2]).requiresGrad_();
