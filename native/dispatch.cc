@@ -589,7 +589,8 @@ static Napi::Value callWith(const Napi::CallbackInfo& info, OpEntry* e, size_t b
     if (iv.isTensor()) {
       refuseEmptyMkldnn(env, e, iv.toTensor());
     } else if (iv.isTensorList()) {
-      for (const at::Tensor& t : iv.toTensorVector()) refuseEmptyMkldnn(env, e, t);
+      const c10::List<at::Tensor> list = iv.toTensorList();
+      for (size_t j = 0; j < list.size(); j++) refuseEmptyMkldnn(env, e, list.get(j));
     }
   }
   guarded(env, e->fullName.c_str(), [&]() { e->handle.callBoxed(&stack); });

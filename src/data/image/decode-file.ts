@@ -1,7 +1,7 @@
 /** Decoding any supported image file by its extension: DICOM (.dcm, .dicom) with decodeDicom, the rest with sharp. */
 import { extname } from 'node:path';
 import { convertColour } from './colour.js';
-import { applyCenterCrop, type DecodeImageOptions, decodeImage, shorterSideSize } from './decode.js';
+import { applyCenterCrop, type DecodeImageOptions, decodeImage, resizeTarget } from './decode.js';
 import { resizeBilinear } from './resample.js';
 import type { Image } from './types.js';
 
@@ -33,8 +33,7 @@ export async function decodeImageFile(path: string, options: DecodeImageOptions 
   };
   img = convertColour(img, options.colour ?? 'keep');
   if (options.resize !== undefined) {
-    const [h, w] =
-      typeof options.resize === 'number' ? shorterSideSize(img.height, img.width, options.resize) : options.resize;
+    const [h, w] = resizeTarget(img.height, img.width, options.resize);
     if (h !== img.height || w !== img.width) img = resizeBilinear(img, h, w);
   }
   return applyCenterCrop(img, options);

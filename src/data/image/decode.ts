@@ -1,6 +1,6 @@
 /**
  * Decoding PNG, JPEG, TIFF and WebP: common PNGs on the PNG fast path (inflate on libuv's thread pool,
- * Pillow-exact resize in TypeScript), everything else with sharp (libvips) in sharp's thread pool.
+ * Pillow-exact resize natively), everything else with sharp (libvips) in sharp's thread pool.
  */
 import { open, readFile } from 'node:fs/promises';
 import type Sharp from 'sharp';
@@ -67,7 +67,11 @@ export function applyCenterCrop(img: Image, options: DecodeImageOptions): Image 
 }
 
 /** The size `resize` asks for, from an image of `height` x `width`. */
-function resizeTarget(height: number, width: number, resize: number | readonly [number, number]): [number, number] {
+export function resizeTarget(
+  height: number,
+  width: number,
+  resize: number | readonly [number, number],
+): [number, number] {
   return typeof resize === 'number' ? shorterSideSize(height, width, resize) : [resize[0], resize[1]];
 }
 
@@ -139,8 +143,8 @@ async function decodePngWithOptions(
 /**
  * Decodes an image file (PNG 8/16-bit grey, grey+alpha, RGB, RGBA; JPEG; TIFF; WebP) to HWC pixels.
  * 16-bit files give a `Uint16Array`, all others a `Uint8Array`. EXIF orientation is not applied (as PIL).
- * Common PNGs take the fast path (inflate and unfiltering natively on libuv's thread pool, resize in
- * TypeScript); other files decode (and resize) in libvips' worker threads while the main thread waits.
+ * Common PNGs take the fast path (inflate and unfiltering natively on libuv's thread pool, Pillow's
+ * resize natively); other files decode (and resize) in libvips' worker threads while the main thread waits.
  *
  * @throws {ImageDecodeError} naming the file, for a missing, corrupt, truncated or unsupported file.
  * @example

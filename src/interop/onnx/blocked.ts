@@ -1,6 +1,6 @@
 /**
  * The inference path on oneDNN's blocked layout. Debian's LibTorch runs convolutions through oneDNN,
- * which wants activations in a blocked layout (nChw8c: channels in groups of 8 innermost) and weights
+ * which wants activations in a blocked layout (nChw16c on AVX-512: channels in groups of 16 innermost) and weights
  * reordered to match. Eager ops on dense tensors convert both on every call; here activations stay
  * blocked (mkldnn tensors) from the first convolution to the pooling that ends the trunk, and each
  * convolution's weight is reordered once and cached, as onnxruntime pre-packs its weights. Nodes
