@@ -1,6 +1,6 @@
 /**
  * Input pipeline throughput: decode 1024x1024 grey PNGs, resize to 256, center-crop 224, flip,
- * normalise and batch (32), tszoo's ImageDataset + DataLoader (PNG fast path in 2 decode worker threads,
+ * normalise and batch (32), tszoo's FrameDataset + DataLoader (PNG fast path in 2 decode worker threads,
  * inflate on libuv's pool) vs a torchvision DataLoader (PIL, 2 worker processes) on the same files,
  * alternating rounds.
  * Last line: `ratio_vs_pytorch <tszoo_img_s / pytorch_img_s>`. Run: npm run bench:loader
@@ -31,7 +31,7 @@ async function ensureImages(): Promise<void> {
  * code. The peer keeps its workers too (persistent_workers) and reports its second epoch; tszoo runs an
  * untimed warm-up epoch first, so neither side's timed figures pay process start-up.
  */
-function tszooPipeline(): data.ImageDataset {
+function tszooPipeline(): data.FrameDataset {
   const samples = readdirSync(folder)
     .filter((f) => f.endsWith('.png'))
     .sort()
@@ -44,7 +44,9 @@ function tszooPipeline(): data.ImageDataset {
     data.ChannelNormalize([0.5], [0.25]),
     data.ToTensor(),
   );
-  return new data.ImageDataset(samples, {
+  return data.FrameDataset.fromRows(samples, {
+    features: 'path',
+    label: 'label',
     transform,
     decode: { colour: 'grey', resize: 256, centerCrop: 224 },
     seed: 1,
@@ -52,7 +54,7 @@ function tszooPipeline(): data.ImageDataset {
   });
 }
 
-async function tszooRound(dataset: data.ImageDataset, epoch: number): Promise<number> {
+async function tszooRound(dataset: data.FrameDataset, epoch: number): Promise<number> {
   const loader = new data.DataLoader(dataset, { batchSize: 32, prefetch: 3 });
   const t0 = performance.now();
   let n = 0;

@@ -38,18 +38,16 @@ export {
   type SyntheticCxrOptions,
   type SyntheticCxrRow,
 } from './datasets/synthetic-cxr.js';
+export {
+  type FeatureSource,
+  FrameDataset,
+  type FrameDatasetOptions,
+  type Label,
+  type LabelKind,
+  type LoadedBatch,
+} from './frame-dataset.js';
 export { decodeIdx, readIdx } from './idx.js';
 export * from './image/index.js';
-export {
-  type DecodedFrameOptions,
-  ImageDataset,
-  type ImageDatasetOptions,
-  type ImageSample,
-  openCvMode,
-  readImages,
-  readImagesDecoded,
-  type SampleError,
-} from './image-dataset.js';
 export {
   type Batch,
   type BatchPosition,
@@ -58,4 +56,12 @@ export {
   type Dataset,
   TensorDataset,
 } from './loader.js';
+export {
+  type DecodedFrameOptions,
+  type ImageListOptions,
+  openCvMode,
+  readImages,
+  readImagesDecoded,
+} from './read-images.js';
+export { type SampleError, SkippedSamplesError } from './sample-error.js';
 export { epochIndices, permutation, type SamplerOptions, seededRandom } from './sampler.js';

@@ -1,140 +1,52 @@
 /**
  * Estimator: a model, a loss and a feature transform that `fit(DataFrame)` trains into a {@link Model}
- * (Analytics Zoo's NNEstimator). Configure with an options object or the seed's fluent setters.
+ * (Analytics Zoo's NNEstimator). Configure with an options object or the seed's fluent setters. `fit`
+ * composes the training core: a FrameDataset per frame, a DataLoader, a Trainer, the policies (validation,
+ * early stopping, checkpoints) and the run that drives them.
  */
 import type { DataFrame } from '../data/dataframe/index.js';
-import type { DecodeImageOptions } from '../data/image/decode.js';
+import { FrameDataset } from '../data/frame-dataset.js';
 import type { Transform } from '../data/image/transform.js';
 import type { Image } from '../data/image/types.js';
+import { DataLoader } from '../data/loader.js';
 import type { Loss, Module } from '../nn/index.js';
-import { BCEWithLogitsLoss, CrossEntropyLoss } from '../nn/index.js';
-import { adam, type OptimizerFactory } from '../optim/index.js';
+import type { OptimizerFactory } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
+import * as torch from '../tensor/index.js';
 import type { TrainingEvent, TrainingEventMap, TrainingListener } from './events.js';
+import type { TrainingHistory } from './history.js';
 import type { Metric } from './metrics/index.js';
 import { Model } from './model.js';
+import { type EarlyStoppingOptions, type EstimatorOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { progressListener } from './progress-listener.js';
 import { JsonLinesWriter, type TrainSummary, type ValidationSummary } from './summary/index.js';
 import { summaryListener } from './summary-listener.js';
-import { runTraining } from './training-loop.js';
-import { maxEpoch, type Trigger } from './triggers.js';
+import { checkOutput, labelKindOf } from './task.js';
+import { EarlyStopping } from './training/early-stopping.js';
+import { runTraining } from './training/run.js';
+import { Trainer } from './training/trainer.js';
+import { validate } from './training/validation.js';
+import type { Trigger } from './triggers.js';
 
-/**
- * 'multi-label' (sigmoid outputs, multi-hot labels, e.g. 14 chest X-ray findings), 'multi-class' (softmax,
- * one class index per row) or 'regression' (raw outputs, numeric targets).
- */
-export type Task = 'multi-label' | 'multi-class' | 'regression';
-
-/** Validation during training (BigDL's setValidation). */
-export interface ValidationOptions {
-  trigger: Trigger;
-  frame: DataFrame;
-  /** e.g. [auc()]; the validation loss is always reported as 'loss' */
-  metrics?: Metric[];
-  batchSize?: number;
-  /** the validation rows' transform, e.g. without random augmentation (default: the training transform) */
-  transform?: Transform<Image, Tensor>;
+/** A FrameDataset over a frame with the estimator's columns and decoding; `train` picks the transform. */
+function datasetOf(frame: DataFrame, o: ResolvedOptions, train: boolean): Promise<FrameDataset> {
+  const transform = train ? o.transform : (o.validation?.transform ?? o.transform);
+  return FrameDataset.fromFrame(frame, {
+    features: o.featuresCol,
+    label: o.labelCol,
+    labelKind: labelKindOf(o.task),
+    ...(o.task === 'multi-class' && o.classNames ? { classes: o.classNames.length } : {}),
+    ...(transform ? { transform } : {}),
+    ...(o.featureShape ? { featureShape: o.featureShape } : {}),
+    ...(o.decode ? { decode: o.decode } : {}),
+    cache: train && o.cacheSamples,
+    seed: o.seed,
+    concurrency: o.concurrency,
+    workers: o.workers,
+    maxSkippedFraction: o.maxSkippedFraction,
+    name: train ? 'fit' : 'validation',
+  });
 }
-
-/** Stop when a validation metric stops improving. */
-export interface EarlyStoppingOptions {
-  /** a validation metric name, e.g. 'auc' or 'loss' */
-  monitor: string;
-  /** default: from the monitored metric's higherIsBetter; 'min' for the validation 'loss' */
-  mode?: 'max' | 'min';
-  /** validations without improvement before stopping */
-  patience: number;
-  /** smallest change that counts as an improvement (default 0) */
-  minDelta?: number;
-  /** put back the best weights when training ends (default true) */
-  restoreBest?: boolean;
-}
-
-/** Checkpoints during training (BigDL's setCheckpoint); `fit` resumes from the newest one when `resume` is set. */
-export interface CheckpointOptions {
-  dir: string;
-  /** when to write one (default: every epoch) */
-  trigger?: Trigger;
-  /** checkpoints kept (default 3) */
-  keep?: number;
-}
-
-/** Gradient clipping: by global L2 norm, or each value into [-value, value]. */
-export type ClippingOptions = { maxNorm: number } | { value: number };
-
-/** Everything an Estimator can be told. */
-export interface EstimatorOptions {
-  task?: Task;
-  /** default: BCEWithLogits for multi-label, CrossEntropy for multi-class; required for regression */
-  loss?: Loss;
-  /** decoded image to model input, e.g. chain(Resize(256), CenterCrop(224), ToTensor()) */
-  transform?: Transform<Image, Tensor>;
-  /** shape of one sample when features are numeric arrays, e.g. [1, 28, 28] */
-  featureShape?: number[];
-  /** feature column: image paths (readImages' 'origin'), Spark image-schema 'data', or numeric arrays (default 'origin') */
-  featuresCol?: string;
-  /** label column(s) (default 'label') */
-  labelCol?: string | string[];
-  /** output column of Model.transform (default 'prediction') */
-  predictionCol?: string;
-  /** class names, in output order (for reports and predicted labels) */
-  classNames?: string[];
-  decode?: DecodeImageOptions;
-  batchSize?: number;
-  /** shorthand for endWhen: maxEpoch(n) (default 10) */
-  maxEpoch?: number;
-  /** end trigger, e.g. or(maxEpoch(30), minLoss(0.01)); not together with maxEpoch */
-  endWhen?: Trigger;
-  /** default adam({ lr: 1e-3 }) */
-  optimizer?: OptimizerFactory;
-  validation?: ValidationOptions;
-  earlyStopping?: EarlyStoppingOptions;
-  clipping?: ClippingOptions;
-  /** keep decoded images in memory after the first epoch (default false) */
-  cacheSamples?: boolean;
-  checkpoint?: CheckpointOptions;
-  /** continue from the newest checkpoint in checkpoint.dir if there is one (default false) */
-  resume?: boolean;
-  /** seeds shuffling, augmentation and torch's RNG (default 0) */
-  seed?: number;
-  /** 'auto' (default): a bar when stdout is a terminal; true: also log lines when it is not; false: silent */
-  progress?: boolean | 'auto';
-  /** shuffle training rows every epoch (default true) */
-  shuffle?: boolean;
-  /** TensorBoard run `<logDir>/<appName>/train`: Loss, LearningRate, Throughput per iteration */
-  trainSummary?: TrainSummary;
-  /** TensorBoard run `<logDir>/<appName>/validation`: one tag per validation value */
-  validationSummary?: ValidationSummary;
-  /** a JSON-lines file that receives every training event */
-  logFile?: string;
-  /** batches prepared ahead while the model trains (default 2) */
-  prefetch?: number;
-  /** images decoded at once (default 8) */
-  concurrency?: number;
-}
-
-/** The resolved configuration a run uses. */
-export type ResolvedOptions = Required<
-  Pick<
-    EstimatorOptions,
-    | 'task'
-    | 'loss'
-    | 'featuresCol'
-    | 'labelCol'
-    | 'predictionCol'
-    | 'batchSize'
-    | 'endWhen'
-    | 'optimizer'
-    | 'cacheSamples'
-    | 'resume'
-    | 'seed'
-    | 'progress'
-    | 'shuffle'
-    | 'prefetch'
-    | 'concurrency'
-  >
-> &
-  EstimatorOptions;
 
 /**
  * Trains a module on DataFrames.
@@ -162,6 +74,16 @@ export class Estimator {
     if (options.maxEpoch !== undefined && options.endWhen !== undefined) {
       throw new Error('Estimator: give maxEpoch or endWhen, not both');
     }
+  }
+
+  /** Share of unreadable rows that stops a run (Spark's bad-records threshold); see EstimatorOptions. */
+  setMaxSkippedFraction(fraction: number): this {
+    return this.#set({ maxSkippedFraction: fraction });
+  }
+
+  /** Worker threads that decode images (torchvision's num_workers). */
+  setWorkers(workers: number): this {
+    return this.#set({ workers });
   }
 
   /** A copy of the options as set so far. */
@@ -267,74 +189,93 @@ export class Estimator {
 
   /** The options with defaults filled in and checked. */
   resolve(): ResolvedOptions {
-    const o = this.#options;
-    const task = o.task ?? 'multi-class';
-    if (task === 'regression' && !o.loss) throw new Error("Estimator: task 'regression' needs a loss");
-    const batchSize = o.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new RangeError(`Estimator: batchSize must be a positive integer, got ${batchSize}`);
-    if (o.resume && !o.checkpoint) throw new Error('Estimator: resume needs a checkpoint directory (setCheckpoint)');
-    const es = o.earlyStopping;
-    if (es && !o.validation) throw new Error('Estimator: early stopping needs validation (setValidation)');
-    if (es && !(Number.isInteger(es.patience) && es.patience >= 1)) {
-      throw new RangeError(`Estimator: earlyStopping.patience must be a positive integer, got ${es.patience}`);
-    }
-    return {
-      ...o,
-      task,
-      loss: o.loss ?? (task === 'multi-label' ? new BCEWithLogitsLoss() : new CrossEntropyLoss()),
-      featuresCol: o.featuresCol ?? 'origin',
-      labelCol: o.labelCol ?? 'label',
-      predictionCol: o.predictionCol ?? 'prediction',
-      batchSize,
-      endWhen: o.endWhen ?? maxEpoch(o.maxEpoch ?? 10),
-      optimizer: o.optimizer ?? adam({ lr: 1e-3 }),
-      cacheSamples: o.cacheSamples ?? false,
-      resume: o.resume ?? false,
-      seed: o.seed ?? 0,
-      progress: o.progress ?? 'auto',
-      shuffle: o.shuffle ?? true,
-      prefetch: o.prefetch ?? 2,
-      concurrency: o.concurrency ?? 8,
-    };
+    return resolveOptions(this.#options);
   }
 
   /**
    * Trains on `frame` and returns the fitted {@link Model}, which carries the transform and columns. The
-   * module is trained in place. Rejects with a message naming the column/row for bad input, and on a
-   * non-finite loss (the last good checkpoint stays).
+   * module is trained in place. Rejects with a message naming the column/row for bad input, with a
+   * SkippedSamplesError when too many rows cannot be read (`maxSkippedFraction`), and on a non-finite
+   * loss (the last good checkpoint stays).
    */
   async fit(frame: DataFrame): Promise<Model> {
-    const options = this.resolve();
+    const o = this.resolve();
     const listeners = [...this.#listeners];
-    if (options.progress === true || (options.progress === 'auto' && process.stdout.isTTY)) {
-      listeners.push(progressListener());
-    }
-    const log = options.logFile ? new JsonLinesWriter(options.logFile) : undefined;
-    if (options.trainSummary || options.validationSummary || log) {
-      listeners.push(summaryListener({ train: options.trainSummary, validation: options.validationSummary, log }));
+    if (o.progress === true || (o.progress === 'auto' && process.stdout.isTTY)) listeners.push(progressListener());
+    const log = o.logFile ? new JsonLinesWriter(o.logFile) : undefined;
+    if (o.trainSummary || o.validationSummary || log) {
+      listeners.push(summaryListener({ train: o.trainSummary, validation: o.validationSummary, log }));
     }
     const emit = (e: TrainingEvent) => {
       for (const l of listeners) l(e);
     };
-    let result: Awaited<ReturnType<typeof runTraining>>;
+    const train = await datasetOf(frame, o, true);
+    if (train.length === 0) throw new Error('fit: the frame has no rows');
+    const val = o.validation ? await datasetOf(o.validation.frame, o, false) : null;
+    if (val?.length === 0) throw new Error('fit: the validation frame has no rows');
+    torch.manualSeed(o.seed);
+    this.module.train();
+    const optimizer = o.optimizer(this.module.parameters().filter((p) => p.requiresGrad));
+    const metrics = o.validation?.metrics ?? [];
+    const earlyStopping = o.earlyStopping
+      ? new EarlyStopping(o.earlyStopping, metrics, o.checkpoint?.dir ?? null)
+      : undefined;
+    let history: TrainingHistory;
     try {
-      result = await runTraining(this.module, frame, options, emit);
+      const v = o.validation;
+      history = await runTraining({
+        trainer: new Trainer(this.module, {
+          loss: o.loss,
+          optimizer,
+          ...(o.clipping ? { clipping: o.clipping } : {}),
+          checkFirstBatch: (out, y) => checkOutput(out, y, o.task),
+        }),
+        loader: new DataLoader(train, {
+          batchSize: o.batchSize,
+          shuffle: o.shuffle,
+          seed: o.seed,
+          prefetch: o.prefetch,
+        }),
+        dataset: train,
+        endWhen: o.endWhen,
+        ...(v && val
+          ? {
+              validation: {
+                trigger: v.trigger,
+                run: () =>
+                  validate(this.module, {
+                    dataset: val,
+                    task: o.task,
+                    loss: o.loss,
+                    metrics,
+                    batchSize: v.batchSize ?? o.batchSize,
+                    prefetch: o.prefetch,
+                  }),
+              },
+            }
+          : {}),
+        ...(earlyStopping ? { earlyStopping } : {}),
+        ...(o.checkpoint ? { checkpoint: { options: o.checkpoint, resume: o.resume } } : {}),
+        emit,
+      });
     } finally {
+      earlyStopping?.dispose();
+      optimizer.dispose();
+      await Promise.all([train.close(), val?.close()]);
       log?.close();
-      options.trainSummary?.flush();
-      options.validationSummary?.flush();
+      o.trainSummary?.flush();
+      o.validationSummary?.flush();
     }
     return new Model(this.module, {
-      task: options.task,
-      transform: options.transform,
-      featureShape: options.featureShape,
-      featuresCol: options.featuresCol,
-      predictionCol: options.predictionCol,
-      classNames: options.classNames,
-      decode: options.decode,
-      batchSize: options.batchSize,
-      history: result.history,
+      task: o.task,
+      transform: o.transform,
+      featureShape: o.featureShape,
+      featuresCol: o.featuresCol,
+      predictionCol: o.predictionCol,
+      classNames: o.classNames,
+      decode: o.decode,
+      batchSize: o.batchSize,
+      history,
     });
   }
 }

@@ -17,6 +17,8 @@ export interface IterationEvent {
   /** samples in this step, and in the whole epoch */
   samples: number;
   epochSamples: number;
+  /** the layers' regularization penalty added to the loss before backward, when the model has regularizers */
+  regularization?: number;
 }
 
 /** After every epoch (and its validation, if any). */

@@ -13,23 +13,29 @@
  * ```
  */
 export * from './checkpoint.js';
+export { Estimator } from './estimator.js';
+export type * from './events.js';
+export type { IterationRecord, TrainingHistory } from './history.js';
+export * as metrics from './metrics/index.js';
+export { Model, type ModelSettings } from './model.js';
 export {
   type CheckpointOptions,
   type ClippingOptions,
   type EarlyStoppingOptions,
-  Estimator,
   type EstimatorOptions,
-  type Task,
+  type ResolvedOptions,
+  resolveOptions,
   type ValidationOptions,
-} from './estimator.js';
-export type * from './events.js';
-export { FrameDataset, type FrameDatasetOptions, type SampleColumns } from './frame-dataset.js';
-export * as metrics from './metrics/index.js';
-export { Model, type ModelSettings } from './model.js';
+} from './options.js';
 export { progressListener } from './progress-listener.js';
 export * as report from './report/index.js';
 export * as summary from './summary/index.js';
 export { type SummaryTargets, summaryListener } from './summary-listener.js';
-export type { TrainingHistory } from './training-loop.js';
+export { checkOutput, defaultLoss, labelKindOf, scoresOf, type Task } from './task.js';
+export { CheckpointPolicy, type Stateful } from './training/checkpointing.js';
+export { EarlyStopping, type EarlyStoppingState } from './training/early-stopping.js';
+export { runTraining, type TrainingRunParts } from './training/run.js';
+export { type GradientHook, type StepResult, Trainer, type TrainerOptions } from './training/trainer.js';
+export { type ValidationPass, validate } from './training/validation.js';
 export * from './triggers.js';
 export { type Recipe, type RecipeContext, type RunInWorkerOptions, runInWorker } from './worker-run.js';

@@ -1,7 +1,7 @@
 /** Evaluating a fitted Model on a labelled frame and writing its run report. */
-import type { DataFrame } from '../data/dataframe/index.js';
+import type { DataFrame, Row } from '../data/dataframe/index.js';
+import type { TrainingHistory } from './history.js';
 import { type ClassifierEvaluation, type EvaluateClassifierOptions, evaluateClassifier } from './metrics/index.js';
-import type { Model } from './model.js';
 import type { RunRecord } from './report/index.js';
 import { writeReport } from './report/index.js';
 
@@ -19,7 +19,19 @@ export interface EvaluateOptions {
   split?: string;
 }
 
-async function scoresAndLabels(model: Model, frame: DataFrame, labelCol: string | string[]) {
+/** What evaluating and reporting read of a fitted model (Model has it; no import of model.ts, no circle). */
+export interface EvaluatedModel {
+  readonly settings: {
+    task: string;
+    classNames?: string[] | undefined;
+    transform?: { name: string } | undefined;
+    history?: TrainingHistory | undefined;
+  };
+  readonly history: TrainingHistory | undefined;
+  predictRows(frame: DataFrame): Promise<{ rows: Row[]; predictions: (Float32Array | null)[] }>;
+}
+
+async function scoresAndLabels(model: EvaluatedModel, frame: DataFrame, labelCol: string | string[]) {
   const { rows, predictions } = await model.predictRows(frame);
   const keptRows = rows.filter((_, i) => predictions[i] !== null);
   const kept = predictions.filter((p): p is Float32Array => p !== null);
@@ -44,7 +56,7 @@ async function scoresAndLabels(model: Model, frame: DataFrame, labelCol: string 
  * and (multi-class) the confusion matrix, from the model's predictions on `frame`.
  */
 export async function evaluateModel(
-  model: Model,
+  model: EvaluatedModel,
   frame: DataFrame,
   options: EvaluateOptions = {},
 ): Promise<ClassifierEvaluation & { split?: string }> {
@@ -66,7 +78,7 @@ export async function evaluateModel(
 
 /** The report input for a fitted model: its history, settings and an optional evaluation. */
 export function runRecordOf(
-  model: Model,
+  model: EvaluatedModel,
   extra: {
     title: string;
     evaluation?: ClassifierEvaluation & { split?: string };
@@ -88,6 +100,10 @@ export function runRecordOf(
 }
 
 /** Writes the model's self-contained HTML report; returns its path. */
-export function writeModelReport(model: Model, path: string, extra: Parameters<typeof runRecordOf>[1]): string {
+export function writeModelReport(
+  model: EvaluatedModel,
+  path: string,
+  extra: Parameters<typeof runRecordOf>[1],
+): string {
   return writeReport(path, runRecordOf(model, extra));
 }

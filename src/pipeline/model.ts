@@ -2,10 +2,11 @@
  * Model: a trained module with its preprocessing (Analytics Zoo's NNModel / NNClassifierModel).
  * `transform(frame)` appends predictions to every row; `save(dir)` writes weights and settings as data.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stackSamples } from '../data/collate.js';
 import { DataFrame, type Row } from '../data/dataframe/index.js';
+import { FrameDataset } from '../data/frame-dataset.js';
 import type { DecodeImageOptions } from '../data/image/decode.js';
 import type { Transform } from '../data/image/transform.js';
 import type { Image } from '../data/image/types.js';
@@ -15,11 +16,11 @@ import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
 import type { Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
-import type { Task } from './estimator.js';
-import { FrameDataset } from './frame-dataset.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { TrainingHistory } from './history.js';
 import type { ClassifierEvaluation } from './metrics/index.js';
 import { type EvaluateOptions, evaluateModel, writeModelReport } from './model-report.js';
-import { scoresOf, type TrainingHistory } from './training-loop.js';
+import { scoresOf, type Task } from './task.js';
 
 /** What a Model knows besides its weights. */
 export interface ModelSettings {
@@ -155,7 +156,8 @@ export class Model {
     if (rows.length > 0 && !(featuresCol in (rows[0] as Row))) {
       throw new Error(`column '${featuresCol}' not found; the frame has: ${Object.keys(rows[0] as Row).join(', ')}`);
     }
-    const ds = FrameDataset.fromRows(rows, { features: featuresCol }, null, {
+    const ds = FrameDataset.fromRows(rows, {
+      features: featuresCol,
       ...(this.settings.transform ? { transform: this.settings.transform } : {}),
       ...(this.settings.featureShape ? { featureShape: this.settings.featureShape } : {}),
       ...(this.settings.decode ? { decode: this.settings.decode } : {}),
@@ -218,8 +220,7 @@ export class Model {
       onnxError,
       history: history ?? null,
     };
-    writeFileSync(join(dir, 'model.json.tmp'), JSON.stringify(meta, null, 2));
-    renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
+    writeFileAtomic(join(dir, 'model.json'), new TextEncoder().encode(JSON.stringify(meta, null, 2)));
   }
 
   /**

@@ -32,6 +32,20 @@ const CXR_COLUMNS = [
 ];
 
 describe('DataFrame readers and writers', () => {
+  it('fromRows keeps lists of strings as strings, lists of numbers as numbers', async () => {
+    const rows = await DataFrame.fromRows([
+      { findings: ['Left'], p: [0.5, 1] },
+      { findings: [], p: [1, 2.5] },
+      { findings: ['Left', 'Right'], p: [0, 0] },
+    ]).collect();
+    assert.deepEqual(
+      rows.map((r) => r.findings),
+      [['Left'], [], ['Left', 'Right']],
+    );
+    assert.deepEqual(rows[1]?.p, [1, 2.5]);
+    assert.throws(() => DataFrame.fromRows([{ a: ['x', 1] }]), /column "a" has a list mixing string and number values/);
+  });
+
   it('reads a CSV with nulls and sniffed types', async () => {
     const df = DataFrame.readCsv(join(fixtures, 'people.csv'), { session });
     assert.deepEqual(

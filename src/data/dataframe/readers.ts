@@ -114,6 +114,7 @@ export function rangeQuery(start: number, end: number, step: number): Query {
 function inferType(name: string, values: readonly unknown[]): { type: DuckDBType; sql: string } {
   let kind: string | null = null;
   let allInt = true;
+  let elements: 'number' | 'string' | null = null;
   for (const v of values) {
     if (v === null || v === undefined) continue;
     let k: string;
@@ -125,8 +126,21 @@ function inferType(name: string, values: readonly unknown[]): { type: DuckDBType
     else if (typeof v === 'boolean') k = 'boolean';
     else if (v instanceof Date) k = 'date';
     else if (v instanceof Uint8Array) k = 'blob';
-    else if (Array.isArray(v) || ArrayBuffer.isView(v)) k = 'array';
-    else throw new Error(`DataFrame.fromRows: column "${name}" has an unsupported value ${String(v)}`);
+    else if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+      k = 'array';
+      if (Array.isArray(v)) {
+        for (const e of v) {
+          if (e === null || e === undefined) continue;
+          const ek =
+            typeof e === 'string' ? 'string' : typeof e === 'number' || typeof e === 'bigint' ? 'number' : null;
+          if (ek === null || (elements !== null && elements !== ek))
+            throw new Error(
+              `DataFrame.fromRows: column "${name}" has a list mixing ${elements ?? typeof e} and ${typeof e} values`,
+            );
+          elements = ek;
+        }
+      }
+    } else throw new Error(`DataFrame.fromRows: column "${name}" has an unsupported value ${String(v)}`);
     if (kind !== null && kind !== k)
       throw new Error(`DataFrame.fromRows: column "${name}" mixes ${kind} and ${k} values`);
     kind = k;
@@ -139,7 +153,9 @@ function inferType(name: string, values: readonly unknown[]): { type: DuckDBType
     case 'date':
       return { type: TIMESTAMP, sql: 'TIMESTAMP' };
     case 'array':
-      return { type: LIST(DOUBLE), sql: 'DOUBLE[]' };
+      return elements === 'string'
+        ? { type: LIST(VARCHAR), sql: 'VARCHAR[]' }
+        : { type: LIST(DOUBLE), sql: 'DOUBLE[]' };
     case 'blob':
       return { type: BLOB, sql: 'BLOB' };
     default:
@@ -169,7 +185,7 @@ export function inferColumnTypes(columns: Record<string, readonly unknown[]>): {
 /**
  * Creates the session table of `handle` from columns of JS values (types inferred: safe integers BIGINT,
  * other numbers DOUBLE, strings VARCHAR, booleans, Dates TIMESTAMP, Uint8Array/Buffer BLOB, other number
- * arrays DOUBLE[]; all-null VARCHAR).
+ * arrays DOUBLE[], string arrays VARCHAR[]; all-null VARCHAR).
  */
 export async function createTableFromColumns(
   session: Session,

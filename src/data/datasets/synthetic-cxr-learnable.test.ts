@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { nn, noGrad, optim, scope, torch } from '../../index.js';
+import { FrameDataset } from '../frame-dataset.js';
 import { chain, ToTensor } from '../image/index.js';
-import { ImageDataset } from '../image-dataset.js';
 import { DataLoader, TensorDataset } from '../loader.js';
 import { CXR14_LABELS, findChestXray14 } from './chestxray14.js';
 import { generateSyntheticCxr } from './synthetic-cxr.js';
@@ -34,7 +34,11 @@ describe('synthetic ChestX-ray14', () => {
       label: CXR14_LABELS.map((l) => (r.findings.includes(l) ? 1 : 0)),
     }));
     const load = async (samples: typeof all) => {
-      const ds = new ImageDataset(samples, { transform: chain<torch.Tensor>(ToTensor()) });
+      const ds = FrameDataset.fromRows(samples, {
+        features: 'path',
+        label: 'label',
+        transform: chain<torch.Tensor>(ToTensor()),
+      });
       return torch.keep(await ds.getBatch(Int32Array.from(samples.map((_, i) => i))));
     };
     const [xTrain, yTrain] = (await load(all.filter((s) => !test.has(basename(s.path))))) as [

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { scope, type Tensor } from '../../tensor/index.js';
 import { generateSyntheticCxr } from '../datasets/synthetic-cxr.js';
-import { ImageDataset } from '../image-dataset.js';
+import { FrameDataset } from '../frame-dataset.js';
 import { DataLoader } from '../loader.js';
 import { rejectsNamingFile } from './decode-error.testutil.js';
 import { decodeImageFile } from './decode-file.js';
@@ -53,18 +53,25 @@ describe('DecodePool', () => {
     await assert.rejects(pool.decode(files[0] as string), /closed/);
   });
 
-  it('gives ImageDataset the same batches with workers as without', async () => {
+  it('gives FrameDataset the same batches with workers as without', async () => {
     const transform = chain<Tensor>(CenterCrop(40), HFlip(0.5), ToFloat(), ChannelNormalize([0.5], [0.25]), ToTensor());
     const samples = [...files, join(dir, 'broken.png')].map((path, i) => ({ path, label: i % 3 }));
     const run = async (workers: number) => {
-      const ds = new ImageDataset(samples, { transform, decode: { colour: 'grey', resize: 48 }, seed: 5, workers });
+      const ds = FrameDataset.fromRows(samples, {
+        features: 'path',
+        label: 'label',
+        transform,
+        decode: { colour: 'grey', resize: 48 },
+        seed: 5,
+        workers,
+      });
       const out: number[][] = [];
       for await (const batch of new DataLoader(ds, { batchSize: 5 }).epoch(0)) {
         scope(() => out.push(...batch.tensors.map((t) => t.toArray())));
         batch.dispose();
       }
       await ds.close();
-      return { out, errors: ds.errors.map((e) => e.path) };
+      return { out, errors: ds.errors.map((e) => e.origin) };
     };
     const inProcess = await run(0);
     const inWorkers = await run(2);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readImagesDecoded } from '../image-dataset.js';
+import { readImagesDecoded } from '../read-images.js';
 import { codecInstances } from './dicom/codecs.js';
 import { decodeDicom } from './dicom/decode.js';
 import { ImageDecodeError } from './errors.js';
