@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import { DataFrame } from '../data/dataframe/index.js';
 import { nn, torch } from '../index.js';
 import { sgd } from '../optim/index.js';
 import { latestCheckpoint, loadCheckpoint } from './checkpoint.js';
-import { blobEstimator, blobFrame, blobModel, weightsOf } from './estimator.fixture.js';
+import { blobEstimator, blobFrame, blobModel, weightsOf, writeBlobImages } from './estimator.fixture.js';
 import { Estimator } from './estimator.js';
 import type { TrainingEvent } from './events.js';
 import * as metrics from './metrics/index.js';
@@ -323,30 +323,49 @@ describe('Estimator summaries', () => {
 });
 
 describe('Estimator resume after kill -9', () => {
-  it('a run killed mid-epoch and resumed ends with the same weights as an uninterrupted one', async () => {
-    const run = (dir: string, killAfter: number | null) =>
-      new Promise<{ out: string; killed: boolean }>((resolve, reject) => {
-        const child = spawn(process.execPath, [fixture, dir, '4'], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        let killed = false;
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const seen = out.match(/^checkpoint \d+$/gm)?.length ?? 0;
-          if (killAfter !== null && seen >= killAfter && !killed) {
-            killed = true;
-            child.kill('SIGKILL');
-          }
-        });
-        child.on('error', reject);
-        child.on('close', () => resolve({ out, killed }));
+  const run = (dir: string, killAfter: number | null, images?: string) =>
+    new Promise<{ out: string; killed: boolean }>((resolve, reject) => {
+      const child = spawn(process.execPath, [fixture, dir, '4', ...(images ? [images] : [])], {
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
+      let out = '';
+      let killed = false;
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const seen = out.match(/^checkpoint \d+$/gm)?.length ?? 0;
+        if (killAfter !== null && seen >= killAfter && !killed) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      });
+      child.on('error', reject);
+      child.on('close', () => resolve({ out, killed }));
+    });
+  const finalOf = (s: string) => JSON.parse(s.trim().split('\n').at(-1) as string) as Record<string, number[]>;
+
+  // Both runs do literally the same computation (same process set-up, batches, kernels), so the weights
+  // must agree bit for bit: any difference is state the checkpoint failed to carry.
+  it('a run killed mid-epoch and resumed ends with the same weights as an uninterrupted one', async () => {
     const straight = await run(join(tmp, 'straight'), null);
     const dir = join(tmp, 'killed');
     const first = await run(dir, 7); // 15 iterations per epoch: the 7th checkpoint (iteration 21) is mid-epoch 2
     assert.ok(first.killed);
     const resumed = await run(dir, null);
-    const finalOf = (s: string) => JSON.parse(s.trim().split('\n').at(-1) as string) as Record<string, number[]>;
     assert.ok(!resumed.out.includes('checkpoint 3\n'), 'the resumed run must not start over');
+    assert.deepEqual(finalOf(resumed.out), finalOf(straight.out));
+  });
+
+  it('the same with random crops and flips of images decoded in a worker', async () => {
+    const images = join(tmp, 'images');
+    mkdirSync(images);
+    await writeBlobImages(images, 96);
+    const straight = await run(join(tmp, 'img-straight'), null, images);
+    const dir = join(tmp, 'img-killed');
+    const first = await run(dir, 3, images); // 6 iterations per epoch: the 3rd checkpoint (iteration 9) is mid-epoch 2
+    assert.ok(first.killed);
+    const resumed = await run(dir, null, images);
+    assert.ok(!resumed.out.includes('checkpoint 3\n'), 'the resumed run must not start over');
+    assert.ok(resumed.out.includes('checkpoint 24\n'));
     assert.deepEqual(finalOf(resumed.out), finalOf(straight.out));
   });
 });
