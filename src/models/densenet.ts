@@ -3,12 +3,14 @@
  * features.conv0, features.denseblock1.denselayer1.norm1, features.transition1.conv, classifier, ...
  */
 
+import type { EmitContext, OnnxExportable } from '../interop/onnx/export/emitter.js';
 import { AvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import { initLikeTorchvision, type VisionModelOptions } from './common.js';
+import { emitChain, emitConcat, emitPooled } from './onnx.js';
 
-class DenseLayer extends Module {
+class DenseLayer extends Module implements OnnxExportable {
   readonly norm1: BatchNorm2d;
   readonly relu1: ReLU;
   readonly conv1: Conv2d;
@@ -42,10 +44,15 @@ class DenseLayer extends Module {
       return out;
     });
   }
+
+  /** Dropout is left out: the exported graph is the inference one. */
+  toOnnx(x: string, ctx: EmitContext): string {
+    return emitChain(ctx, ['norm1', 'relu1', 'conv1', 'norm2', 'relu2', 'conv2'], x);
+  }
 }
 
 /** A dense block: each layer sees the concatenation of the block input and all earlier outputs. */
-class DenseBlock extends Module {
+class DenseBlock extends Module implements OnnxExportable {
   constructor(numLayers: number, inFeatures: number, growthRate: number, bnSize: number, dropRate: number) {
     super();
     for (let i = 0; i < numLayers; i++) {
@@ -62,6 +69,15 @@ class DenseBlock extends Module {
       for (const layer of this.children()) features.push(layer.forward(torch.cat(features, 1)));
       return torch.cat(features, 1);
     });
+  }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    const features = [x];
+    for (const [name] of this.namedChildren()) {
+      const input = features.length === 1 ? x : emitConcat(ctx, features, `${name}.cat`);
+      features.push(ctx.child(name, input));
+    }
+    return emitConcat(ctx, features);
   }
 }
 
@@ -83,7 +99,7 @@ export interface DenseNetOptions extends VisionModelOptions {
   dropRate?: number;
 }
 
-export class DenseNet extends Module {
+export class DenseNet extends Module implements OnnxExportable {
   readonly features: Sequential;
   readonly classifier: Linear;
   /** channels of the pooled features that feed the classifier (1024 for DenseNet-121) */
@@ -124,6 +140,11 @@ export class DenseNet extends Module {
 
   forward(x: Tensor): Tensor {
     return torch.scope(() => this.classifier.forward(this.pooledFeatures(x)));
+  }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    const h = ctx.b.node('Relu', [ctx.child('features', x)], ctx.name('relu'));
+    return ctx.child('classifier', emitPooled(ctx, h));
   }
 }
 

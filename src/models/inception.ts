@@ -3,14 +3,16 @@
  * In training mode with auxLogits, forwardWithAux() also returns the auxiliary classifier's logits.
  */
 
+import type { EmitContext, OnnxExportable } from '../interop/onnx/export/emitter.js';
 import { BatchNorm2d, Conv2d, type Conv2dOptions, Dropout, init, Linear, Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import type { VisionModelOptions } from './common.js';
+import { emitChain, emitConcat, emitPooled } from './onnx.js';
 
 type Pair = number | [number, number];
 
-class BasicConv2d extends Module {
+class BasicConv2d extends Module implements OnnxExportable {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
 
@@ -23,10 +25,14 @@ class BasicConv2d extends Module {
   forward(x: Tensor): Tensor {
     return torch.scope(() => this.bn.forward(this.conv.forward(x)).relu_());
   }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    return ctx.b.node('Relu', [emitChain(ctx, ['conv', 'bn'], x)], ctx.name('relu'));
+  }
 }
 
 /** A module of named branches whose outputs are concatenated along channels. */
-abstract class InceptionBlock extends Module {
+abstract class InceptionBlock extends Module implements OnnxExportable {
   protected conv(name: string, inC: number, outC: number, kernel: Pair, options: Conv2dOptions = {}): BasicConv2d {
     return this.registerModule(name, new BasicConv2d(inC, outC, kernel, options));
   }
@@ -38,9 +44,23 @@ abstract class InceptionBlock extends Module {
   protected chain(names: string[], x: Tensor): Tensor {
     return names.reduce((h, n) => this.run(n, h), x);
   }
+
+  /** The block's nodes on `x`, as forward() computes them. */
+  abstract toOnnx(x: string, ctx: EmitContext): string;
 }
 
 const avgPool3 = (x: Tensor) => torch.avgPool2d(x, 3, 1, 1);
+
+const avgPool3Onnx = (ctx: EmitContext, x: string) =>
+  ctx.b.node('AveragePool', [x], ctx.name('avgpool'), {
+    kernel_shape: { ints: [3, 3] },
+    strides: { ints: [1, 1] },
+    pads: { ints: [1, 1, 1, 1] },
+    count_include_pad: { i: 1 },
+  });
+
+const maxPool3s2Onnx = (ctx: EmitContext, x: string, name: string) =>
+  ctx.b.node('MaxPool', [x], ctx.name(name), { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] } });
 
 class InceptionA extends InceptionBlock {
   constructor(inC: number, poolFeatures: number) {
@@ -67,6 +87,15 @@ class InceptionA extends InceptionBlock {
       ),
     );
   }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    return emitConcat(ctx, [
+      ctx.child('branch1x1', x),
+      emitChain(ctx, ['branch5x5_1', 'branch5x5_2'], x),
+      emitChain(ctx, ['branch3x3dbl_1', 'branch3x3dbl_2', 'branch3x3dbl_3'], x),
+      ctx.child('branch_pool', avgPool3Onnx(ctx, x)),
+    ]);
+  }
 }
 
 class InceptionB extends InceptionBlock {
@@ -89,6 +118,14 @@ class InceptionB extends InceptionBlock {
         1,
       ),
     );
+  }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    return emitConcat(ctx, [
+      ctx.child('branch3x3', x),
+      emitChain(ctx, ['branch3x3dbl_1', 'branch3x3dbl_2', 'branch3x3dbl_3'], x),
+      maxPool3s2Onnx(ctx, x, 'maxpool'),
+    ]);
   }
 }
 
@@ -120,6 +157,15 @@ class InceptionC extends InceptionBlock {
       ),
     );
   }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    return emitConcat(ctx, [
+      ctx.child('branch1x1', x),
+      emitChain(ctx, ['branch7x7_1', 'branch7x7_2', 'branch7x7_3'], x),
+      emitChain(ctx, ['branch7x7dbl_1', 'branch7x7dbl_2', 'branch7x7dbl_3', 'branch7x7dbl_4', 'branch7x7dbl_5'], x),
+      ctx.child('branch_pool', avgPool3Onnx(ctx, x)),
+    ]);
+  }
 }
 
 class InceptionD extends InceptionBlock {
@@ -144,6 +190,14 @@ class InceptionD extends InceptionBlock {
         1,
       ),
     );
+  }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    return emitConcat(ctx, [
+      emitChain(ctx, ['branch3x3_1', 'branch3x3_2'], x),
+      emitChain(ctx, ['branch7x7x3_1', 'branch7x7x3_2', 'branch7x7x3_3', 'branch7x7x3_4'], x),
+      maxPool3s2Onnx(ctx, x, 'maxpool'),
+    ]);
   }
 }
 
@@ -176,6 +230,17 @@ class InceptionE extends InceptionBlock {
       );
     });
   }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    const b3 = ctx.child('branch3x3_1', x);
+    const b3dbl = emitChain(ctx, ['branch3x3dbl_1', 'branch3x3dbl_2'], x);
+    return emitConcat(ctx, [
+      ctx.child('branch1x1', x),
+      emitConcat(ctx, [ctx.child('branch3x3_2a', b3), ctx.child('branch3x3_2b', b3)], 'branch3x3.cat'),
+      emitConcat(ctx, [ctx.child('branch3x3dbl_3a', b3dbl), ctx.child('branch3x3dbl_3b', b3dbl)], 'branch3x3dbl.cat'),
+      ctx.child('branch_pool', avgPool3Onnx(ctx, x)),
+    ]);
+  }
 }
 
 class InceptionAux extends Module {
@@ -204,7 +269,7 @@ export interface InceptionV3Options extends VisionModelOptions {
   dropout?: number;
 }
 
-export class InceptionV3 extends Module {
+export class InceptionV3 extends Module implements OnnxExportable {
   readonly AuxLogits: InceptionAux | null;
   readonly fc: Linear;
   readonly numFeatures = 2048;
@@ -279,6 +344,14 @@ export class InceptionV3 extends Module {
       const { features, aux } = this.#trunk(x);
       return { logits: this.fc.forward(this.#dropout.forward(features)), aux };
     });
+  }
+
+  /** AuxLogits only runs in training; the exported graph is the inference one (dropout left out too). */
+  toOnnx(x: string, ctx: EmitContext): string {
+    let h = maxPool3s2Onnx(ctx, emitChain(ctx, this.#stem, x), 'maxpool1');
+    h = maxPool3s2Onnx(ctx, emitChain(ctx, ['Conv2d_3b_1x1', 'Conv2d_4a_3x3'], h), 'maxpool2');
+    const mixed = ['5b', '5c', '5d', '6a', '6b', '6c', '6d', '6e', '7a', '7b', '7c'].map((n) => `Mixed_${n}`);
+    return ctx.child('fc', emitPooled(ctx, emitChain(ctx, mixed, h)));
   }
 }
 

@@ -3,10 +3,12 @@
  * classifier.1.weight).
  */
 
+import type { EmitContext, OnnxExportable } from '../interop/onnx/export/emitter.js';
 import { BatchNorm2d, Conv2d, Dropout, init, Linear, Module, ReLU6, Sequential } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import type { VisionModelOptions } from './common.js';
+import { emitPooled } from './onnx.js';
 
 /** torchvision's Conv2dNormActivation: conv (no bias), batch norm, ReLU6; a Sequential named 0, 1, 2. */
 function convBnRelu6(inC: number, outC: number, kernel: number, stride = 1, groups = 1): Sequential {
@@ -17,7 +19,7 @@ function convBnRelu6(inC: number, outC: number, kernel: number, stride = 1, grou
   );
 }
 
-class InvertedResidual extends Module {
+class InvertedResidual extends Module implements OnnxExportable {
   readonly conv: Sequential;
   readonly useResidual: boolean;
 
@@ -38,6 +40,11 @@ class InvertedResidual extends Module {
   forward(x: Tensor): Tensor {
     return torch.scope(() => (this.useResidual ? x.add(this.conv.forward(x)) : this.conv.forward(x)));
   }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    const out = ctx.child('conv', x);
+    return this.useResidual ? ctx.b.node('Add', [x, out], ctx.name('add')) : out;
+  }
 }
 
 /** torchvision's _make_divisible: round channels to a multiple of 8, never down by more than 10%. */
@@ -51,7 +58,7 @@ export interface MobileNetV2Options extends VisionModelOptions {
   dropout?: number;
 }
 
-export class MobileNetV2 extends Module {
+export class MobileNetV2 extends Module implements OnnxExportable {
   readonly features: Sequential;
   readonly classifier: Sequential;
   readonly numFeatures: number;
@@ -105,6 +112,10 @@ export class MobileNetV2 extends Module {
 
   forward(x: Tensor): Tensor {
     return torch.scope(() => this.classifier.forward(this.pooledFeatures(x)));
+  }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    return ctx.child('classifier', emitPooled(ctx, ctx.child('features', x)));
   }
 }
 

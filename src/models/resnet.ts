@@ -3,18 +3,31 @@
  * layer2.0.downsample.0, fc, ...), so a torchvision state dict converted to safetensors loads one to one.
  */
 
+import type { EmitContext, OnnxExportable } from '../interop/onnx/export/emitter.js';
 import { BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import { initLikeTorchvision, type VisionModelOptions } from './common.js';
+import { emitChain, emitPooled } from './onnx.js';
 
-abstract class Block extends Module {
+abstract class Block extends Module implements OnnxExportable {
   abstract readonly outChannels: number;
+  abstract readonly downsample: Sequential | null;
+  /** the residual branch's layers, in forward() order */
+  protected abstract readonly branch: readonly string[];
+
+  /** The residual branch, plus the (downsampled) input, then ReLU. */
+  toOnnx(x: string, ctx: EmitContext): string {
+    const out = emitChain(ctx, this.branch, x);
+    const identity = this.downsample ? ctx.child('downsample', x) : x;
+    return ctx.child('relu', ctx.b.node('Add', [out, identity], ctx.name('add')));
+  }
 }
 
 class BasicBlock extends Block {
   static readonly expansion = 1;
   readonly outChannels: number;
+  protected readonly branch = ['conv1', 'bn1', 'relu', 'conv2', 'bn2'];
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly relu: ReLU;
@@ -46,6 +59,7 @@ class BasicBlock extends Block {
 class Bottleneck extends Block {
   static readonly expansion = 4;
   readonly outChannels: number;
+  protected readonly branch = ['conv1', 'bn1', 'relu', 'conv2', 'bn2', 'relu', 'conv3', 'bn3'];
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly conv2: Conv2d;
@@ -90,7 +104,7 @@ type BlockClass = (typeof BasicBlock | typeof Bottleneck) & {
  * model.loadStateDict(loadSafetensors('resnet50-grey.safetensors').tensors, { strict: false });
  * ```
  */
-export class ResNet extends Module {
+export class ResNet extends Module implements OnnxExportable {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly relu: ReLU;
@@ -146,6 +160,11 @@ export class ResNet extends Module {
 
   forward(x: Tensor): Tensor {
     return torch.scope(() => this.fc.forward(this.features(x)));
+  }
+
+  toOnnx(x: string, ctx: EmitContext): string {
+    const layers = ['conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4'];
+    return ctx.child('fc', emitPooled(ctx, emitChain(ctx, layers, x)));
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import * as torch from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { GraphNode } from './graph.js';
+import type { GraphNode } from './graph-types.js';
 import type { BlockedContext } from './ops/converter.js';
 
 type Fn = (...a: unknown[]) => Tensor;

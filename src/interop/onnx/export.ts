@@ -1,17 +1,17 @@
 /**
  * exportOnnx: a tszoo model to an ONNX file with a dynamic batch dimension.
  *
- * How: a structural trace. The exporter walks the module tree and asks each module's exporter
- * (registered per class: nn layers, the model zoo, imported OnnxGraphs, or yours via
- * registerOnnxExporter) for its nodes. Recording ops during a forward pass was the alternative; the
- * walk was chosen because (1) node and initializer names come out as module paths and state-dict
- * keys ('layer1.0.conv1', 'layer1.0.conv1.weight'), so a re-imported model has the same state dict
- * and `freezeUpTo('layer2')` / `cut('layer4')` work on it; (2) shapes never get baked in, so every
- * dimension except channels can stay symbolic, where a trace records the sizes of one example input
- * (flatten, reshape); (3) it needs no hook in the op dispatcher's hot path; and (4) a module it does
- * not know is an error naming the module, where a trace would silently record whatever ran (Python-
- * side control flow, training-only branches). The price: a custom module with its own forward()
- * needs an exporter, usually a few lines.
+ * How: a structural trace. The exporter walks the module tree and asks each module's exporter (per
+ * class: the model zoo's own `toOnnx` methods, nn layers and imported OnnxGraphs registered here,
+ * or yours via a `toOnnx` method or registerOnnxExporter) for its nodes. Recording ops during a
+ * forward pass was the alternative; the walk was chosen because (1) node and initializer names come
+ * out as module paths and state-dict keys ('layer1.0.conv1', 'layer1.0.conv1.weight'), so a
+ * re-imported model has the same state dict and `freezeUpTo('layer2')` / `cut('layer4')` work on
+ * it; (2) shapes never get baked in, so every dimension except channels can stay symbolic, where a
+ * trace records the sizes of one example input (flatten, reshape); (3) it needs no hook in the op
+ * dispatcher's hot path; and (4) a module it does not know is an error naming the module, where a
+ * trace would silently record whatever ran (Python-side control flow, training-only branches). The
+ * price: a custom module with its own forward() needs an exporter, usually a few lines.
  *
  * The graph is the inference graph (eval mode): batch norm uses running statistics and dropout is
  * left out, whatever the module's current mode.
@@ -24,13 +24,11 @@ import { OnnxBuilder } from './export/builder.js';
 import { emitModule } from './export/emitter.js';
 import { registerGraphExporter } from './export/graph.js';
 import { registerLayerExporters } from './export/layers.js';
-import { registerModelExporters } from './export/models.js';
 import { OnnxGraph } from './graph.js';
 import { encodeModel, MAX_IMPORT_OPSET, MIN_IMPORT_OPSET } from './proto.js';
 import { dtypeToOnnx } from './tensor-proto.js';
 
 registerLayerExporters();
-registerModelExporters();
 registerGraphExporter();
 
 /** The opset exportOnnx writes unless told otherwise (or the opset of an imported graph inside the model). */

@@ -10,7 +10,8 @@ import { isFloatingDType } from '../../tensor/dtype.js';
 import { keep } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { NodeAttributes, type NodeLabel, nodeError } from './attributes.js';
-import { type GraphNode, type GraphSpec, OnnxGraph, type OnnxInputInfo } from './graph.js';
+import { OnnxGraph } from './graph.js';
+import type { GraphNode, GraphSpec, OnnxInputInfo } from './graph-types.js';
 import { CONVERTERS } from './ops/registry.js';
 import {
   decodeModel,

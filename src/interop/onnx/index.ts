@@ -11,9 +11,10 @@
  */
 export type { NodeLabel } from './attributes.js';
 export { type Attr, OnnxBuilder } from './export/builder.js';
-export { type EmitContext, type OnnxEmitter, registerOnnxExporter } from './export/emitter.js';
+export { type EmitContext, type OnnxEmitter, type OnnxExportable, registerOnnxExporter } from './export/emitter.js';
 export { DEFAULT_EXPORT_OPSET, type ExportOnnxOptions, exportOnnx, exportOnnxBytes } from './export.js';
-export { type GraphNode, OnnxGraph, type OnnxInputInfo, type OnnxNodeSummary } from './graph.js';
+export { OnnxGraph } from './graph.js';
+export type { GraphNode, OnnxInputInfo, OnnxNodeSummary } from './graph-types.js';
 export { type ImportOnnxOptions, importOnnx, importOnnxSync } from './import.js';
 export { supportedOnnxOps } from './ops/registry.js';
 export { MAX_IMPORT_OPSET, MIN_IMPORT_OPSET, OnnxError } from './proto.js';

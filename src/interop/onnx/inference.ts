@@ -6,7 +6,7 @@
  */
 import * as torch from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { GraphNode } from './graph.js';
+import type { GraphNode } from './graph-types.js';
 
 /** conv node index -> the batch norm folded into it and its epsilon */
 export type ConvBnFolds = Map<number, { bn: number; eps: number }>;

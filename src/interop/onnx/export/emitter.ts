@@ -1,8 +1,11 @@
 /**
  * How modules become ONNX nodes. The export walks the module tree (a structural trace): each module
- * class has an emitter that adds its nodes for a given input value and returns its output value.
- * Emitters are found by class, nearest registered base class first, so a Sequential subclass exports
- * as a Sequential. A module with no emitter fails with its path and class, never a wrong graph.
+ * class has an emitter that adds its nodes for a given input value and returns its output value:
+ * either a `toOnnx(input, ctx)` method of the class itself (how the model zoo exports, beside each
+ * forward()) or one registered for the class with registerOnnxExporter. Emitters are found by class,
+ * nearest base class first, so a Sequential subclass exports as a Sequential; at the same class a
+ * registered emitter wins over the method. A module with no emitter fails with its path and class,
+ * never a wrong graph.
  */
 import type { Module } from '../../../nn/module.js';
 import type { OnnxBuilder } from './builder.js';
@@ -22,6 +25,24 @@ export interface EmitContext {
 }
 
 export type OnnxEmitter<M extends Module = Module> = (module: M, input: string, ctx: EmitContext) => string;
+
+/**
+ * A module that exports itself: `toOnnx` adds the module's nodes for the value `input` (children
+ * through `ctx.child`) and returns its output value, mirroring what forward() computes in eval mode.
+ *
+ * @example
+ * ```ts
+ * class Swish extends Module implements OnnxExportable {
+ *   forward(x: Tensor) { return x.mul(x.sigmoid()); }
+ *   toOnnx(x: string, ctx: EmitContext) { return ctx.b.node('Mul', [x, ctx.b.node('Sigmoid', [x], ctx.name('sigmoid'))], ctx.path); }
+ * }
+ * ```
+ */
+export interface OnnxExportable {
+  toOnnx(input: string, ctx: EmitContext): string;
+}
+
+const viaMethod: OnnxEmitter = (m, x, ctx) => (m as Module & OnnxExportable).toOnnx(x, ctx);
 
 // biome-ignore lint/suspicious/noExplicitAny: constructors of any module class
 type ModuleClass = abstract new (...args: any[]) => Module;
@@ -47,6 +68,7 @@ function emitterFor(m: Module): OnnxEmitter | undefined {
   for (let p = Object.getPrototypeOf(m); p !== null; p = Object.getPrototypeOf(p)) {
     const e = EMITTERS.get(p.constructor as ModuleClass);
     if (e) return e;
+    if (Object.hasOwn(p, 'toOnnx') && typeof p.toOnnx === 'function') return viaMethod;
   }
   return undefined;
 }

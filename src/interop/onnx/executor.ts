@@ -1,0 +1,154 @@
+/**
+ * Runs an OnnxGraph's nodes in the order its plan gives (see plan.ts), releasing each intermediate
+ * after its last reader. It owns what lives between passes: the folded convolution weights and the
+ * reordered blocked-layout weights, each refreshed when its source tensor changes.
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import { describeNode } from './attributes.js';
+import { BlockedPass, BlockedWeights } from './blocked.js';
+import type { GraphNode, GraphSpec } from './graph-types.js';
+import { broadcastsInto, FoldCache } from './inference.js';
+import type { ExecutionPlan, PlanStep } from './plan.js';
+import { OnnxError } from './proto.js';
+
+export interface ExecuteOptions {
+  /** the module's training flag, passed to the runners (batch norm statistics, dropout) */
+  training: boolean;
+  /** called after each node with its outputs (a 'trace' plan keeps them alive) */
+  onNode?: (node: GraphNode, outputs: Tensor[]) => void;
+}
+
+export class GraphExecutor {
+  readonly #where: string;
+  readonly #initializers: GraphSpec['initializers'];
+  /** initializers and constants: never freed by a pass */
+  readonly #held = new Set<Tensor>();
+  readonly #foldCache = new FoldCache();
+  readonly #blockedWeights = new BlockedWeights();
+
+  constructor(spec: GraphSpec) {
+    this.#where = spec.where;
+    this.#initializers = spec.initializers;
+    for (const { tensor } of spec.initializers.values()) this.#held.add(tensor);
+    for (const node of spec.nodes) for (const t of node.constants) this.#held.add(t);
+  }
+
+  /**
+   * Runs `plan` on the bound graph inputs and returns the `wanted` values (graph outputs), in the
+   * dense layout. The caller's scope frees whatever the pass leaves behind.
+   */
+  run(
+    plan: ExecutionPlan,
+    inputs: ReadonlyMap<string, Tensor>,
+    wanted: readonly string[],
+    options: ExecuteOptions,
+  ): Record<string, Tensor> {
+    const values = new Map<string, Tensor>();
+    for (const [name, { tensor }] of this.#initializers) values.set(name, tensor);
+    for (const [name, t] of inputs) values.set(name, t);
+    // Only tensors made here may be freed; several names can hold one tensor (Identity, Dropout in eval).
+    const owned = new Map<Tensor, number>();
+    const ctx = { training: options.training };
+    const layout = plan.blocked ? new BlockedPass(this.#blockedWeights) : null;
+    const dense = (t: Tensor | undefined) => (t === undefined || !layout ? t : layout.dense(t));
+    // Tensors with storage of their own (not views), made by this pass.
+    const fresh = new Set<Tensor>();
+    /** input j of the step: an intermediate held by this name only, read by nothing later, no view of it alive */
+    const scratch = (step: PlanStep, j: number) => {
+      if (!step.lastReader[j]) return false;
+      const t = values.get(step.node.inputs[j] as string);
+      if (t === undefined || !fresh.has(t) || owned.get(t) !== 1) return false;
+      if (layout?.isBlocked(t)) return true; // blocked tensors have no views
+      for (const other of owned.keys()) if (other !== t && t.sharesStorageWith(other)) return false;
+      return true;
+    };
+    /** a.add_(b) computes a + b: same layout, and b broadcasts into a (blocked tensors: same shape) */
+    const addsInto = (a: Tensor, b: Tensor) => {
+      const blocked = layout?.isBlocked(a) ?? false;
+      if (blocked !== (layout?.isBlocked(b) ?? false)) return false;
+      return blocked ? a.shape.join(',') === b.shape.join(',') : broadcastsInto(a, b);
+    };
+    /** the input a Relu or Add may write its result into, or -1 */
+    const inPlaceInput = (step: PlanStep, args: (Tensor | undefined)[]) => {
+      if (step.inPlace === 'Relu') return scratch(step, 0) ? 0 : -1;
+      if (step.inPlace !== 'Add') return -1;
+      const [a, b] = args as [Tensor, Tensor];
+      if (scratch(step, 0) && addsInto(a, b)) return 0;
+      if (scratch(step, 1) && addsInto(b, a)) return 1;
+      return -1;
+    };
+    const release = (name: string) => {
+      const t = values.get(name);
+      values.delete(name);
+      if (t === undefined) return;
+      const refs = owned.get(t);
+      if (refs === undefined) return;
+      if (refs > 1) owned.set(t, refs - 1);
+      else {
+        owned.delete(t);
+        t.dispose();
+        layout?.released(t);
+      }
+    };
+    for (const step of plan.steps) {
+      const { node, index: i } = step;
+      const args = node.inputs.map((name) => {
+        if (name === '') return undefined;
+        const t = values.get(name);
+        if (t === undefined)
+          throw new OnnxError(`onnx ${this.#where}: ${describeNode(node.label)}: input '${name}' has no value`);
+        return t;
+      });
+      let outs: Tensor[];
+      let blockedOuts = false;
+      try {
+        let inputs = args;
+        if (step.fold) {
+          const params = step.fold.params.map((v) => values.get(v) as Tensor);
+          inputs = this.#foldCache.inputs(i, args, params, step.fold.eps);
+        }
+        const into = inPlaceInput(step, args);
+        if (into >= 0) {
+          const target = args[into] as Tensor;
+          outs = [step.inPlace === 'Relu' ? target.relu_() : target.add_(args[1 - into] as Tensor)];
+          blockedOuts = layout?.isBlocked(target) ?? false;
+        } else {
+          const viaBlocked = layout && node.run.blocked ? node.run.blocked(inputs, layout.context(i)) : null;
+          blockedOuts = viaBlocked !== null;
+          outs = viaBlocked ?? node.run(layout ? inputs.map(dense) : inputs, ctx);
+        }
+      } catch (e) {
+        if (e instanceof OnnxError) throw e;
+        throw new OnnxError(`onnx ${this.#where}: ${describeNode(node.label)}: ${(e as Error).message}`);
+      }
+      if (layout) {
+        if (blockedOuts) layout.markBlocked(outs);
+        else for (const t of outs) layout.adopt(t);
+      }
+      step.outputs.forEach((name, j) => {
+        const t = outs[j];
+        if (name === '' || t === undefined) return;
+        values.set(name, t);
+        const refs = owned.get(t);
+        if (refs !== undefined) owned.set(t, refs + 1);
+        else if (!args.includes(t) && !this.#held.has(t)) owned.set(t, 1);
+        if (step.fresh) fresh.add(t);
+      });
+      options.onNode?.(node, outs);
+      for (const name of step.release) release(name);
+    }
+    const result: Record<string, Tensor> = {};
+    for (const name of wanted) {
+      const t = values.get(name);
+      if (t === undefined) throw new OnnxError(`onnx ${this.#where}: output '${name}' was not computed`);
+      result[name] = dense(t) as Tensor;
+    }
+    return result;
+  }
+
+  /** Frees the cached folded and reordered weights (they are rebuilt on the next pass that needs them). */
+  clearCaches(): void {
+    this.#foldCache.clear();
+    this.#blockedWeights.clear();
+  }
+}

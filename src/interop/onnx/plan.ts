@@ -1,0 +1,166 @@
+/**
+ * The execution plan of an OnnxGraph: what each node does in a forward pass, decided once per graph
+ * and mode and cached, so that a forward pass only follows it. A plan says which nodes run (a batch
+ * norm folded into its convolution does not), which ops may write into an input, which values are
+ * released after each node, and whether activations stay in oneDNN's blocked layout. Everything it
+ * depends on (nodes, initializer names, outputs) is fixed for the life of a graph; weights that change
+ * in place are the weight caches' business (FoldCache, BlockedWeights), not the plan's.
+ */
+import { blockedLayoutAvailable, blockedLayoutPays } from './blocked.js';
+import type { GraphNode } from './graph-types.js';
+import { type ConvBnFolds, planConvBnFolds } from './inference.js';
+
+/**
+ * How a pass runs:
+ * - `'standard'`: every node as written (training, or gradients enabled: what autograd records);
+ * - `'trace'`: the same, keeping every value alive (summary() reads each node's outputs);
+ * - `'inference'`: eval without gradients: batch norms folded, Relu / Add in place;
+ * - `'blocked-inference'`: the same with activations in oneDNN's blocked layout (see blocked.ts).
+ */
+export type ExecutionMode = 'standard' | 'trace' | 'inference' | 'blocked-inference';
+
+/** A batch norm computed with the convolution before it (its weights folded into the convolution's). */
+export interface FoldStep {
+  /** the batch norm's node index (the key of the folded weights' cache is the convolution's) */
+  readonly bn: number;
+  readonly eps: number;
+  /** the batch norm's scale, shift, mean and variance value names */
+  readonly params: readonly string[];
+}
+
+/** What a pass does at one node. */
+export interface PlanStep {
+  /** the node's index in the graph (keys the weight caches) */
+  readonly index: number;
+  readonly node: GraphNode;
+  /** the value names the outputs take: the node's, or a folded batch norm's */
+  readonly outputs: readonly string[];
+  readonly fold: FoldStep | null;
+  /** an op that may write into an input nothing reads afterwards (inference only) */
+  readonly inPlace: 'Relu' | 'Add' | null;
+  /** per input: whether this node is its last reader (the precondition of writing into it) */
+  readonly lastReader: readonly boolean[];
+  /** whether the outputs have storage of their own (never views of an input) */
+  readonly fresh: boolean;
+  /** values no later node reads, released after this node (graph outputs never are) */
+  readonly release: readonly string[];
+}
+
+export interface ExecutionPlan {
+  readonly mode: ExecutionMode;
+  /** the nodes that run, in order */
+  readonly steps: readonly PlanStep[];
+  /** whether activations stay in oneDNN's blocked layout */
+  readonly blocked: boolean;
+}
+
+/** Ops whose output never aliases an input's storage (the in-place fast path relies on it). */
+const FRESH_OPS = new Set([
+  'Conv',
+  'BatchNormalization',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Relu',
+  'Clip',
+  'Concat',
+  'MaxPool',
+  'AveragePool',
+  'Gemm',
+]);
+
+/** The state a forward pass runs in; it picks the mode. */
+export interface PassState {
+  training: boolean;
+  gradEnabled: boolean;
+  /** OnnxGraph.blockedInference */
+  blockedInference: boolean | 'auto';
+}
+
+/** The plans of one graph, built on first use per mode. */
+export class ExecutionPlans {
+  readonly #nodes: readonly GraphNode[];
+  readonly #initializers: ReadonlySet<string>;
+  readonly #outputs: readonly string[];
+  readonly #plans = new Map<ExecutionMode, ExecutionPlan>();
+  #lastUse: Map<string, number> | undefined;
+  #folds: ConvBnFolds | undefined;
+  #blockedPays: boolean | undefined;
+
+  constructor(nodes: readonly GraphNode[], initializers: Iterable<string>, outputs: readonly string[]) {
+    this.#nodes = nodes;
+    this.#initializers = new Set(initializers);
+    this.#outputs = outputs;
+  }
+
+  /** The mode of a forward pass in `state`. */
+  modeFor(state: PassState): ExecutionMode {
+    if (state.training || state.gradEnabled) return 'standard';
+    const blocked = state.blockedInference === 'auto' ? this.blockedPays : state.blockedInference;
+    return blocked && blockedLayoutAvailable() ? 'blocked-inference' : 'inference';
+  }
+
+  /** Whether the blocked layout pays for this graph (what `'auto'` decides by). */
+  get blockedPays(): boolean {
+    this.#blockedPays ??= blockedLayoutPays(this.#nodes, new Set([...this.#convBnFolds().values()].map((f) => f.bn)));
+    return this.#blockedPays;
+  }
+
+  /** The plan for `mode`, built once. */
+  get(mode: ExecutionMode): ExecutionPlan {
+    let plan = this.#plans.get(mode);
+    if (plan === undefined) {
+      plan = this.#build(mode);
+      this.#plans.set(mode, plan);
+    }
+    return plan;
+  }
+
+  #convBnFolds(): ConvBnFolds {
+    this.#folds ??= planConvBnFolds(this.#nodes, this.#initializers, this.#outputs);
+    return this.#folds;
+  }
+
+  /** value name -> index of the last node reading it (graph outputs: never released) */
+  #lastUses(): Map<string, number> {
+    if (this.#lastUse === undefined) {
+      const lastUse = new Map<string, number>();
+      this.#nodes.forEach((n, i) => {
+        for (const v of n.inputs) if (v) lastUse.set(v, i);
+      });
+      for (const o of this.#outputs) lastUse.set(o, Number.POSITIVE_INFINITY);
+      this.#lastUse = lastUse;
+    }
+    return this.#lastUse;
+  }
+
+  #build(mode: ExecutionMode): ExecutionPlan {
+    const inference = mode === 'inference' || mode === 'blocked-inference';
+    const folds: ConvBnFolds = inference ? this.#convBnFolds() : new Map();
+    const foldedBn = new Set([...folds.values()].map((f) => f.bn));
+    const lastUse = this.#lastUses();
+    const steps: PlanStep[] = [];
+    this.#nodes.forEach((node, i) => {
+      if (foldedBn.has(i)) return; // computed with its convolution
+      const fold = folds.get(i);
+      const bn = fold ? (this.#nodes[fold.bn] as GraphNode) : undefined;
+      const op = node.label.opType;
+      const release =
+        mode === 'trace'
+          ? []
+          : [...new Set([...node.inputs, ...node.outputs])].filter((v) => v !== '' && (lastUse.get(v) ?? -1) <= i);
+      steps.push({
+        index: i,
+        node,
+        outputs: bn ? bn.outputs : node.outputs,
+        fold: fold && bn ? { bn: fold.bn, eps: fold.eps, params: bn.inputs.slice(1, 5) } : null,
+        inPlace: inference && (op === 'Relu' || op === 'Add') ? op : null,
+        lastReader: node.inputs.map((v) => v !== '' && lastUse.get(v) === i),
+        fresh: inference && FRESH_OPS.has(op),
+        release,
+      });
+    });
+    return { mode, steps, blocked: mode === 'blocked-inference' };
+  }
+}
