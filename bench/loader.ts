@@ -8,7 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { data, type Tensor } from '../src/index.js';
+import { data, type torch } from '../src/index.js';
 import { median, runPythonPeer } from './peer.js';
 
 const count = Number(process.env.BENCH_IMAGES ?? 128);
@@ -38,7 +38,7 @@ function tszooPipeline(): data.FrameDataset {
     .map((f) => ({ path: join(folder, f), label: 0 }));
   // Resize(256) + CenterCrop(224) as one decode step (the same pixels: decodeImage's tests pin it to
   // torchvision's), so only the kept 224 x 224 are resized
-  const transform = data.chain<Tensor>(
+  const transform = data.chain<torch.Tensor>(
     data.HFlip(0.5),
     data.ToFloat(),
     data.ChannelNormalize([0.5], [0.25]),
@@ -59,7 +59,7 @@ async function tszooRound(dataset: data.FrameDataset, epoch: number): Promise<nu
   const t0 = performance.now();
   let n = 0;
   for await (const batch of loader.epoch(epoch)) {
-    n += (batch.tensors[0] as Tensor).size(0);
+    n += (batch.tensors[0] as torch.Tensor).size(0);
     batch.dispose();
   }
   if (dataset.errors.length) throw new Error(`decode errors: ${dataset.errors[0]?.message}`);

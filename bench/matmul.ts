@@ -4,7 +4,7 @@
  * (OpenBLAS, oneDNN), so the ratio should be about 1. Last line: `ratio_vs_pytorch <tszoo / PyTorch>`
  * (geometric mean of the two). Run: npm run bench:matmul
  */
-import { noGrad, scope, torch } from '../src/index.js';
+import { torch } from '../src/index.js';
 import { geometricMean, median, runPythonPeer } from './peer.js';
 
 const threads = torch.getNumThreads();
@@ -31,9 +31,9 @@ const w = torch.randn([64, 64, 3, 3]);
 const ts = { sgemm: [] as number[], conv: [] as number[] };
 const py = { sgemm: [] as number[], conv: [] as number[] };
 for (let r = 0; r < rounds; r++) {
-  noGrad(() => {
-    ts.sgemm.push(gflops(() => scope(() => void torch.mm(a, b)), 2 * n ** 3));
-    ts.conv.push(gflops(() => scope(() => void torch.conv2d(x, w, null, 1, 1)), 2 * 8 * 64 * 56 * 56 * 64 * 9));
+  torch.noGrad(() => {
+    ts.sgemm.push(gflops(() => torch.scope(() => void torch.mm(a, b)), 2 * n ** 3));
+    ts.conv.push(gflops(() => torch.scope(() => void torch.conv2d(x, w, null, 1, 1)), 2 * 8 * 64 * 56 * 56 * 64 * 9));
   });
   const p = runPythonPeer<{ sgemm: number; conv3x3: number }>('matmul', { threads, n, repeats });
   py.sgemm.push(p.sgemm);

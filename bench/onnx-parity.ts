@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { models, noGrad, scope, torch } from '../src/index.js';
+import { models, torch } from '../src/index.js';
 import { exportOnnx, importOnnx } from '../src/interop/index.js';
 import { median } from './peer.js';
 
@@ -40,8 +40,8 @@ const x = torch.keep(torch.randn([batch, 3, size, size]));
 const feeds = { input: new ort.Tensor('float32', x.data() as Float32Array, x.shape) };
 
 // Parity on one batch: the model, its re-imported graph and onnxruntime.
-const want = noGrad(() => scope(() => model.forward(x).toArray()));
-const imported = noGrad(() => scope(() => graph.forward(x).toArray()));
+const want = torch.noGrad(() => torch.scope(() => model.forward(x).toArray()));
+const imported = torch.noGrad(() => torch.scope(() => graph.forward(x).toArray()));
 const viaOrt = Array.from((await session.run(feeds)).output?.data as Float32Array);
 let maxAbsDiff = 0;
 for (let i = 0; i < want.length; i++) {
@@ -62,7 +62,7 @@ async function imagesPerSecond(run: () => Promise<void> | void): Promise<number>
 const tszoo: number[] = [];
 const onnxruntime: number[] = [];
 for (let r = 0; r < rounds; r++) {
-  tszoo.push(await imagesPerSecond(() => noGrad(() => scope(() => void graph.forward(x)))));
+  tszoo.push(await imagesPerSecond(() => torch.noGrad(() => torch.scope(() => void graph.forward(x)))));
   onnxruntime.push(
     await imagesPerSecond(async () => {
       await session.run(feeds);

@@ -5,7 +5,7 @@
  * does for PyTorch; the GC-only figure is printed too. Last line: `ratio_vs_pytorch <PyTorch_us / tszoo_us>`
  * (geometric mean over the two cases). Run: npm run bench:op-overhead
  */
-import { scope, torch } from '../src/index.js';
+import { torch } from '../src/index.js';
 import { geometricMean, median, runPythonPeer, timePerCall } from './peer.js';
 
 const threads = torch.getNumThreads();
@@ -26,7 +26,7 @@ for (let r = 0; r < rounds; r++) {
   ts.chain.push(
     timePerCall(
       () =>
-        scope(() => {
+        torch.scope(() => {
           a.mul(b).add(c).sigmoid();
         }),
       iterations / 2,

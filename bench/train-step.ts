@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { smallCnn } from '../examples/fashion-mnist/recipe.js';
-import { models, nn, scope, torch } from '../src/index.js';
+import { models, nn, torch } from '../src/index.js';
 import { Adam } from '../src/optim/index.js';
 import { median, runPythonPeer } from './peer.js';
 
@@ -34,9 +34,9 @@ function measureTszoo(c: Case, steps: number, warmup: number): void {
   const optimizer = new Adam(model.parameters(), { lr: 1e-4 });
   const lossFn = new nn.BCEWithLogitsLoss();
   const x = torch.keep(torch.randn([c.batch, c.model === 'small-cnn' ? 1 : 3, c.size, c.size]));
-  const y = torch.keep(scope(() => torch.rand([c.batch, 14]).gt(0.8).float()));
+  const y = torch.keep(torch.scope(() => torch.rand([c.batch, 14]).gt(0.8).float()));
   const step = () =>
-    scope(() => {
+    torch.scope(() => {
       optimizer.zeroGrad();
       const loss = lossFn.forward(model.forward(x), y);
       loss.backward();

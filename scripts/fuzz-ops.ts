@@ -4,7 +4,7 @@
  * tried is in the log file. Usage: node dist/scripts/fuzz-ops.js [--seed N] [--count N] [--log FILE]
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { scope, torch } from '../src/index.js';
+import { torch } from '../src/index.js';
 import { overloadsOf } from '../src/tensor/dispatch.js';
 import type { DType, Tensor } from '../src/tensor/index.js';
 import { native, type OpSchema, type SchemaArg } from '../src/tensor/native.js';
@@ -126,7 +126,7 @@ for (let i = 0; i < count; i++) {
   const name = pick(WRAPPED_OPS);
   const schema = pick(schemas.get(name) as OpSchema[]);
   const overload = schema.overload;
-  scope(() => {
+  torch.scope(() => {
     const args = schema.args.map((a) => (a.hasDefault && random() < 0.4 ? undefined : valueFor(a)));
     while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
     if (log >= 0) {

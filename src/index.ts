@@ -1,11 +1,22 @@
-/** tszoo: deep learning on big data for TypeScript, on LibTorch. */
+/**
+ * tszoo: deep learning on big data for TypeScript, on LibTorch.
+ *
+ * Each symbol has one import path: the namespaces below (`torch.scope`, `nn.Linear`,
+ * `pipeline.saveCheckpoint`, ...) and, at the root, model interchange (`importOnnx`, `saveSafetensors`).
+ * `src/api-surface.test.ts` checks it.
+ */
 
 export * as data from './data/index.js';
 export * from './interop/index.js';
 export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
-export * from './pipeline/checkpoint.js';
 export * as pipeline from './pipeline/index.js';
 export * as torch from './tensor/index.js';
-export { keep, memory, noGrad, scope, Tensor, tensor } from './tensor/index.js';
+
+/**
+ * Transitional: the same functions as `torch.keep`, `torch.memory`, `torch.noGrad`, `torch.scope` and the
+ * type `torch.Tensor`, kept only until the files that still import them from here use `torch.*`.
+ * @deprecated use `torch.keep`, `torch.memory`, `torch.noGrad`, `torch.scope`, `torch.Tensor`
+ */
+export { keep, memory, noGrad, scope, type Tensor } from './tensor/index.js';

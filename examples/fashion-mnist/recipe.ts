@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DataFrame } from '../../src/data/dataframe/index.js';
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../../src/data/datasets/fashion-mnist.js';
 import { ChannelNormalize, chain, HFlip, ToFloat, ToTensor } from '../../src/data/image/transforms.js';
-import { models, nn, type Tensor, torch } from '../../src/index.js';
+import { models, nn, torch } from '../../src/index.js';
 import { adam, Cosine } from '../../src/optim/index.js';
 import { Estimator } from '../../src/pipeline/estimator.js';
 import { accuracy } from '../../src/pipeline/metrics/index.js';
@@ -84,7 +84,7 @@ export default async function run({ data: cfg, emit }: RecipeContext<FashionMnis
   const model = cfg.model === 'resnet18' ? models.resnet18({ numClasses: 10, inChannels: 1 }) : smallCnn();
   const stepsPerEpoch = Math.ceil((await train.count()) / cfg.batchSize);
   const normalize = [ToFloat(), ChannelNormalize(0.286, 0.353)];
-  const plain = chain<Tensor>(...normalize, ToTensor());
+  const plain = chain<torch.Tensor>(...normalize, ToTensor());
   const est = new Estimator(model, {
     task: 'multi-class',
     featuresCol: 'data',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { scope, torch } from '../index.js';
+import { torch } from '../index.js';
 import { FASHION_MNIST_ROOT, loadFashionMnist } from './datasets/fashion-mnist.js';
 import { decodeIdx, readIdx } from './idx.js';
 
@@ -29,7 +29,7 @@ describe('IDX files and Fashion-MNIST', () => {
   it('reads the Debian Fashion-MNIST training set as an independent numpy reader does', async () => {
     const { images, labels } = await loadFashionMnist('train');
     const oracle = pythonChecksums();
-    scope(() => {
+    torch.scope(() => {
       assert.deepEqual(images.shape, [oracle.n, 1, 28, 28]);
       assert.equal(images.dtype, 'uint8');
       assert.equal(labels.dtype, 'int64');
@@ -52,7 +52,7 @@ describe('IDX files and Fashion-MNIST', () => {
     const header = Buffer.from([0, 0, 0x0c, 2, 0, 0, 0, 2, 0, 0, 0, 2]);
     const data = Buffer.alloc(16);
     for (const [i, v] of [1, -2, 70000, -70000].entries()) data.writeInt32BE(v, i * 4);
-    scope(() => {
+    torch.scope(() => {
       const t = decodeIdx(Buffer.concat([header, data]));
       assert.equal(t.dtype, 'int32');
       assert.deepEqual(t.tolist(), [

@@ -3,7 +3,7 @@
  * `node checkpoint.fixture.js <root> <steps> [resume]` trains `steps` iterations (from the newest
  * checkpoint when `resume`), checkpointing every 5, and prints the final weights as JSON.
  */
-import { nn, noGrad, scope, torch } from '../index.js';
+import { nn, torch } from '../index.js';
 import { type Checkpointable, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 /** SGD with momentum, small enough to live here; its buffers are what a checkpoint must restore. */
@@ -19,10 +19,10 @@ export class MomentumSGD implements Checkpointable {
   }
 
   step(): void {
-    noGrad(() => {
+    torch.noGrad(() => {
       this.params.forEach((p, i) => {
         const v = this.velocity[i] as torch.Tensor;
-        if (p.grad) scope(() => v.mul_(this.momentum).add_(p.grad as torch.Tensor));
+        if (p.grad) torch.scope(() => v.mul_(this.momentum).add_(p.grad as torch.Tensor));
         p.sub_(v, { alpha: this.lr });
         p.grad = null;
       });
@@ -37,7 +37,7 @@ export class MomentumSGD implements Checkpointable {
   }
 
   loadStateDict(state: { tensors: Record<string, torch.Tensor>; meta: unknown }): void {
-    noGrad(() => {
+    torch.noGrad(() => {
       for (const [i, v] of this.velocity.entries()) v.copy_(state.tensors[`velocity.${i}`] as torch.Tensor);
     });
   }
@@ -52,14 +52,14 @@ export function buildRun(): {
   const model = new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Dropout(0.3), new nn.Linear(16, 1));
   const optimizer = new MomentumSGD(model.parameters(), 0.05, 0.9);
   const x = torch.keep(torch.randn([64, 6]));
-  const y = torch.keep(scope(() => x.sum(1, true).sin()));
+  const y = torch.keep(torch.scope(() => x.sum(1, true).sin()));
   return { model, optimizer, data: { x, y } };
 }
 
 /** Runs iterations [from, to); dropout draws from the RNG, so resuming must restore it too. */
 export function trainSteps(run: ReturnType<typeof buildRun>, from: number, to: number, checkpointRoot?: string): void {
   for (let it = from; it < to; it++) {
-    scope(() => {
+    torch.scope(() => {
       const idx = torch.randint(0, 64, [16]);
       const loss = torch.mseLoss(run.model.forward(run.data.x.indexSelect(0, idx)), run.data.y.indexSelect(0, idx));
       loss.backward();

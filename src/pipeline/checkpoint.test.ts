@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { optim, scope, torch } from '../index.js';
+import { optim, torch } from '../index.js';
 import { buildRun, trainSteps } from './checkpoint.fixture.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
@@ -48,7 +48,7 @@ describe('checkpoints', () => {
     };
     const steps = (b: ReturnType<typeof build>, from: number, to: number) => {
       for (let it = from; it < to; it++) {
-        scope(() => {
+        torch.scope(() => {
           b.adam.zeroGrad();
           const idx = torch.randint(0, 64, [16]);
           const loss = torch.mseLoss(

@@ -12,7 +12,14 @@
  * const fitted = await est.fit(train);
  * ```
  */
-export * from './checkpoint.js';
+export {
+  type Checkpointable,
+  type CheckpointContent,
+  type CheckpointInfo,
+  latestCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+} from './checkpoint.js';
 export { Estimator } from './estimator.js';
 export type * from './events.js';
 export type { IterationRecord, TrainingHistory } from './history.js';

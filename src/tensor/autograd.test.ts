@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scope, torch } from '../index.js';
+import { torch } from '../index.js';
 
 describe('autograd', () => {
   it('accumulates gradients into leaves and records grad_fn names', () => {
-    scope(() => {
+    torch.scope(() => {
       const x = torch.tensor([1, 2, 3], { dtype: 'float64' }).requiresGrad_();
       const y = x.mul(x).sum();
       assert.equal(y.gradFn, 'SumBackward0');
@@ -20,7 +20,7 @@ describe('autograd', () => {
   });
 
   it('takes an explicit gradient for non-scalar outputs and retains the graph on request', () => {
-    scope(() => {
+    torch.scope(() => {
       const x = torch.tensor([1, 2], { dtype: 'float32' }).requiresGrad_();
       const y = x.mul(3);
       y.backward(torch.tensor([1, 10], { dtype: 'float32' }), { retainGraph: true });
@@ -30,7 +30,7 @@ describe('autograd', () => {
   });
 
   it('computes higher-order gradients with grad(createGraph)', () => {
-    scope(() => {
+    torch.scope(() => {
       const x = torch.tensor([0.5, -1], { dtype: 'float64' }).requiresGrad_();
       const y = x.pow(3).sum();
       const [dy] = torch.grad(y, x, { createGraph: true });
@@ -43,7 +43,7 @@ describe('autograd', () => {
   });
 
   it('retains gradients of non-leaf tensors on request', () => {
-    scope(() => {
+    torch.scope(() => {
       const x = torch.ones([2]).requiresGrad_();
       const h = x.mul(2).retainGrad();
       h.mul(h).sum().backward();
@@ -89,7 +89,7 @@ describe('autograd', () => {
   });
 
   it('detaches tensors from the graph', () => {
-    scope(() => {
+    torch.scope(() => {
       const x = torch.ones([2]).requiresGrad_();
       const d = x.mul(2).detach();
       assert.equal(d.requiresGrad, false);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scope, torch } from '../index.js';
+import { torch } from '../index.js';
 
 describe('operator dispatch', () => {
   it('resolves overloads from argument types', () => {
-    scope(() => {
+    torch.scope(() => {
       const a = torch.tensor(
         [
           [1, 5],
@@ -24,7 +24,7 @@ describe('operator dispatch', () => {
   });
 
   it('takes defaulted and keyword arguments positionally or by name', () => {
-    scope(() => {
+    torch.scope(() => {
       const a = torch.tensor([1, 2], { dtype: 'float32' });
       assert.deepEqual(torch.add(a, a, { alpha: 3 }).toArray(), [4, 8]);
       assert.deepEqual(torch.sum(torch.ones([2, 3]), 1, true).shape, [2, 1]);
@@ -41,7 +41,7 @@ describe('operator dispatch', () => {
   });
 
   it('maps loss reductions from strings', () => {
-    scope(() => {
+    torch.scope(() => {
       const p = torch.tensor([0.5, 1.5]);
       const t = torch.tensor([0, 0], { dtype: 'float32' });
       assert.equal(torch.mseLoss(p, t).item(), 1.25);
@@ -52,7 +52,7 @@ describe('operator dispatch', () => {
   });
 
   it('returns the same Tensor object from in-place ops', () => {
-    scope(() => {
+    torch.scope(() => {
       const a = torch.zeros([3]);
       assert.equal(a.add_(2), a);
       assert.equal(a.mul_(torch.full([3], 3)), a);
@@ -63,7 +63,7 @@ describe('operator dispatch', () => {
   });
 
   it('reaches every registered operator through ops', () => {
-    scope(() => {
+    torch.scope(() => {
       assert.ok(torch.allSchemas().length > 2000);
       const y = torch.ops.aten.addmv(torch.zeros([2]), torch.ones([2, 3]), torch.ones([3]));
       assert.deepEqual((y as torch.Tensor).toArray(), [3, 3]);
@@ -73,7 +73,7 @@ describe('operator dispatch', () => {
   });
 
   it('names the operator, the argument and the overloads when arguments do not fit', () => {
-    scope(() => {
+    torch.scope(() => {
       const a = torch.ones([2]);
       assert.throws(
         () => torch.add(a, 'x' as unknown as number),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { scope, torch } from '../index.js';
+import { torch } from '../index.js';
 import { native } from './native.js';
 
 /** Asserts that fn throws an Error whose message matches, and that the engine still works afterwards. */
@@ -11,12 +11,12 @@ function throwsAndSurvives(fn: () => unknown, message: RegExp): void {
     assert.match(e.message, message);
     return true;
   });
-  scope(() => assert.equal(torch.ones([2]).add(1).sum().item(), 4));
+  torch.scope(() => assert.equal(torch.ones([2]).add(1).sum().item(), 4));
 }
 
 describe('errors are JS errors that name the op and the cause', () => {
   it('mismatched shapes', () => {
-    scope(() => {
+    torch.scope(() => {
       throwsAndSurvives(
         () => torch.add(torch.ones([2, 3]), torch.ones([4])),
         /^aten::add\.Tensor: The size of tensor a \(3\) must match the size of tensor b \(4\)/,
@@ -45,7 +45,7 @@ describe('errors are JS errors that name the op and the cause', () => {
   });
 
   it('wrong dtypes', () => {
-    scope(() => {
+    torch.scope(() => {
       throwsAndSurvives(
         () => torch.mm(torch.ones([2, 2]), torch.ones([2, 2], { dtype: 'float64' })),
         /^aten::mm: expected .*same dtype|^aten::mm: expected scalar type/,
@@ -64,7 +64,7 @@ describe('errors are JS errors that name the op and the cause', () => {
   });
 
   it('unknown operators and bad argument types', () => {
-    scope(() => {
+    torch.scope(() => {
       throwsAndSurvives(() => torch.ops.aten.frobnicate, /unknown operator aten::frobnicate/);
       throwsAndSurvives(() => native.findOp('aten::add', 'Nope'), /unknown operator aten::add\.Nope/);
       throwsAndSurvives(
@@ -119,7 +119,7 @@ describe('errors are JS errors that name the op and the cause', () => {
   });
 
   it('empty tensors in the mkldnn layout, which would make oneDNN divide by zero (SIGFPE)', () => {
-    scope(() => {
+    torch.scope(() => {
       const aten = torch.ops.aten as unknown as Record<string, (...a: unknown[]) => torch.Tensor>;
       const empty = (aten.to_mkldnn as (t: torch.Tensor) => torch.Tensor)(torch.zeros([1, 16, 0, 4]));
       throwsAndSurvives(
@@ -133,7 +133,7 @@ describe('errors are JS errors that name the op and the cause', () => {
   });
 
   it('autograd misuse', () => {
-    scope(() => {
+    torch.scope(() => {
       const x = torch.ones([2]).requiresGrad_();
       const y = x.mul(x).sum(); // saves x for backward, freed after the first pass
       y.backward();

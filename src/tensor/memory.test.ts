@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keep, memory, noGrad, scope, torch } from '../index.js';
+import { torch } from '../index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -13,22 +13,22 @@ function collect(): void {
 describe('memory', () => {
   it('ends a 10,000-iteration forward/backward loop in scopes with the same live tensors and bytes', async () => {
     torch.manualSeed(1);
-    const w1 = keep(torch.randn([16, 8]).mul(0.3).requiresGrad_());
-    const w2 = keep(torch.randn([1, 16]).mul(0.3).requiresGrad_());
-    const x = keep(torch.randn([32, 8]));
-    const y = keep(torch.randn([32, 1]));
+    const w1 = torch.keep(torch.randn([16, 8]).mul(0.3).requiresGrad_());
+    const w2 = torch.keep(torch.randn([1, 16]).mul(0.3).requiresGrad_());
+    const x = torch.keep(torch.randn([32, 8]));
+    const y = torch.keep(torch.randn([32, 1]));
     collect();
-    const before = memory();
+    const before = torch.memory();
     // The GC safety net would free a leaked tensor before the count below: the detector sees it anyway.
     torch.detectLeaks({ stacks: true });
     const leaksBefore = torch.leakReport().leaked;
     let first = 0;
     let last = 0;
     for (let i = 0; i < 10_000; i++) {
-      scope(() => {
+      torch.scope(() => {
         const loss = torch.mseLoss(torch.linear(torch.linear(x, w1).relu(), w2), y);
         loss.backward();
-        noGrad(() => {
+        torch.noGrad(() => {
           for (const p of [w1, w2]) {
             p.sub_(p.grad as torch.Tensor, { alpha: 0.01 });
             p.grad?.zero_();
@@ -38,7 +38,7 @@ describe('memory', () => {
         if (i === 9_999) last = loss.item();
       });
     }
-    const after = memory();
+    const after = torch.memory();
     collect();
     await new Promise((r) => setTimeout(r, 20)); // registry callbacks run as tasks after GC
     const leaked = torch.leakReport().leaked - leaksBefore;
@@ -63,65 +63,65 @@ describe('memory', () => {
   });
 
   it('counts each storage once however many views share it', () => {
-    scope(() => {
-      const before = memory();
+    torch.scope(() => {
+      const before = torch.memory();
       const t = torch.zeros([1000]);
-      const mid = memory();
+      const mid = torch.memory();
       assert.equal(mid.bytes - before.bytes, 4000);
       const views = [t.view([10, 100]), t.narrow(0, 0, 10), t.reshape([100, 10])];
-      assert.equal(memory().bytes, mid.bytes);
-      assert.equal(memory().tensors, mid.tensors + views.length);
+      assert.equal(torch.memory().bytes, mid.bytes);
+      assert.equal(torch.memory().tensors, mid.tensors + views.length);
       t.dispose();
-      assert.equal(memory().bytes, mid.bytes, 'views keep the storage alive');
+      assert.equal(torch.memory().bytes, mid.bytes, 'views keep the storage alive');
       for (const v of views) v.dispose();
-      assert.equal(memory().bytes, before.bytes);
+      assert.equal(torch.memory().bytes, before.bytes);
     });
   });
 
   it('disposes what a scope made but not what it returns or keeps', () => {
-    const before = memory().tensors;
+    const before = torch.memory().tensors;
     let inner: torch.Tensor | undefined;
-    const kept = scope(() => {
+    const kept = torch.scope(() => {
       const a = torch.ones([2]);
       inner = a.add(1);
-      const k = keep(torch.ones([3]));
+      const k = torch.keep(torch.ones([3]));
       return { out: a.mul(3), k };
     });
     assert.equal(inner?.isDisposed, true);
     assert.equal(kept.out.isDisposed, false);
     assert.deepEqual(kept.out.toArray(), [3, 3]);
-    assert.equal(memory().tensors, before + 2);
+    assert.equal(torch.memory().tensors, before + 2);
     kept.out.dispose();
     kept.k.dispose();
-    assert.equal(memory().tensors, before);
+    assert.equal(torch.memory().tensors, before);
   });
 
   it('moves returned tensors to the enclosing scope', () => {
-    const before = memory().tensors;
+    const before = torch.memory().tensors;
     let escaped: torch.Tensor | undefined;
-    scope(() => {
-      escaped = scope(() => torch.ones([2]));
+    torch.scope(() => {
+      escaped = torch.scope(() => torch.ones([2]));
       assert.equal(escaped.isDisposed, false);
     });
     assert.equal(escaped?.isDisposed, true, 'the outer scope disposed it');
-    assert.equal(memory().tensors, before);
+    assert.equal(torch.memory().tensors, before);
   });
 
   it('disposes the tensors of a scope that throws', () => {
-    const before = memory().tensors;
+    const before = torch.memory().tensors;
     assert.throws(() =>
-      scope(() => {
+      torch.scope(() => {
         torch.ones([2]);
         throw new Error('boom');
       }),
     );
-    assert.equal(memory().tensors, before);
+    assert.equal(torch.memory().tensors, before);
   });
 
   it('keeps concurrent async scopes apart across await', async () => {
-    const before = memory().tensors;
+    const before = torch.memory().tensors;
     const work = (n: number) =>
-      scope(async () => {
+      torch.scope(async () => {
         const acc = torch.zeros([1]);
         for (let i = 0; i < 20; i++) {
           torch.ones([1]).mul(n); // temporary, freed by this scope
@@ -133,22 +133,22 @@ describe('memory', () => {
     const [a, b] = await Promise.all([work(1), work(2)]);
     assert.deepEqual(a.toArray(), [20]);
     assert.deepEqual(b.toArray(), [40]);
-    assert.equal(memory().tensors, before + 2);
+    assert.equal(torch.memory().tensors, before + 2);
     a.dispose();
     b.dispose();
-    assert.equal(memory().tensors, before);
+    assert.equal(torch.memory().tensors, before);
   });
 
   it('frees tensors that were never disposed when they are garbage collected', () => {
     collect();
-    const before = memory();
+    const before = torch.memory();
     (() => {
       for (let i = 0; i < 2000; i++) torch.ones([64]).add(1);
     })();
-    assert.ok(memory().tensors > before.tensors);
+    assert.ok(torch.memory().tensors > before.tensors);
     collect();
-    assert.equal(memory().tensors, before.tensors);
-    assert.equal(memory().bytes, before.bytes);
+    assert.equal(torch.memory().tensors, before.tensors);
+    assert.equal(torch.memory().bytes, before.bytes);
   });
 
   it('reports tensors collected without dispose when leak detection is on', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { scope, torch } from '../index.js';
+import { torch } from '../index.js';
 
 const N = 200_000;
 
@@ -15,7 +15,7 @@ out = {'rand': torch.rand(5).tolist(), 'randn': torch.randn(5).tolist(),
        'normal': torch.normal(torch.zeros(3), torch.ones(3)).tolist()}
 print(json.dumps(out))`;
     const py = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' }));
-    scope(() => {
+    torch.scope(() => {
       torch.manualSeed(7);
       assert.deepEqual(torch.rand([5]).toArray(), py.rand);
       assert.deepEqual(torch.randn([5]).toArray(), py.randn);
@@ -26,7 +26,7 @@ print(json.dumps(out))`;
   });
 
   it('have the right distributions', () => {
-    scope(() => {
+    torch.scope(() => {
       torch.manualSeed(1);
       const near = (x: number, want: number, tol: number, what: string) =>
         assert.ok(Math.abs(x - want) < tol, `${what}: ${x} vs ${want}`);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scope, torch } from '../index.js';
+import { torch } from '../index.js';
 
 describe('tensor creation and data', () => {
   it('infers dtypes from nested arrays like torch.tensor', () => {
-    scope(() => {
+    torch.scope(() => {
       assert.equal(torch.tensor([1, 2, 3]).dtype, 'int64');
       assert.equal(torch.tensor([1.5, 2]).dtype, 'float32');
       assert.equal(torch.tensor([true, false]).dtype, 'bool');
@@ -20,7 +20,7 @@ describe('tensor creation and data', () => {
   });
 
   it('round-trips every dtype through typed arrays', () => {
-    scope(() => {
+    torch.scope(() => {
       const cases: [torch.DType, ArrayBufferView][] = [
         ['float32', new Float32Array([1.5, -2, 3e-8])],
         ['float64', new Float64Array([Math.PI, -1e300, 0])],
@@ -39,7 +39,7 @@ describe('tensor creation and data', () => {
   });
 
   it('converts nested arrays to the requested dtype', () => {
-    scope(() => {
+    torch.scope(() => {
       const t = torch.tensor(
         [
           [1, 2],
@@ -58,7 +58,7 @@ describe('tensor creation and data', () => {
   });
 
   it('gives shape, strides, ndim, numel, size and item', () => {
-    scope(() => {
+    torch.scope(() => {
       const t = torch.zeros([2, 3, 4]);
       assert.deepEqual(t.shape, [2, 3, 4]);
       assert.deepEqual(t.strides, [12, 4, 1]);
@@ -73,7 +73,7 @@ describe('tensor creation and data', () => {
   });
 
   it('shares storage between a tensor and its views, and copies on clone', () => {
-    scope(() => {
+    torch.scope(() => {
       const t = torch.arange(12, { dtype: 'float32' });
       const v = t.view([3, 4]);
       const tr = v.transpose(0, 1);
@@ -89,7 +89,7 @@ describe('tensor creation and data', () => {
   });
 
   it('exposes contiguous memory without copying through dataView', () => {
-    scope(() => {
+    torch.scope(() => {
       const t = torch.zeros([4]);
       const view = t.dataView() as Float32Array;
       view[2] = 5;
@@ -101,7 +101,7 @@ describe('tensor creation and data', () => {
   });
 
   it('converts between dtypes with to() and the shorthand methods', () => {
-    scope(() => {
+    torch.scope(() => {
       const t = torch.tensor([1.7, -2.2]);
       assert.equal(t.to('float64').dtype, 'float64');
       assert.deepEqual(t.long().toArray(), [1, -2]);
@@ -112,7 +112,7 @@ describe('tensor creation and data', () => {
   });
 
   it('prints shape, dtype and values', () => {
-    scope(() => {
+    torch.scope(() => {
       const s = String(torch.tensor([[1, 2]], { dtype: 'float32' }));
       assert.match(s, /Tensor\(shape=\[1, 2\], dtype=float32\)/);
       assert.match(s, /\[\[1,2\]\]/);
@@ -120,7 +120,7 @@ describe('tensor creation and data', () => {
   });
 
   it('is reproducible under manualSeed', () => {
-    scope(() => {
+    torch.scope(() => {
       torch.manualSeed(123);
       const a = torch.randn([5]).toArray();
       torch.manualSeed(123);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scope, torch } from '../index.js';
+import { torch } from '../index.js';
 
 describe('LibTorch warnings', () => {
   it('arrive as process warnings named LibTorchWarning, not on stderr', async () => {
     const seen: Error[] = [];
     const listener = (w: Error) => seen.push(w);
     process.on('warning', listener);
-    scope(() => {
+    torch.scope(() => {
       const mask = torch.tensor([1, 0, 1], { dtype: 'uint8' }); // deprecated mask dtype: LibTorch warns
       assert.deepEqual(torch.ones([3]).maskedFill(mask, 5).toArray(), [5, 1, 5]);
     });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { memory, scope, torch } from '../index.js';
+import { torch } from '../index.js';
 
 const indexUrl = new URL('../index.js', import.meta.url).href;
 
@@ -28,12 +28,12 @@ describe('worker threads', () => {
       const { torch } = tszoo;
       const a = torch.arange(4096, { dtype: 'float32' }).reshape([64, 64]).sin();
       const s = torch.matmul(a, a.t()).relu().sum().item();
-      const m = tszoo.memory();
+      const m = tszoo.torch.memory();
       return { s, tensors: m.tensors, threads: torch.getNumThreads() };`;
     const results = await Promise.all(
       [0, 1, 2].map(() => runInWorker<{ s: number; tensors: number; threads: number }>(body)),
     );
-    const expected = scope(() => {
+    const expected = torch.scope(() => {
       // no RNG: LibTorch's default generator is one per process, shared by the workers drawing at once
       const a = torch.arange(4096, { dtype: 'float32' }).reshape([64, 64]).sin();
       return torch.matmul(a, a.t()).relu().sum().item();
@@ -70,7 +70,7 @@ describe('worker threads', () => {
   });
 
   it('survives terminating a worker in the middle of engine work', async () => {
-    const before = memory().tensors;
+    const before = torch.memory().tensors;
     const code = `
       const { parentPort } = require('node:worker_threads');
       import(${JSON.stringify(indexUrl)}).then(({ torch }) => {
@@ -83,7 +83,7 @@ describe('worker threads', () => {
     await new Promise((r) => setTimeout(r, 100));
     const exitCode = await w.terminate();
     assert.equal(exitCode, 1);
-    assert.equal(memory().tensors, before, "the main thread's counters are untouched");
-    scope(() => assert.equal(torch.ones([3]).sum().item(), 3));
+    assert.equal(torch.memory().tensors, before, "the main thread's counters are untouched");
+    torch.scope(() => assert.equal(torch.ones([3]).sum().item(), 3));
   });
 });

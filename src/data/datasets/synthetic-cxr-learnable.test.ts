@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { nn, noGrad, optim, scope, torch } from '../../index.js';
+import { nn, optim, torch } from '../../index.js';
 import { FrameDataset } from '../frame-dataset.js';
 import { chain, ToTensor } from '../image/index.js';
 import { DataLoader, TensorDataset } from '../loader.js';
@@ -68,7 +68,7 @@ describe('synthetic ChestX-ray14', () => {
     for (let epoch = 0; epoch < 8; epoch++) {
       model.train();
       for await (const batch of loader.epoch(epoch)) {
-        scope(() => {
+        torch.scope(() => {
           optimizer.zeroGrad();
           lossFn.forward(model.forward(batch.tensors[0] as torch.Tensor), batch.tensors[1] as torch.Tensor).backward();
           optimizer.step();
@@ -77,7 +77,7 @@ describe('synthetic ChestX-ray14', () => {
       }
     }
     model.eval();
-    const scores = noGrad(() => scope(() => torch.sigmoid(model.forward(xVal)).tolist())) as number[][];
+    const scores = torch.noGrad(() => torch.scope(() => torch.sigmoid(model.forward(xVal)).tolist())) as number[][];
     const truth = yVal.tolist() as number[][];
     const aucs = CXR14_LABELS.map((_, k) =>
       auc(

@@ -1,5 +1,6 @@
 /**
- * Image and DICOM readers and preprocessing transforms.
+ * Image and DICOM readers and preprocessing transforms; the deterministic image ops the transforms are
+ * made of are in the `functional` namespace (torchvision's `transforms.functional`).
  *
  * @example
  * ```ts
@@ -9,7 +10,7 @@
  * const x = chain(Resize(256), RandomCrop(224), HFlip(0.5), GreyToRGB(), ToTensor()).apply(img, seededRandom(1));
  * ```
  */
-export { type ColourMode, convertColour, toGrey, toRGB } from './colour.js';
+export type { ColourMode } from './colour.js';
 export { type DecodeImageOptions, decodeImage } from './decode.js';
 export { DICOM_EXTENSIONS, decodeImageFile } from './decode-file.js';
 export { DecodePool } from './decode-pool.js';
@@ -17,7 +18,7 @@ export { type DecodeDicomOptions, type DicomImage, type DicomInfo, decodeDicom }
 export { decodeRleFrame } from './dicom/rle.js';
 export { type Window, windowFunction } from './dicom/voi.js';
 export { ImageDecodeError } from './errors.js';
-export { resizeBilinear } from './resample.js';
+export * as functional from './functional.js';
 export { type ImageToTensorOptions, imageToTensor } from './to-tensor.js';
 export * from './transforms.js';
 export type { Image, PixelArray } from './types.js';

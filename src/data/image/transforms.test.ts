@@ -8,6 +8,7 @@ import { seededRandom } from '../sampler.js';
 import { crop, randomResizedCropParams } from './geometric.js';
 import { maxAbsDiff, python, readRaw } from './oracle.testutil.js';
 import { resizeBilinear } from './resample.js';
+import { rotate } from './rotate.js';
 import {
   CenterCrop,
   ChannelNormalize,
@@ -16,7 +17,6 @@ import {
   HFlip,
   Resize,
   Rotation,
-  rotate,
   ToFloat,
   ToTensor,
 } from './transforms.js';

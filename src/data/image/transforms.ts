@@ -7,20 +7,19 @@
  * torchvision-on-PIL bit for bit for 8-bit images, which LibTorch's `_upsample_bilinear2d_aa` (float,
  * then rounded) does not. The heavy step, decoding, runs in sharp's thread pool (`decodeImage`, which can
  * also resize there); batch-level tensor augmentation can follow `ToTensor` with torch ops.
+ *
+ * The deterministic ops they are made of (`hflip`, `rotate`, `crop`, ...) are in `functional.ts`
+ * (`data.functional`), as torchvision keeps them in `transforms.functional`.
  */
 export {
   CenterCrop,
-  crop,
   HFlip,
-  hflip,
   RandomCrop,
   RandomResizedCrop,
   type RandomResizedCropOptions,
   Resize,
   type ResizeOptions,
-  randomResizedCropParams,
-  resizeOutputSize,
 } from './geometric.js';
 export { Brightness, ChannelNormalize, Contrast, GreyToRGB, ToFloat, ToTensor } from './photometric.js';
-export { Rotation, rotate } from './rotate.js';
+export { Rotation } from './rotate.js';
 export { chain, RandomApply, type Rng, type Transform } from './transform.js';
