@@ -1,6 +1,7 @@
 /**
  * Neural-network building blocks, the PyTorch way: Module with named parameters, layers with
- * torch.nn's names, shapes and initialisation, losses, init functions and BigDL-style regularizers.
+ * torch.nn's names, shapes and initialisation, losses, init functions, BigDL-style regularizers, and
+ * `functional` (torch.nn.functional: `crossEntropy`, `interpolate`, `pad`).
  *
  * @example
  * ```ts
@@ -16,6 +17,7 @@ export * from './activation.js';
 export * from './conv.js';
 export * from './dropout.js';
 export * from './embedding.js';
+export * as functional from './functional.js';
 export * as init from './init.js';
 export { Flatten, Identity, Linear, type LinearOptions } from './linear.js';
 export * from './loss.js';

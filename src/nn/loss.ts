@@ -1,6 +1,7 @@
 /** Loss modules: forward(input, target) -> loss, with PyTorch's options and reductions. */
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
+import { crossEntropy } from './functional.js';
 import type { Module } from './module.js';
 import { isRegularized } from './regularizer.js';
 
@@ -53,7 +54,7 @@ export class CrossEntropyLoss extends Loss {
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return torch.crossEntropy(input, target, {
+    return crossEntropy(input, target, {
       weight: this.options.weight ?? null,
       ignoreIndex: this.options.ignoreIndex ?? -100,
       labelSmoothing: this.options.labelSmoothing ?? 0,

@@ -67,7 +67,7 @@ export type OptimizerFactory<O extends Optimizer = Optimizer> = (params: Iterabl
  *   let loss = 0;
  *   for (const [x, y] of batches()) {
  *     loss = scope(() => {
- *       const l = torch.crossEntropy(model.forward(x), y);
+ *       const l = nn.functional.crossEntropy(model.forward(x), y);
  *       l.backward();
  *       optimizer.step();
  *       optimizer.zeroGrad();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { torch } from '../index.js';
+import { nn, torch } from '../index.js';
 import { native } from './native.js';
 
 /** Asserts that fn throws an Error whose message matches, and that the engine still works afterwards. */
@@ -51,7 +51,7 @@ describe('errors are JS errors that name the op and the cause', () => {
         /^aten::mm: expected .*same dtype|^aten::mm: expected scalar type/,
       );
       throwsAndSurvives(
-        () => torch.crossEntropy(torch.randn([2, 3]), torch.tensor([0.5, 1.5])),
+        () => nn.functional.crossEntropy(torch.randn([2, 3]), torch.tensor([0.5, 1.5])),
         /^aten::cross_entropy_loss: /,
       );
       throwsAndSurvives(

@@ -14,7 +14,6 @@ import './methods.js';
 export * from './autograd.js';
 export { allSchemas, type IntList, OpSet, ops, type Reduction, type Scalar } from './dispatch.js';
 export * from './dtype.js';
-export * from './functional.js';
 export * from './memory.js';
 export * from './ops.generated.js';
 export * from './runtime.js';

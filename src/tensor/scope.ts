@@ -80,7 +80,7 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
  * ```ts
  * const loss = scope(() => {
  *   const logits = model.forward(x);          // freed at the end of the scope
- *   return torch.crossEntropy(logits, y);     // returned: survives
+ *   return nn.functional.crossEntropy(logits, y); // returned: survives
  * });
  * ```
  */

@@ -1,9 +1,18 @@
 /**
- * Friendly forms of ops whose ATen spelling is awkward from JS (PyTorch's torch.nn.functional names).
+ * `nn.functional`: PyTorch's `torch.nn.functional` forms of ops whose ATen spelling is awkward from JS
+ * (`crossEntropy` rather than `torch.crossEntropyLoss` with every argument, `interpolate` over the
+ * `upsample*` kernels, `pad`). The raw ATen wrappers stay in `torch`.
+ *
+ * @example
+ * ```ts
+ * import { nn } from 'tszoo';
+ * const F = nn.functional;
+ * const loss = F.crossEntropy(logits, labels, { labelSmoothing: 0.1 });
+ * const up = F.interpolate(x, { scaleFactor: 2, mode: 'bilinear' });
+ * ```
  */
-import type { IntList, Reduction } from './dispatch.js';
-import * as aten from './ops.generated.js';
-import type { Tensor } from './tensor.js';
+import type { IntList, Reduction, Tensor } from '../tensor/index.js';
+import * as aten from '../tensor/index.js';
 
 /** Options of crossEntropy(). */
 export interface CrossEntropyOptions {
@@ -38,7 +47,14 @@ export interface InterpolateOptions {
   alignCorners?: boolean;
 }
 
-/** Resizes a batch of images [N, C, H, W] (PyTorch's F.interpolate for 2-d inputs). */
+/**
+ * Resizes a batch of images [N, C, H, W] (PyTorch's F.interpolate for 2-d inputs).
+ *
+ * @example
+ * ```ts
+ * const y = interpolate(x, { size: [56, 56], mode: 'bilinear' });
+ * ```
+ */
 export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
   const { size, scaleFactor, mode = 'nearest' } = options;
   if ((size === undefined) === (scaleFactor === undefined)) {
@@ -56,7 +72,14 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
   throw new TypeError(`interpolate: unknown mode '${String(mode)}'`);
 }
 
-/** Pads the last dimensions: pad = [left, right, top, bottom, ...], as F.pad with mode 'constant'. */
+/**
+ * Pads the last dimensions: pad = [left, right, top, bottom, ...], as F.pad with mode 'constant'.
+ *
+ * @example
+ * ```ts
+ * const y = pad(x, [1, 1, 2, 2]); // W + 2, H + 4
+ * ```
+ */
 export function pad(input: Tensor, padding: IntList, value = 0): Tensor {
   return aten.constantPadNd(input, padding, value);
 }
