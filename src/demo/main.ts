@@ -1,17 +1,18 @@
 /**
- * `npm start`: trains a tiny network on a synthetic task in a worker thread and prints its loss falling,
- * while the main thread stays responsive (its event-loop delay is measured and printed).
- * Later issues put the chest X-ray job here.
+ * `npm start`: fits a tiny network to a synthetic curve through the DataFrame/Estimator pipeline in a
+ * worker thread (runInWorker, recipe.ts) and prints its progress and loss falling, while the main thread
+ * stays responsive (its event-loop delay is measured and printed). Later issues put the chest X-ray job here.
  */
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { ProgressBar } from '../util/progress.js';
-import type { DemoConfig, DemoMessage } from './train-worker.js';
+import type { TrainingEvent } from '../pipeline/events.js';
+import { progressListener } from '../pipeline/progress-listener.js';
+import { runInWorker } from '../pipeline/worker-run.js';
+import type { DemoConfig, DemoResult, DemoStart } from './recipe.js';
 
 const config: DemoConfig = {
   samples: 20000,
+  heldOut: 2000,
   hidden: 128,
   epochs: 10,
   batchSize: 128,
@@ -20,49 +21,44 @@ const config: DemoConfig = {
   seed: 7,
 };
 
-function main(): Promise<void> {
-  console.log('tszoo demo: fit y = sin(3x) + 0.5x with a 2-layer MLP (LibTorch kernels, trained in a worker thread)');
+async function main(): Promise<void> {
+  console.log(
+    'tszoo demo: fit y = sin(3x) + 0.5x with a 2-layer MLP through Estimator.fit (LibTorch kernels, in a worker thread)',
+  );
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
-  const worker = new Worker(fileURLToPath(new URL('./train-worker.js', import.meta.url)), {
-    workerData: { demo: config },
+  // a bar per epoch with throughput and ETA (log lines when stdout is not a terminal), then one line
+  // with the epoch's training and held-out losses
+  const progress = progressListener(process.stdout, { unit: 'samples' });
+  let heldOut = Number.NaN;
+  const onEvent = (e: TrainingEvent) => {
+    if (e.type === 'validation') heldOut = e.metrics.loss ?? Number.NaN;
+    else progress(e);
+    if (e.type === 'epoch') {
+      console.log(
+        `epoch ${e.epoch}: mse ${e.loss.toFixed(5)} (training batches' mean), held-out mse ${heldOut.toFixed(5)}, ` +
+          `${e.seconds.toFixed(2)} s, ${e.samplesPerSecond.toFixed(0)} samples/s`,
+      );
+    }
+  };
+  const result = await runInWorker<DemoConfig, DemoResult>(new URL('./recipe.js', import.meta.url), {
+    data: config,
+    onEvent,
+    onMessage: (m) => {
+      const s = m as DemoStart;
+      console.log(
+        `worker: ${s.threads} intra-op threads, ${s.parameters} parameters, ${s.epochs} epochs of ${s.samples} samples, ${s.heldOut} held out`,
+      );
+    },
+    progress: false,
   });
-  const perEpoch = Math.ceil(config.samples / config.batchSize);
-  let bar: ProgressBar | undefined;
-  let initial = Number.NaN;
-  return new Promise((resolve, reject) => {
-    worker.on('message', (m: DemoMessage) => {
-      switch (m.type) {
-        case 'start':
-          console.log(`worker: ${m.threads} intra-op threads, ${m.parameters} parameters, ${config.epochs} epochs`);
-          break;
-        case 'iteration':
-          bar ??= new ProgressBar({ total: perEpoch, label: `epoch ${m.epoch}/${config.epochs}`, unit: 'it' });
-          bar.tick(m.iterations, { loss: m.loss });
-          break;
-        case 'epoch':
-          bar?.done();
-          bar = undefined;
-          console.log(`epoch ${m.epoch}: mse ${m.loss.toFixed(5)} (${m.seconds.toFixed(2)} s)`);
-          break;
-        case 'done':
-          initial = m.initialLoss;
-          delay.disable();
-          console.log(
-            `loss fell from ${initial.toFixed(4)} to ${m.finalLoss.toFixed(5)}; main event loop max delay ${(
-              delay.max / 1e6
-            ).toFixed(1)} ms while training; tensors left in the worker: ${m.liveTensors}`,
-          );
-          if (!(m.finalLoss < initial / 5)) reject(new Error('demo: the loss did not fall as expected'));
-          else resolve();
-          break;
-      }
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`demo worker exited with code ${code}`));
-    });
-  });
+  delay.disable();
+  console.log(
+    `loss fell from ${result.initialLoss.toFixed(4)} to ${result.finalLoss.toFixed(5)} (held-out mse); main event loop max delay ${(
+      delay.max / 1e6
+    ).toFixed(1)} ms while training; tensors left in the worker: ${result.liveTensors}`,
+  );
+  if (!(result.finalLoss < result.initialLoss / 5)) throw new Error('demo: the loss did not fall as expected');
 }
 
 main().catch((e: unknown) => {

@@ -3,6 +3,12 @@ import type { Writable } from 'node:stream';
 import { ProgressBar } from '../util/progress.js';
 import type { TrainingListener } from './events.js';
 
+/** Options of {@link progressListener}. */
+export interface ProgressListenerOptions {
+  /** what a sample is called in the throughput (default 'img') */
+  unit?: string;
+}
+
 /**
  * One bar per epoch (log lines when the stream is not a TTY), validation results on their own line.
  *
@@ -11,14 +17,18 @@ import type { TrainingListener } from './events.js';
  * estimator.onEvent(progressListener());
  * ```
  */
-export function progressListener(stream: Writable & { isTTY?: boolean } = process.stdout): TrainingListener {
+export function progressListener(
+  stream: Writable & { isTTY?: boolean } = process.stdout,
+  options: ProgressListenerOptions = {},
+): TrainingListener {
+  const unit = options.unit ?? 'img';
   let bar: ProgressBar | null = null;
   let epoch = -1;
   return (e) => {
     if (e.type === 'iteration') {
       if (!bar || e.epoch !== epoch) {
         epoch = e.epoch;
-        bar = new ProgressBar({ total: e.epochSamples, label: `epoch ${e.epoch + 1}`, unit: 'img', stream });
+        bar = new ProgressBar({ total: e.epochSamples, label: `epoch ${e.epoch + 1}`, unit, stream });
         // a resumed epoch starts part-way
         const done = e.batch * e.samples;
         if (done > 0) bar.tick(Math.min(done, e.epochSamples - e.samples));
@@ -28,6 +38,9 @@ export function progressListener(stream: Writable & { isTTY?: boolean } = proces
       bar?.done();
       bar = null;
     } else if (e.type === 'validation') {
+      // end the bar's line first (on a terminal it has none yet); a mid-epoch validation's epoch goes on in a new bar
+      bar?.done();
+      bar = null;
       const values = Object.entries(e.metrics)
         .filter(([k]) => !k.includes('/'))
         .map(([k, v]) => `${k} ${v.toFixed(4)}`)

@@ -12,7 +12,11 @@ try {
   const mod = (await import(url)) as Record<string, unknown>;
   const run = mod[exportName];
   if (typeof run !== 'function') throw new Error(`runInWorker: ${recipe} has no function export '${exportName}'`);
-  const value = await (run as Recipe<unknown, unknown>)({ data, emit: (event) => post({ type: 'event', event }) });
+  const value = await (run as Recipe<unknown, unknown>)({
+    data,
+    emit: (event) => post({ type: 'event', event }),
+    send: (value) => post({ type: 'message', value }),
+  });
   post({ type: 'result', value });
 } catch (e) {
   const err = e as Error;

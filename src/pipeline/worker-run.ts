@@ -12,6 +12,8 @@ export interface RecipeContext<D> {
   data: D;
   /** sends a training event to the caller; pass it to `estimator.onEvent(ctx.emit)` */
   emit: (event: TrainingEvent) => void;
+  /** sends any other (structured-cloneable) message to the caller's `onMessage`, e.g. what the run is about to do */
+  send: (message: unknown) => void;
 }
 
 /** A recipe module's export: builds frames, model and estimator, fits, and returns a cloneable result. */
@@ -23,6 +25,8 @@ export interface RunInWorkerOptions<D> {
   /** the recipe's export name (default 'default') */
   exportName?: string;
   onEvent?: TrainingListener;
+  /** receives what the recipe passes to `ctx.send`, in order with its events */
+  onMessage?: (message: unknown) => void;
   /** draw a progress bar from the events (default: when stdout is a terminal) */
   progress?: boolean;
 }
@@ -30,6 +34,7 @@ export interface RunInWorkerOptions<D> {
 /** Messages from the worker entry. */
 export type WorkerMessage =
   | { type: 'event'; event: TrainingEvent }
+  | { type: 'message'; value: unknown }
   | { type: 'result'; value: unknown }
   | { type: 'error'; message: string; stack?: string };
 
@@ -54,6 +59,7 @@ export function runInWorker<D, R>(recipe: URL | string, options: RunInWorkerOpti
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'event') for (const l of listeners) l(m.event);
+      else if (m.type === 'message') options.onMessage?.(m.value);
       else if (m.type === 'result') {
         settled = true;
         resolve(m.value as R);

@@ -36,7 +36,8 @@ export class ProgressBar {
   readonly #opts: Required<Omit<ProgressOptions, 'stream'>> & { stream: NonNullable<ProgressOptions['stream']> };
   readonly #start = performance.now();
   #count = 0;
-  #lastDraw = 0;
+  // the first line waits one interval too: drawn on the first tick, it showed a rate from a few microseconds
+  #lastDraw = this.#start;
   #metrics: Record<string, number> = {};
   #drawnCount = -1;
 
