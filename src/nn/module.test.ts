@@ -164,6 +164,7 @@ describe('Module', () => {
         b.eval();
         a.eval();
         const x = torch.randn([2, 1, 8, 8]);
+        // bit for bit: equal weights, the same input and shapes, so literally the same computation
         assert.ok(torch.equal(b.forward(x), a.forward(x)));
       });
     } finally {
@@ -342,6 +343,7 @@ describe('Module', () => {
     try {
       assert.equal(torch.memory().tensors, tensorsBefore + 2, 'weight and bias only');
       assert.ok(m.parameters().every((p) => !p.isDisposed));
+      // exact in any kernel: a zero input makes every product 0, and bias + 0 is the bias
       scope(() => assert.deepEqual(m.forward(torch.zeros([1, 3])).toArray(), m.bias?.toArray()));
     } finally {
       m.dispose();

@@ -97,6 +97,7 @@ export function decodeDict(d: Record<string, EncodedTensor>): Record<string, Ten
   return Object.fromEntries(Object.entries(d).map(([k, e]) => [k, decode(e)]));
 }
 
+/** The goldens' CPU (`npm run golden`) may take other GEMM/convolution kernels, differing in the last bits. */
 export const TOLERANCE: Partial<Record<DType, { rtol: number; atol: number }>> = {
   float32: { rtol: 1e-5, atol: 1e-6 },
   float64: { rtol: 1e-10, atol: 1e-12 },

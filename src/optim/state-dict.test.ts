@@ -100,6 +100,7 @@ describe('optimizer state round trip through safetensors + JSON', () => {
       assert.equal(secondOptimizer.epoch, 5);
       train(second, secondOptimizer, 21, 40);
 
+      // bit for bit: both runs do the same float64 steps in one process; a difference is lost state
       assert.deepEqual(values(second), values(straight));
       assert.deepEqual(secondOptimizer.lrs, straightOptimizer.lrs);
       assert.deepEqual(secondOptimizer.stateDict().meta, straightOptimizer.stateDict().meta);

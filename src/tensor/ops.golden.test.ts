@@ -33,6 +33,8 @@ interface GoldenCase {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cases = JSON.parse(readFileSync(join(root, 'test', 'golden', 'ops.json'), 'utf8')) as GoldenCase[];
 
+// The goldens were written once, on whatever CPU ran `npm run golden`: float32 GEMM and convolution kernels
+// (OpenBLAS, oneDNN) differ by CPU and ISA in the last bits, so floats compare within a tolerance; integers exactly.
 const TOLERANCE: Partial<Record<DType, { rtol: number; atol: number }>> = {
   float32: { rtol: 1e-5, atol: 1e-6 },
   float64: { rtol: 1e-10, atol: 1e-12 },

@@ -15,6 +15,7 @@ out = {'rand': torch.rand(5).tolist(), 'randn': torch.randn(5).tolist(),
        'normal': torch.normal(torch.zeros(3), torch.ones(3)).tolist()}
 print(json.dumps(out))`;
     const py = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' }));
+    // bit for bit: Python calls the same LibTorch on the same CPU, so both run literally the same kernels
     torch.scope(() => {
       torch.manualSeed(7);
       assert.deepEqual(torch.rand([5]).toArray(), py.rand);

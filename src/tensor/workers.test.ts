@@ -39,6 +39,7 @@ describe('worker threads', () => {
       return torch.matmul(a, a.t()).relu().sum().item();
     });
     for (const r of results) {
+      // bit for bit: the same ops on the same shapes, one process, the same thread count in every thread
       assert.equal(r.s, expected);
       assert.ok(r.tensors >= 1, 'counters are per worker');
       assert.ok(r.threads >= 1);

@@ -69,6 +69,7 @@ describe('accumulating metrics', () => {
     }
     const expected = rocAucScore(scores, labels, 3);
     const values = m.compute();
+    // exact: plain JS double arithmetic on the same rows in the same order, no native kernels involved
     assert.equal(values.AUC, expected.mean);
     names.forEach((name, c) => {
       assert.equal(values[`AUC/${name}`], expected.perClass[c]);
