@@ -12,7 +12,7 @@ import {
   resnet101,
   resnet152,
 } from '../../models/index.js';
-import { GlobalAvgPool2d, Linear, type Module, Sequential } from '../../nn/index.js';
+import { functional, GlobalAvgPool2d, Linear, type Module, Sequential } from '../../nn/index.js';
 import { Adam } from '../../optim/index.js';
 import { exportOnnxBytes } from './export.js';
 import { importOnnxSync } from './import.js';
@@ -105,7 +105,7 @@ describe('a re-imported graph fine-tunes', () => {
       losses.push(
         scope(() => {
           optimizer.zeroGrad();
-          const loss = torch.crossEntropy(model.forward(x), y);
+          const loss = functional.crossEntropy(model.forward(x), y);
           loss.backward();
           optimizer.step();
           return loss.item() as number;
