@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import * as functional from '../nn/functional.js';
 import * as torch from './index.js';
 import { type DType, scope, Tensor } from './index.js';
 
@@ -73,10 +74,15 @@ function callOp(c: GoldenCase, inputs: Record<string, Tensor>): unknown {
   const args = c.args.map((a) => decodeArg(a, inputs));
   if (c.options) args.push(decodeArg(c.options, inputs));
   if (c.op === 'to') return (args[0] as Tensor).to(args[1] as DType);
-  // 'ops.aten.name' calls an operator by schema name, the rest are exported functions
+  // 'ops.aten.name' calls an operator by schema name, the rest are exported functions of torch, or of
+  // nn.functional for PyTorch's friendly forms (crossEntropy, interpolate, pad)
   const [ns, name] = c.op.startsWith('ops.') ? c.op.slice(4).split('.') : [];
-  const fn = ns && name ? torch.ops[ns]?.[name] : (torch as unknown as Record<string, unknown>)[c.op];
-  assert.equal(typeof fn, 'function', `torch.${c.op} is not a function`);
+  const fn =
+    ns && name
+      ? torch.ops[ns]?.[name]
+      : ((torch as unknown as Record<string, unknown>)[c.op] ??
+        (functional as unknown as Record<string, unknown>)[c.op]);
+  assert.equal(typeof fn, 'function', `neither torch.${c.op} nor nn.functional.${c.op} is a function`);
   return (fn as (...a: unknown[]) => unknown)(...args);
 }
 
