@@ -1,69 +1,72 @@
-/** Autograd entry points and grad modes. Grad mode is per thread, as in PyTorch. */
+/**
+ * Autograd entry points and grad modes. LibTorch keeps grad mode per thread; here it also follows async
+ * functions (see grad-mode.ts): `noGrad(async () => ...)` holds for its callback across `await` and
+ * nowhere else.
+ */
+import { applyGradMode, gradEnabled, setGradMode, withGradMode, withInferenceMode } from './grad-mode.js';
 import { native } from './native.js';
 import { type Tensor, wrapResult } from './tensor.js';
 
-function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
-}
-
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
-  const previous = native.setGradEnabled(enabled);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    native.setGradEnabled(previous);
-    throw e;
-  }
-  if (isPromiseLike(result)) {
-    // Async callbacks: the mode holds until the promise settles, for everything on this thread.
-    return Promise.resolve(result).finally(() => native.setGradEnabled(previous)) as T;
-  }
-  native.setGradEnabled(previous);
-  return result;
-}
-
 /**
- * Runs `fn` without recording operations for autograd (PyTorch's `torch.no_grad()`).
+ * Runs `fn` without recording operations for autograd (PyTorch's `torch.no_grad()`). With an async
+ * `fn`, the mode holds for it and everything it awaits until its promise settles, and only there:
+ * other async work running meanwhile on the thread keeps its own mode.
  *
  * @example
  * ```ts
- * const predictions = noGrad(() => model.forward(x));
+ * const predictions = torch.noGrad(() => model.forward(x));
+ * const scores = await torch.noGrad(async () => {
+ *   const batch = await nextBatch();      // other tasks may train meanwhile, with gradients
+ *   return model.forward(batch);          // still not recorded
+ * });
  * ```
  */
 export function noGrad<T>(fn: () => T): T {
   return withGradMode(false, fn);
 }
 
-/** Runs `fn` with autograd recording on, inside a noGrad block for example. */
+/**
+ * Runs `fn` with autograd recording on, inside a noGrad block for example; async callbacks as
+ * {@link noGrad}.
+ *
+ * @example
+ * ```ts
+ * torch.noGrad(() => {
+ *   const frozen = backbone.forward(x);                      // not recorded
+ *   return torch.enableGrad(() => head.forward(frozen));     // recorded
+ * });
+ * ```
+ */
 export function enableGrad<T>(fn: () => T): T {
   return withGradMode(true, fn);
 }
 
+/** Whether the calling code records operations for autograd. */
 export function isGradEnabled(): boolean {
-  return native.isGradEnabled();
+  return gradEnabled();
 }
 
-/** Sets grad mode for this thread; returns the previous mode. Prefer noGrad() for scoped changes. */
+/**
+ * Sets grad mode for the calling code and returns the previous mode: inside a noGrad/enableGrad
+ * callback for the rest of that callback, elsewhere for everything outside them. Prefer noGrad() for
+ * scoped changes.
+ */
 export function setGradEnabled(enabled: boolean): boolean {
-  return native.setGradEnabled(enabled);
+  return setGradMode(enabled);
 }
 
 /**
  * Runs a synchronous `fn` in LibTorch's inference mode: no autograd, no version counters; fastest
- * for serving. Tensors made inside are inference tensors and cannot enter autograd later.
+ * for serving. Tensors made inside are inference tensors and cannot enter autograd later. Use noGrad()
+ * for async code.
+ *
+ * @example
+ * ```ts
+ * const logits = torch.inferenceMode(() => model.forward(x));
+ * ```
  */
 export function inferenceMode<T>(fn: () => T): T {
-  native.enterInferenceMode(true);
-  try {
-    const result = fn();
-    if (isPromiseLike(result)) {
-      throw new TypeError('inferenceMode: the callback must be synchronous; use noGrad() for async code');
-    }
-    return result;
-  } finally {
-    native.exitInferenceMode();
-  }
+  return withInferenceMode(fn);
 }
 
 export function isInferenceMode(): boolean {
@@ -77,6 +80,7 @@ export function backward(
   options: { retainGraph?: boolean; createGraph?: boolean } = {},
 ): void {
   const ts = Array.isArray(tensors) ? tensors : [tensors];
+  applyGradMode();
   native.backward(
     ts.map((t) => t.handle),
     gradTensors ? gradTensors.map((g) => (g ? g.handle : null)) : null,
@@ -104,6 +108,7 @@ export function grad(
 ): (Tensor | null)[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const ins = Array.isArray(inputs) ? inputs : [inputs];
+  applyGradMode();
   const r = native.gradOf(
     outs.map((t) => t.handle),
     ins.map((t) => t.handle),

@@ -3,6 +3,7 @@
  * ops.generated.ts and methods.ts; this file holds identity, metadata, data access and lifetime.
  */
 import { type AnyTypedArray, type DType, dtypeOfTypedArray, elementSize, typedArrayOf } from './dtype.js';
+import { applyGradMode } from './grad-mode.js';
 import { type Handle, native } from './native.js';
 import { type Scope, type ScopedResource, track } from './scope.js';
 
@@ -163,6 +164,7 @@ export class Tensor implements ScopedResource {
    * Computes gradients of this tensor with respect to graph leaves. A non-scalar tensor needs `gradient`.
    */
   backward(gradient?: Tensor | null, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    applyGradMode();
     native.backward(
       [this.#handle],
       gradient ? [gradient.handle] : null,
