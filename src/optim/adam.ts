@@ -111,7 +111,7 @@ export class AdamW extends Optimizer<AdamHyperParams> {
  *
  * @example
  * ```ts
- * estimator.optim(adam({ lr: 1e-7, schedule }));
+ * estimator.setOptimMethod(adam({ lr: 1e-7, schedule }));
  * ```
  */
 export function adam(options: AdamOptions = {}): (params: Params<AdamHyperParams>) => Adam {

@@ -66,7 +66,7 @@ export type OptimizerFactory<O extends Optimizer = Optimizer> = (params: Iterabl
  * for (let epoch = 1; epoch <= epochs; epoch++) {
  *   let loss = 0;
  *   for (const [x, y] of batches()) {
- *     loss = scope(() => {
+ *     loss = torch.scope(() => {
  *       const l = nn.functional.crossEntropy(model.forward(x), y);
  *       l.backward();
  *       optimizer.step();

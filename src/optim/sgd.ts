@@ -72,7 +72,7 @@ export class SGD extends Optimizer<SGDHyperParams> {
  *
  * @example
  * ```ts
- * estimator.optim(sgd({ lr: 0.01, momentum: 0.9 }));   // the estimator calls it with the model's parameters
+ * estimator.setOptimMethod(sgd({ lr: 0.01, momentum: 0.9 })); // the estimator calls it with the model's parameters
  * const optimizer = sgd({ lr: 0.01 })(model.parameters());
  * ```
  */
