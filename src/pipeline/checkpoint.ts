@@ -11,23 +11,13 @@
  * `latest` (itself replaced atomically) point to it: a kill at any moment leaves the previous
  * checkpoint loadable. Model files are data only (safetensors + JSON), never code.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
 import type { Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
+import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 
 /** What an optimizer (with its schedule) must offer to be checkpointed. */
 export interface Checkpointable {
@@ -53,27 +43,6 @@ export interface CheckpointInfo {
 
 const FORMAT_VERSION = 1;
 const DIR_PATTERN = /^ckpt-(\d+)$/;
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } catch {
-    // directories cannot be fsynced on some file systems; the renames stay atomic
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeFileDurably(path: string, text: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Writes a checkpoint under `root` and points `latest` at it; keeps the newest `keep` checkpoints.
@@ -103,21 +72,18 @@ export function saveCheckpoint(root: string, content: CheckpointContent, options
       extra: content.extra ?? {},
       savedAt: new Date().toISOString(),
     };
-    writeFileDurably(join(tmp, 'state.json'), `${JSON.stringify(state, null, 1)}\n`);
+    writeFileAtomic(join(tmp, 'state.json'), `${JSON.stringify(state, null, 1)}\n`);
   });
-  fsyncPath(tmp);
+  fsyncDir(tmp);
   const final = join(root, name);
   // Re-saving an iteration: move the old copy aside (not delete it) until the new one is in place.
   const aside = join(root, `.${name}.${process.pid}.old.tmp`);
   const replacing = existsSync(final);
   if (replacing) renameSync(final, aside);
   renameSync(tmp, final);
-  fsyncPath(root);
+  fsyncDir(root);
   if (replacing) rmSync(aside, { recursive: true, force: true });
-  const latestTmp = join(root, `.latest.${process.pid}.tmp`);
-  writeFileDurably(latestTmp, `${name}\n`);
-  renameSync(latestTmp, join(root, 'latest'));
-  fsyncPath(root);
+  writeFileAtomic(join(root, 'latest'), `${name}\n`);
   pruneCheckpoints(root, options.keep ?? 3, name);
   return final;
 }
@@ -131,7 +97,7 @@ function pruneCheckpoints(root: string, keep: number, newest: string): void {
   }
   // Leftovers of writes that were killed midway.
   for (const d of readdirSync(root)) {
-    if (d.startsWith('.ckpt-') && d.endsWith('.tmp') && !d.includes(`.${process.pid}.`)) {
+    if ((d.startsWith('.ckpt-') || d.startsWith('.latest.')) && d.endsWith('.tmp') && !d.includes(`.${process.pid}.`)) {
       rmSync(join(root, d), { recursive: true, force: true });
     }
   }

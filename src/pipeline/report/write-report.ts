@@ -1,6 +1,5 @@
-/** Writes a run's HTML report atomically (temporary file, then rename). */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+/** Writes a run's HTML report atomically (util/atomic-write: temporary file, fsync, rename). */
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { renderReport } from './render.js';
 import type { RunRecord } from './run-record.js';
 
@@ -16,9 +15,6 @@ export function writeReport(path: string, run: RunRecord): string {
   if (!run || typeof run.title !== 'string' || !Array.isArray(run.train) || !Array.isArray(run.validation)) {
     throw new Error(`writeReport(${path}): run needs a title, a train array and a validation array`);
   }
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, renderReport(run));
-  renameSync(temporary, path);
+  writeFileAtomic(path, renderReport(run), { mkdir: true });
   return path;
 }
