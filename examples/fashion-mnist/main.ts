@@ -80,7 +80,7 @@ for (const e of result.epochs) {
   const val = result.validations.find((v) => v.epoch === e.epoch)?.metrics;
   console.log(
     `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, ${e.seconds.toFixed(1)} s (${e.samplesPerSecond.toFixed(0)} img/s)` +
-      (val ? `, test loss ${val.loss?.toFixed(4)}, test accuracy ${val.Accuracy?.toFixed(4)}` : ''),
+      (val ? `, test loss ${val.loss?.toFixed(4)}, test accuracy ${val.accuracy?.toFixed(4)}` : ''),
   );
 }
 console.log('\nper-class test accuracy:');

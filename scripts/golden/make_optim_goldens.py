@@ -263,7 +263,9 @@ class Plateau(Schedule):
     def __init__(self, monitor, factor=0.1, patience=10, mode='min', epsilon=1e-4, cooldown=0, min_lr=0.0):
         super().__init__()
         assert factor < 1 and mode in ('min', 'max')
-        self.monitor, self.factor, self.patience, self.mode = monitor, factor, patience, mode
+        # tszoo spells BigDL's driver-state key 'Loss' as 'loss' (its metric keys are lower camelCase)
+        self.monitor = {'loss': 'Loss'}.get(monitor, monitor)
+        self.factor, self.patience, self.mode = factor, patience, mode
         self.epsilon, self.cooldown, self.minLr = epsilon, cooldown, min_lr
         if mode == 'min':
             self.monitorOp, self.best = (lambda a, b: a < b - epsilon), math.inf
@@ -421,7 +423,7 @@ SCHEDULE_CASES = [
     {'name': 'poly', 'reference': 'bigdl', 'schedule': {'kind': 'Poly', 'power': 0.5, 'maxIteration': 20},
      'lrs': [0.1], 'iterationsPerEpoch': 5, 'iterations': 30},
     {'name': 'plateau min with cooldown and minLr', 'reference': 'bigdl',
-     'schedule': {'kind': 'Plateau', 'options': {'monitor': 'Loss', 'factor': 0.5, 'patience': 2,
+     'schedule': {'kind': 'Plateau', 'options': {'monitor': 'loss', 'factor': 0.5, 'patience': 2,
                                                  'epsilon': 1e-3, 'cooldown': 1, 'minLr': 0.02}},
      'lrs': [0.1], 'iterationsPerEpoch': 3, 'iterations': 60,
      'losses': epoch_end_losses([1.0, 0.8, 0.7, 0.7, 0.7, 0.6995, 0.7, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.5, 0.6,
@@ -433,13 +435,13 @@ SCHEDULE_CASES = [
      'scores': [0.6, 0.7, 0.75, 0.755, 0.76, 0.8, 0.8, 0.8, 0.8, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9,
                 0.9]},
     {'name': 'plateau default options', 'reference': 'bigdl',
-     'schedule': {'kind': 'Plateau', 'options': {'monitor': 'Loss'}},
+     'schedule': {'kind': 'Plateau', 'options': {'monitor': 'loss'}},
      'lrs': [0.01], 'iterationsPerEpoch': 1, 'iterations': 40,
      'losses': [1.0 - 0.01 * min(i, 5) for i in range(40)]},
     {'name': 'seed recipe: warmup 1e-7 to 1e-4 over 5 epochs, then plateau', 'reference': 'bigdl',
      'schedule': {'kind': 'Sequential', 'iterationsPerEpoch': SEED_IPE, 'stages': [
          [{'kind': 'Warmup', 'delta': (1e-4 - 1e-7) / (5 * SEED_IPE)}, 5 * SEED_IPE],
-         [{'kind': 'Plateau', 'options': {'monitor': 'Loss', 'factor': 0.1, 'patience': 1, 'mode': 'min',
+         [{'kind': 'Plateau', 'options': {'monitor': 'loss', 'factor': 0.1, 'patience': 1, 'mode': 'min',
                                           'epsilon': 0.01, 'cooldown': 0, 'minLr': 1e-15}}, 10 * SEED_IPE]]},
      'lrs': [1e-7], 'iterationsPerEpoch': SEED_IPE, 'iterations': 15 * SEED_IPE, 'losses': SEED_LOSSES},
     {'name': 'sequential warmup, step, poly', 'reference': 'bigdl',

@@ -16,7 +16,7 @@
  * const ipe = Math.ceil(trainCount / batchSize);   // iterations per epoch
  * const schedule = new optim.SequentialSchedule(ipe)
  *   .add(new optim.Warmup((1e-4 - 1e-7) / (5 * ipe)), 5 * ipe)
- *   .add(new optim.Plateau({ monitor: 'Loss', factor: 0.1, patience: 1, epsilon: 0.01, minLr: 1e-15 }), 10 * ipe);
+ *   .add(new optim.Plateau({ monitor: 'loss', factor: 0.1, patience: 1, epsilon: 0.01, minLr: 1e-15 }), 10 * ipe);
  * const optimizer = new optim.Adam(model.parameters(), { lr: 1e-7, schedule });
  * // per batch: loss.backward(); optimizer.step(); optimizer.zeroGrad();
  * // per epoch: optimizer.endEpoch({ loss: lastBatchLoss });

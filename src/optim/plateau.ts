@@ -13,8 +13,11 @@ import {
 
 /** Options of Plateau (BigDL's names and defaults). */
 export interface PlateauOptions {
-  /** 'Loss': the training loss given to `endEpoch({ loss })`; 'score': the validation score. */
-  monitor: 'Loss' | 'score';
+  /**
+   * 'loss': the training loss given to `endEpoch({ loss })`; 'score': the validation score (the keys of
+   * `endEpoch`'s metrics; BigDL spells the first 'Loss').
+   */
+  monitor: 'loss' | 'score';
   /** Multiplies the rate on each reduction; must be < 1. Default 0.1. */
   factor?: number;
   /** Epochs without improvement before a reduction. Default 10. */
@@ -52,7 +55,7 @@ export interface PlateauOptions {
  */
 export class Plateau implements LearningRateSchedule {
   readonly kind = 'Plateau';
-  readonly monitor: 'Loss' | 'score';
+  readonly monitor: 'loss' | 'score';
   readonly factor: number;
   readonly patience: number;
   readonly mode: 'min' | 'max';
@@ -68,8 +71,9 @@ export class Plateau implements LearningRateSchedule {
 
   constructor(options: PlateauOptions) {
     const { monitor, factor = 0.1, patience = 10, mode = 'min', epsilon = 1e-4, cooldown = 0, minLr = 0 } = options;
-    if (monitor !== 'Loss' && monitor !== 'score') {
-      throw new TypeError(`Plateau: monitor must be 'Loss' or 'score', got '${String(monitor)}'`);
+    if (monitor !== 'loss' && monitor !== 'score') {
+      const hint = String(monitor) === 'Loss' ? " (BigDL's 'Loss' is spelled 'loss' here, as the metric keys are)" : '';
+      throw new TypeError(`Plateau: monitor must be 'loss' or 'score', got '${String(monitor)}'${hint}`);
     }
     if (mode !== 'min' && mode !== 'max') {
       throw new TypeError(`Plateau: mode must be 'min' or 'max', got '${String(mode)}'`);
@@ -102,11 +106,11 @@ export class Plateau implements LearningRateSchedule {
     }
     if (context.epoch === this.#epoch) return [...this.#rates];
     this.#epoch = context.epoch;
-    const current = this.monitor === 'Loss' ? context.metrics.loss : context.metrics.score;
+    const field = this.monitor;
+    const current = context.metrics[field];
     if (current === undefined) {
-      const field = this.monitor === 'Loss' ? 'loss' : 'score';
       throw new Error(
-        `Plateau(monitor '${this.monitor}') needs a ${field}: call optimizer.endEpoch({ ${field} }) at the end of each epoch`,
+        `Plateau(monitor '${field}') needs a ${field}: call optimizer.endEpoch({ ${field} }) at the end of each epoch`,
       );
     }
     if (this.#cooldownLeft > 0) {

@@ -90,7 +90,7 @@ describe('learning-rate schedules against their references', () => {
 
     const schedule = new SequentialSchedule(ipe)
       .add(new Warmup((1e-4 - 1e-7) / (5 * ipe)), 5 * ipe)
-      .add(new Plateau({ monitor: 'Loss', factor: 0.1, patience: 1, epsilon: 0.01, minLr: 1e-15 }), 10 * ipe);
+      .add(new Plateau({ monitor: 'loss', factor: 0.1, patience: 1, epsilon: 0.01, minLr: 1e-15 }), 10 * ipe);
     const optimizer = new Adam(params, { lr: 1e-7, schedule });
 
     const rates = drive(optimizer, reference, 1, reference.iterations);
@@ -110,7 +110,7 @@ describe('schedule state', () => {
         new SequentialSchedule(3)
           .add(new Warmup(0.01), 5)
           .add(new Step(2, 0.5), 6)
-          .add(new Plateau({ monitor: 'Loss', patience: 0, factor: 0.5 }), 30),
+          .add(new Plateau({ monitor: 'loss', patience: 0, factor: 0.5 }), 30),
     ],
     ['Cosine', () => new Cosine({ period: 4, warmRestarts: true, periodMultiplier: 2 })],
   ];
@@ -148,16 +148,16 @@ describe('schedule state', () => {
       () => new Warmup(0.1).loadStateDict(new Step(1, 0.5).stateDict()),
       /saved by a Step schedule, not a Warmup/,
     );
-    const seq = new SequentialSchedule(2).add(new Warmup(0.1), 4).add(new Plateau({ monitor: 'Loss' }), 4);
+    const seq = new SequentialSchedule(2).add(new Warmup(0.1), 4).add(new Plateau({ monitor: 'loss' }), 4);
     const other = new SequentialSchedule(2).add(new Warmup(0.1), 4).add(new Step(2, 0.5), 4);
     assert.throws(() => seq.loadStateDict(other.stateDict()), /stage 1 was saved by a Step schedule, not a Plateau/);
     const shorter = new SequentialSchedule(2).add(new Warmup(0.1), 4);
     assert.throws(() => seq.loadStateDict(shorter.stateDict()), /the state has 1 stages, this schedule has 2/);
     assert.throws(
-      () => new Plateau({ monitor: 'Loss' }).loadStateDict({ kind: 'Plateau', rates: null, best: 'x' }),
+      () => new Plateau({ monitor: 'loss' }).loadStateDict({ kind: 'Plateau', rates: null, best: 'x' }),
       /best: expected a number/,
     );
-    assert.throws(() => new Plateau({ monitor: 'Loss' }).loadStateDict(null), /expected an object with a 'kind'/);
+    assert.throws(() => new Plateau({ monitor: 'loss' }).loadStateDict(null), /expected an object with a 'kind'/);
   });
 });
 
@@ -183,10 +183,14 @@ describe('schedule semantics and errors', () => {
   });
 
   it('rejects invalid settings with errors that name them', () => {
-    assert.throws(() => new Plateau({ monitor: 'Loss', factor: 1 }), /factor >= 1\.0/);
-    assert.throws(() => new Plateau({ monitor: 'loss' as 'Loss' }), /monitor must be 'Loss' or 'score'/);
-    assert.throws(() => new Plateau({ monitor: 'Loss', mode: 'up' as 'min' }), /mode must be 'min' or 'max'/);
-    assert.throws(() => new Plateau({ monitor: 'Loss', patience: -1 }), /patience/);
+    assert.throws(() => new Plateau({ monitor: 'loss', factor: 1 }), /factor >= 1\.0/);
+    assert.throws(
+      () => new Plateau({ monitor: 'Loss' as 'loss' }),
+      /monitor must be 'loss' or 'score', got 'Loss' \(BigDL's/,
+    );
+    assert.throws(() => new Plateau({ monitor: 'auc' as 'loss' }), /monitor must be 'loss' or 'score', got 'auc'$/);
+    assert.throws(() => new Plateau({ monitor: 'loss', mode: 'up' as 'min' }), /mode must be 'min' or 'max'/);
+    assert.throws(() => new Plateau({ monitor: 'loss', patience: -1 }), /patience/);
     assert.throws(() => new Step(0, 0.5), /Step: stepSize must be a positive integer/);
     assert.throws(() => new MultiStep([5, 3], 0.1), /milestones must increase/);
     assert.throws(() => new Exponential(2.5, 0.9), /decayStep/);

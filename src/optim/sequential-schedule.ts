@@ -34,7 +34,7 @@ interface Stage {
  * const ipe = Math.ceil(trainCount / batchSize);              // iterations per epoch
  * const schedule = new SequentialSchedule(ipe)
  *   .add(new Warmup((1e-4 - 1e-7) / (5 * ipe)), 5 * ipe)
- *   .add(new Plateau({ monitor: 'Loss', factor: 0.1, patience: 1, epsilon: 0.01, minLr: 1e-15 }), 10 * ipe);
+ *   .add(new Plateau({ monitor: 'loss', factor: 0.1, patience: 1, epsilon: 0.01, minLr: 1e-15 }), 10 * ipe);
  * const optimizer = new Adam(model.parameters(), { lr: 1e-7, schedule });
  * ```
  */

@@ -20,7 +20,7 @@ const ITERATIONS_PER_EPOCH = 5;
 function seedLikeSchedule(): SequentialSchedule {
   return new SequentialSchedule(ITERATIONS_PER_EPOCH)
     .add(new Warmup(0.002), 2 * ITERATIONS_PER_EPOCH)
-    .add(new Plateau({ monitor: 'Loss', patience: 0, factor: 0.5, epsilon: 0.7 }), 6 * ITERATIONS_PER_EPOCH);
+    .add(new Plateau({ monitor: 'loss', patience: 0, factor: 0.5, epsilon: 0.7 }), 6 * ITERATIONS_PER_EPOCH);
 }
 
 type Config = Pick<OptimizerCase, 'optimizer' | 'options' | 'groups'> & { schedule?: boolean };

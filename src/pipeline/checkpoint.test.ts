@@ -42,7 +42,7 @@ describe('checkpoints', () => {
       const run = buildRun();
       const schedule = new optim.SequentialSchedule(5)
         .add(new optim.Warmup((1e-2 - 1e-4) / 10), 10)
-        .add(new optim.Plateau({ monitor: 'Loss', factor: 0.5, patience: 1 }), 100);
+        .add(new optim.Plateau({ monitor: 'loss', factor: 0.5, patience: 1 }), 100);
       const adam = new optim.Adam(run.model.parameters(), { lr: 1e-4, schedule });
       return { run, adam };
     };

@@ -11,7 +11,7 @@ export interface SummaryTargets {
 }
 
 /**
- * Writes Loss, LearningRate and Throughput per iteration, every validation value at its iteration, and
+ * Writes loss, learningRate and throughput per iteration, every validation value at its iteration, and
  * (with `log`) every event; flushes at each epoch and at the end.
  *
  * @example

@@ -11,6 +11,10 @@
  * - `m.compute()` returns named numbers. The key equal to `m.name` is the headline value (what early
  *   stopping monitors and what TensorBoard shows under that tag); keys `name/<class>` give per-class
  *   values. NaN marks an undefined value (e.g. AUC of a class with only one label value).
+ *
+ * Keys are lower camelCase, as Keras names its metrics: `auc`, `auprc`, `accuracy`, `top5Accuracy`,
+ * `loss`, `f1` (with `f1/micro`, `precision`, `recall`), and `auc/<class>` per class. The training loop's
+ * own values use the same casing (`loss`, `learningRate`, `throughput`).
  */
 import { aucFromCounts, averagePrecisionFromCounts, type BinaryCounts, binaryCounts } from './binary-counts.js';
 import {
@@ -45,9 +49,9 @@ export type MetricValues = Record<string, number>;
 
 /** An accumulating metric (see the module comment for the contract). */
 export interface Metric {
-  /** headline key of compute(), also the TensorBoard tag, e.g. 'AUC' */
+  /** headline key of compute(), also the TensorBoard tag, e.g. 'auc' */
   readonly name: string;
-  /** whether larger headline values are better (false for Loss) */
+  /** whether larger headline values are better (false for loss) */
   readonly higherIsBetter: boolean;
   update(batch: MetricBatch): void;
   compute(): MetricValues;
@@ -56,7 +60,7 @@ export interface Metric {
 
 /** Options of the per-class metrics. */
 export interface PerClassMetricOptions {
-  /** names for the per-class keys (`AUC/<name>`); class indices when omitted */
+  /** names for the per-class keys (`auc/<name>`); class indices when omitted */
   classNames?: readonly string[];
 }
 
@@ -146,23 +150,23 @@ function rankingMetric(
 }
 
 /**
- * Exact ROC-AUC per class (one-vs-rest for class indices); headline `AUC` = mean over the classes
+ * Exact ROC-AUC per class (one-vs-rest for class indices); headline `auc` = mean over the classes
  * where it is defined.
  *
  * @example
  * ```ts
  * const m = auc({ classNames: ['Atelectasis', 'Cardiomegaly'] });
  * m.update({ scores: probs, labels: multiHot, numClasses: 2 });
- * m.compute(); // { AUC: 0.81, 'AUC/Atelectasis': 0.78, 'AUC/Cardiomegaly': 0.84 }
+ * m.compute(); // { auc: 0.81, 'auc/Atelectasis': 0.78, 'auc/Cardiomegaly': 0.84 }
  * ```
  */
 export function auc(options: PerClassMetricOptions = {}): Metric {
-  return rankingMetric('AUC', aucFromCounts, options);
+  return rankingMetric('auc', aucFromCounts, options);
 }
 
-/** Average precision (area under the precision-recall curve) per class; headline `AUPRC` = mean. */
+/** Average precision (area under the precision-recall curve) per class; headline `auprc` = mean. */
 export function auprc(options: PerClassMetricOptions = {}): Metric {
-  return rankingMetric('AUPRC', averagePrecisionFromCounts, options);
+  return rankingMetric('auprc', averagePrecisionFromCounts, options);
 }
 
 /** A batch whose labels are numbers. */
@@ -204,20 +208,20 @@ function rowsOf(batch: NumberBatch, where: string): number {
  * ```ts
  * const m = accuracy();
  * m.update({ scores: new Float32Array([0.9, 0.1, 0.3, 0.7]), labels: [0, 0], numClasses: 2 });
- * m.compute(); // { Accuracy: 0.5 }
+ * m.compute(); // { accuracy: 0.5 }
  * ```
  */
 export function accuracy(options: { threshold?: number } = {}): Metric {
-  return countingMetric('Accuracy', true, (batch) => ({
+  return countingMetric('accuracy', true, (batch) => ({
     value: accuracyScore(batch.scores, batch.labels, batch.numClasses, options),
-    rows: rowsOf(batch, 'Accuracy'),
+    rows: rowsOf(batch, 'accuracy'),
   }));
 }
 
-/** Top-k accuracy (class indices); named `Top<k>Accuracy` like BigDL's Top1Accuracy / Top5Accuracy. */
+/** Top-k accuracy (class indices); named `top<k>Accuracy` (BigDL's Top1Accuracy / Top5Accuracy, lower camelCase). */
 export function topK(k: number): Metric {
   if (!Number.isInteger(k) || k < 1) throw new Error(`topK: k must be a positive integer, got ${k}`);
-  const name = `Top${k}Accuracy`;
+  const name = `top${k}Accuracy`;
   return countingMetric(name, true, (batch) => ({
     value: topKAccuracyScore(batch.scores, batch.labels, batch.numClasses, k),
     rows: rowsOf(batch, name),
@@ -236,29 +240,29 @@ export const top5 = (): Metric => topK(5);
  * ```ts
  * const m = loss();
  * m.update({ scores, labels, numClasses: 10, loss: 0.42 });
- * m.compute(); // { Loss: 0.42 }
+ * m.compute(); // { loss: 0.42 }
  * ```
  */
 export function loss(): Metric {
-  return countingMetric('Loss', false, (batch) => {
+  return countingMetric('loss', false, (batch) => {
     const value = batch.loss;
     if (typeof value !== 'number' || Number.isNaN(value)) {
-      throw new Error(`Loss: the batch carries no loss (got ${value}); pass { loss } with the batch's mean loss`);
+      throw new Error(`loss: the batch carries no loss (got ${value}); pass { loss } with the batch's mean loss`);
     }
-    return { value, rows: rowsOf(batch, 'Loss') };
+    return { value, rows: rowsOf(batch, 'loss') };
   });
 }
 
 /**
- * Precision, recall and F1 at a threshold (argmax for class indices); headline `F1` = macro F1, plus
- * `F1/micro`, `Precision` and `Recall` (macro) and `F1/<class>`.
+ * Precision, recall and F1 at a threshold (argmax for class indices); headline `f1` = macro F1, plus
+ * `f1/micro`, `precision` and `recall` (macro) and `f1/<class>`.
  */
 export function f1(options: { threshold?: number } & PerClassMetricOptions = {}): Metric {
   let tp: number[] = [];
   let fp: number[] = [];
   let fn: number[] = [];
   return {
-    name: 'F1',
+    name: 'f1',
     higherIsBetter: true,
     update: (batch) => {
       const r = precisionRecallF1Score(batch.scores, numberLabels(batch.labels), batch.numClasses, options);
@@ -267,7 +271,7 @@ export function f1(options: { threshold?: number } & PerClassMetricOptions = {})
         fp = r.perClass.map(() => 0);
         fn = r.perClass.map(() => 0);
       } else if (tp.length !== r.perClass.length) {
-        throw new Error(`F1: batch has ${r.perClass.length} classes, earlier batches ${tp.length}`);
+        throw new Error(`f1: batch has ${r.perClass.length} classes, earlier batches ${tp.length}`);
       }
       r.perClass.forEach((c, i) => {
         tp[i] = (tp[i] as number) + c.tp;
@@ -276,20 +280,20 @@ export function f1(options: { threshold?: number } & PerClassMetricOptions = {})
       });
     },
     compute: () => {
-      if (tp.length === 0) return { F1: Number.NaN };
+      if (tp.length === 0) return { f1: Number.NaN };
       const f = precisionRecallF1FromCounts;
       const per = tp.map((t, i) => f(t, fp[i] as number, fn[i] as number));
       const mean = (key: 'precision' | 'recall' | 'f1') => per.reduce((s, v) => s + v[key], 0) / per.length;
       const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
       const out: MetricValues = {
-        F1: mean('f1'),
-        'F1/micro': f(sum(tp), sum(fp), sum(fn)).f1,
-        Precision: mean('precision'),
-        Recall: mean('recall'),
+        f1: mean('f1'),
+        'f1/micro': f(sum(tp), sum(fp), sum(fn)).f1,
+        precision: mean('precision'),
+        recall: mean('recall'),
       };
       if (per.length > 1)
         per.forEach((v, c) => {
-          out[`F1/${options.classNames?.[c] ?? c}`] = v.f1;
+          out[`f1/${options.classNames?.[c] ?? c}`] = v.f1;
         });
       return out;
     },

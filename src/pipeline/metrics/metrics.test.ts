@@ -25,6 +25,7 @@ import {
   rocAucScore,
   rocCurve,
   sortClass,
+  top1,
   top5,
   topK,
   topKAccuracyScore,
@@ -53,6 +54,21 @@ function multiClass(n: number, k: number, seed: number) {
 }
 
 describe('accumulating metrics', () => {
+  it('name their keys in lower camelCase, as Keras does (what early stopping and TensorBoard use)', () => {
+    const metrics = [auc(), auprc(), accuracy(), top1(), top5(), topK(3), loss(), f1({ classNames: ['a', 'b'] })];
+    assert.deepEqual(
+      metrics.map((m) => m.name),
+      ['auc', 'auprc', 'accuracy', 'top1Accuracy', 'top5Accuracy', 'top3Accuracy', 'loss', 'f1'],
+    );
+    const batch = { scores: new Float32Array([0.9, 0.1, 0.2, 0.8]), labels: [0, 1], numClasses: 2, loss: 0.5 };
+    const r = auc({ classNames: ['a', 'b'] });
+    const f = metrics[7] as (typeof metrics)[number];
+    r.update(batch);
+    f.update(batch);
+    assert.deepEqual(Object.keys(r.compute()), ['auc', 'auc/a', 'auc/b']);
+    assert.deepEqual(Object.keys(f.compute()), ['f1', 'f1/micro', 'precision', 'recall', 'f1/a', 'f1/b']);
+  });
+
   it('auc() and auprc() fed in uneven batches equal rocAucScore / averagePrecisionScore on all rows', () => {
     const { scores, labels } = multiLabel(250, 3, 1);
     const names = ['Atelectasis', 'Cardiomegaly', 'Effusion'];
@@ -70,14 +86,14 @@ describe('accumulating metrics', () => {
     const expected = rocAucScore(scores, labels, 3);
     const values = m.compute();
     // exact: plain JS double arithmetic on the same rows in the same order, no native kernels involved
-    assert.equal(values.AUC, expected.mean);
+    assert.equal(values.auc, expected.mean);
     names.forEach((name, c) => {
-      assert.equal(values[`AUC/${name}`], expected.perClass[c]);
+      assert.equal(values[`auc/${name}`], expected.perClass[c]);
     });
-    assert.equal(p.compute().AUPRC, averagePrecisionScore(scores, labels, 3).mean);
-    assert.equal(p.compute()['AUPRC/2'], averagePrecisionScore(scores, labels, 3).perClass[2]);
+    assert.equal(p.compute().auprc, averagePrecisionScore(scores, labels, 3).mean);
+    assert.equal(p.compute()['auprc/2'], averagePrecisionScore(scores, labels, 3).perClass[2]);
     m.reset();
-    assert.ok(Number.isNaN(m.compute().AUC as number), 'reset empties the metric');
+    assert.ok(Number.isNaN(m.compute().auc as number), 'reset empties the metric');
   });
 
   it('auc() copies its input: the caller may reuse the batch buffer', () => {
@@ -88,7 +104,7 @@ describe('accumulating metrics', () => {
     m.update({ scores: buffer, labels: labels.subarray(0, 40), numClasses: 2 });
     buffer.set(scores.subarray(40, 80));
     m.update({ scores: buffer, labels: labels.subarray(40, 80), numClasses: 2 });
-    assert.equal(m.compute().AUC, rocAucScore(scores, labels, 2).mean);
+    assert.equal(m.compute().auc, rocAucScore(scores, labels, 2).mean);
   });
 
   it('accuracy(), topK(), top5() and f1() accumulate to the one-shot values', () => {
@@ -100,14 +116,14 @@ describe('accumulating metrics', () => {
       for (const m of metrics) m.update(batch);
     }
     const [acc, t2, t5, f] = metrics.map((m) => m.compute());
-    assert.ok(Math.abs((acc?.Accuracy as number) - accuracyScore(scores, labels, 7)) < 1e-15);
-    assert.ok(Math.abs((t2?.Top2Accuracy as number) - topKAccuracyScore(scores, labels, 7, 2)) < 1e-15);
-    assert.ok(Math.abs((t5?.Top5Accuracy as number) - topKAccuracyScore(scores, labels, 7, 5)) < 1e-15);
+    assert.ok(Math.abs((acc?.accuracy as number) - accuracyScore(scores, labels, 7)) < 1e-15);
+    assert.ok(Math.abs((t2?.top2Accuracy as number) - topKAccuracyScore(scores, labels, 7, 2)) < 1e-15);
+    assert.ok(Math.abs((t5?.top5Accuracy as number) - topKAccuracyScore(scores, labels, 7, 5)) < 1e-15);
     const prf = precisionRecallF1Score(scores, labels, 7);
-    assert.equal(f?.F1, prf.macro.f1);
-    assert.equal(f?.['F1/micro'], prf.micro.f1);
-    assert.equal(f?.Precision, prf.macro.precision);
-    assert.equal(f?.['F1/3'], prf.perClass[3]?.f1);
+    assert.equal(f?.f1, prf.macro.f1);
+    assert.equal(f?.['f1/micro'], prf.micro.f1);
+    assert.equal(f?.precision, prf.macro.precision);
+    assert.equal(f?.['f1/3'], prf.perClass[3]?.f1);
   });
 
   it('take int64 tensor labels (BigInt64Array) in update(); the one-shot functions say how to convert them', () => {
@@ -116,7 +132,7 @@ describe('accumulating metrics', () => {
     for (const m of [auc(), accuracy(), topK(2), f1()]) {
       m.update({ scores, labels: int64, numClasses: 4 });
       const reference =
-        m.name === 'AUC' ? auc() : m.name === 'Accuracy' ? accuracy() : m.name === 'F1' ? f1() : topK(2);
+        m.name === 'auc' ? auc() : m.name === 'accuracy' ? accuracy() : m.name === 'f1' ? f1() : topK(2);
       reference.update({ scores, labels, numClasses: 4 });
       assert.deepEqual(m.compute(), reference.compute(), m.name);
     }
@@ -132,10 +148,10 @@ describe('accumulating metrics', () => {
     assert.equal(auc().higherIsBetter, true);
     m.update({ scores: new Float32Array(6), labels: [0, 1, 0], numClasses: 2, loss: 1 });
     m.update({ scores: new Float32Array(2), labels: [1], numClasses: 2, loss: 3 });
-    assert.equal(m.compute().Loss, (3 * 1 + 1 * 3) / 4);
+    assert.equal(m.compute().loss, (3 * 1 + 1 * 3) / 4);
     assert.throws(
       () => m.update({ scores: new Float32Array(2), labels: [1], numClasses: 2 }),
-      /Loss: the batch carries no loss/,
+      /loss: the batch carries no loss/,
     );
   });
 
@@ -144,7 +160,7 @@ describe('accumulating metrics', () => {
     m.update({ scores: new Float32Array(4), labels: new Uint8Array(4), numClasses: 2 });
     assert.throws(
       () => m.update({ scores: new Float32Array(6), labels: new Uint8Array(6), numClasses: 3 }),
-      /AUC: batch has 3 classes \(indicator labels\), earlier batches 2/,
+      /auc: batch has 3 classes \(indicator labels\), earlier batches 2/,
     );
   });
 });

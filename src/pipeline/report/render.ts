@@ -40,9 +40,10 @@ function trainingSection(run: RunRecord): string {
     });
     if (points.length > 0) charts.push(lineChart([{ name, points }], { title: name, xLabel: 'iteration' }));
   };
-  curve('Loss', (p) => p.loss);
-  curve('LearningRate', (p) => p.learningRate);
-  curve('Throughput (records/s)', (p) => p.throughput);
+  // titled by their keys, as the validation charts (metric keys) and TensorBoard tags are
+  curve('loss', (p) => p.loss);
+  curve('learningRate', (p) => p.learningRate);
+  curve('throughput (records/s)', (p) => p.throughput);
   return `<section id="training"><h2>Training</h2><div class="charts">${charts.join('')}</div></section>`;
 }
 

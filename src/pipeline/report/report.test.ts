@@ -33,7 +33,7 @@ function history(iterations: number, epochs: number): Pick<RunRecord, 'train' | 
     validation: Array.from({ length: epochs }, (_, e) => ({
       epoch: e + 1,
       iteration: (e + 1) * perEpoch,
-      values: { Top1Accuracy: 0.7 + 0.05 * e, Loss: 0.8 - 0.1 * e, 'AUC/0': 0.9, AUC: 0.9 },
+      values: { top1Accuracy: 0.7 + 0.05 * e, loss: 0.8 - 0.1 * e, 'auc/0': 0.9, auc: 0.9 },
     })),
   };
 }
@@ -93,13 +93,16 @@ describe('HTML report', () => {
     const training = element(html, 'section', 'training');
     assert.equal(count(training, /<svg /), 3);
     assert.equal(count(training, /<path class="series"/), 3);
+    for (const key of ['loss', 'learningRate', 'throughput (records/s)']) {
+      assert.ok(training.includes(`aria-label="${key}"`), `a chart titled by the key ${key}`);
+    }
     // 3000 iterations are drawn as at most 600 averaged points
     const d = /<path class="series" d="([^"]+)"/.exec(training)?.[1] ?? '';
     assert.ok(count(d, /[ML]/) <= 600 && count(d, /[ML]/) > 100, `${count(d, /[ML]/)} points`);
     const validation = element(html, 'section', 'validation');
-    // Top1Accuracy, Loss, AUC; the per-class key AUC/0 is left to the table
+    // top1Accuracy, loss, auc; the per-class key auc/0 is left to the table
     assert.equal(count(validation, /<svg /), 3);
-    assert.ok(validation.includes('aria-label="Top1Accuracy"'));
+    assert.ok(validation.includes('aria-label="top1Accuracy"'));
   });
 
   it('has one table row per class with AUC, interval and operating point, and a mean row', () => {

@@ -14,7 +14,7 @@ export interface TrainPoint {
   throughput?: number;
 }
 
-/** One validation: the merged compute() of its metrics, e.g. { AUC: 0.8, 'AUC/Atelectasis': 0.77, Loss: 0.2 }. */
+/** One validation: the merged compute() of its metrics, e.g. { auc: 0.8, 'auc/Atelectasis': 0.77, loss: 0.2 }. */
 export interface ValidationPoint {
   epoch: number;
   iteration?: number;
@@ -30,7 +30,7 @@ export interface ValidationPoint {
  *   title: 'Fashion-MNIST small CNN',
  *   config: { batchSize: 64, maxEpoch: 5, optimizer: { name: 'Adam', lr: 1e-3 } },
  *   train: [{ iteration: 1, epoch: 1, loss: 2.3, learningRate: 1e-3, throughput: 900 }],
- *   validation: [{ epoch: 1, values: { Top1Accuracy: 0.86, Loss: 0.39 } }],
+ *   validation: [{ epoch: 1, values: { top1Accuracy: 0.86, loss: 0.39 } }],
  *   evaluation: evaluateClassifier(testProbs, testLabels, 10, { classNames }),
  * };
  * ```

@@ -81,7 +81,7 @@ function extent(values: number[]): [number, number] {
  *
  * @example
  * ```ts
- * lineChart([{ name: 'Loss', points: [[1, 2.3], [2, 1.9]] }], { title: 'Loss', xLabel: 'iteration' });
+ * lineChart([{ name: 'loss', points: [[1, 2.3], [2, 1.9]] }], { title: 'loss', xLabel: 'iteration' });
  * ```
  */
 export function lineChart(series: Series[], options: ChartOptions): string {

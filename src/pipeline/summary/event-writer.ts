@@ -45,7 +45,7 @@ function createUnique(dir: string, base: string): { fd: number; path: string } {
  * @example
  * ```ts
  * const writer = new EventFileWriter('runs/exp1/train');
- * writer.addScalar('Loss', 0.42, 100);
+ * writer.addScalar('loss', 0.42, 100);
  * writer.close();
  * ```
  */

@@ -1,8 +1,11 @@
 /**
  * The seed's TrainSummary and ValidationSummary: TensorBoard runs `<logDir>/<appName>/train` (tags
- * Loss, LearningRate, Throughput, one point per iteration) and `<logDir>/<appName>/validation` (one
- * tag per metric value, e.g. AUC, AUC/Atelectasis, Loss). Use the global iteration as the step of
- * both, so that TensorBoard draws them on one axis.
+ * loss, learningRate, throughput, one point per iteration) and `<logDir>/<appName>/validation` (one
+ * tag per metric value, e.g. auc, auc/Atelectasis, loss). Use the global iteration as the step of
+ * both, so that TensorBoard draws them on one axis, and the training and validation `loss` in one chart.
+ *
+ * Tags are tszoo's metric keys, lower camelCase everywhere (the names `compute()`, early stopping and
+ * reports use), where BigDL wrote Loss, LearningRate, Throughput and Top1Accuracy.
  */
 import { join } from 'node:path';
 import { readScalars, type ScalarPoint } from './event-reader.js';
@@ -19,8 +22,8 @@ export interface IterationScalars {
   throughput?: number;
 }
 
-/** Tags of the training run, as BigDL names them. */
-export const TRAIN_TAGS = { loss: 'Loss', learningRate: 'LearningRate', throughput: 'Throughput' } as const;
+/** Tags of the training run: the keys of {@link IterationScalars} (BigDL's Loss, LearningRate, Throughput). */
+export const TRAIN_TAGS = { loss: 'loss', learningRate: 'learningRate', throughput: 'throughput' } as const;
 
 abstract class RunSummary {
   /** the run's directory */
@@ -72,7 +75,7 @@ export class TrainSummary extends RunSummary {
  * @example
  * ```ts
  * const summary = new ValidationSummary('runs', 'cxr');
- * summary.write(1200, auc().compute()); // AUC, AUC/Atelectasis, ...
+ * summary.write(1200, auc().compute()); // auc, auc/Atelectasis, ...
  * ```
  */
 export class ValidationSummary extends RunSummary {

@@ -107,8 +107,8 @@ describe('EventFileWriter', () => {
     const dir = freshDir();
     const before = Math.floor(Date.now() / 1000);
     const writer = new EventFileWriter(dir);
-    writer.addScalar('Loss', 0.1, 1, 1000.25);
-    writer.addScalars({ Loss: 0.05, LearningRate: 1e-3 }, 2);
+    writer.addScalar('loss', 0.1, 1, 1000.25);
+    writer.addScalars({ loss: 0.05, learningRate: 1e-3 }, 2);
     writer.close();
     const name = readdirSync(dir)[0] as string;
     const match = /^events\.out\.tfevents\.(\d+)\.(.+)$/.exec(name);
@@ -119,15 +119,15 @@ describe('EventFileWriter', () => {
     assert.equal(events[0]?.fileVersion, 'brain.Event:2');
     assert.equal(events.length, 3);
     const scalars = readScalars(dir);
-    assert.deepEqual(scalars.Loss, [
+    assert.deepEqual(scalars.loss, [
       { step: 1, value: Math.fround(0.1), wallTime: 1000.25 },
-      { step: 2, value: Math.fround(0.05), wallTime: scalars.Loss?.[1]?.wallTime },
+      { step: 2, value: Math.fround(0.05), wallTime: scalars.loss?.[1]?.wallTime },
     ]);
     assert.deepEqual(
-      scalars.LearningRate?.map((p) => p.value),
+      scalars.learningRate?.map((p) => p.value),
       [Math.fround(1e-3)],
     );
-    assert.throws(() => writer.addScalar('Loss', 1, 3), /is closed/);
+    assert.throws(() => writer.addScalar('loss', 1, 3), /is closed/);
   });
 
   it('two writers started in the same second get distinct files', () => {
@@ -149,8 +149,8 @@ describe('EventFileWriter', () => {
 
   it('refuses bad steps and values with a message', () => {
     const writer = new EventFileWriter(freshDir());
-    assert.throws(() => writer.addScalar('Loss', 1, -1), /step must be an integer >= 0, got -1/);
-    assert.throws(() => writer.addScalars({ Loss: '1' as unknown as number }, 1), /value of Loss is string/);
+    assert.throws(() => writer.addScalar('loss', 1, -1), /step must be an integer >= 0, got -1/);
+    assert.throws(() => writer.addScalars({ loss: '1' as unknown as number }, 1), /value of loss is string/);
     writer.close();
   });
 
@@ -160,7 +160,7 @@ describe('EventFileWriter', () => {
       spawn(process.execPath, [fixture, dir, '500', 'exit']).on('exit', resolve),
     );
     assert.equal(code, 0);
-    const loss = readScalars(dir).Loss ?? [];
+    const loss = readScalars(dir).loss ?? [];
     assert.equal(loss.length, 500);
     assert.equal(loss[499]?.value, Math.fround(1 / 500));
   });
@@ -172,7 +172,7 @@ describe('EventFileWriter', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
-    const loss = readScalars(dir).Loss ?? [];
+    const loss = readScalars(dir).loss ?? [];
     assert.ok(loss.length >= 200, `${loss.length} points`);
     assert.deepEqual(
       loss.slice(0, 200).map((p) => p.step),
@@ -188,9 +188,9 @@ describe('TrainSummary and ValidationSummary', () => {
     const validation = new ValidationSummary(logDir, 'cxr');
     for (let it = 1; it <= 3; it++)
       train.write({ iteration: it, loss: 1 / it, learningRate: 0.01, throughput: 100 + it });
-    validation.write(3, { AUC: 0.75, 'AUC/Atelectasis': 0.5, Loss: 0.25 });
+    validation.write(3, { auc: 0.75, 'auc/Atelectasis': 0.5, loss: 0.25 });
     assert.deepEqual(
-      train.readScalar('Throughput').map((p) => [p.step, p.value]),
+      train.readScalar('throughput').map((p) => [p.step, p.value]),
       [
         [1, 101],
         [2, 102],
@@ -201,11 +201,11 @@ describe('TrainSummary and ValidationSummary', () => {
     validation.close();
     const runs = readRuns(logDir);
     assert.deepEqual(Object.keys(runs).sort(), ['cxr/train', 'cxr/validation']);
-    assert.deepEqual(Object.keys(runs['cxr/train'] ?? {}).sort(), ['LearningRate', 'Loss', 'Throughput']);
+    assert.deepEqual(Object.keys(runs['cxr/train'] ?? {}).sort(), ['learningRate', 'loss', 'throughput']);
     assert.deepEqual(runs['cxr/validation'], {
-      AUC: [{ step: 3, value: 0.75, wallTime: runs['cxr/validation']?.AUC?.[0]?.wallTime }],
-      'AUC/Atelectasis': [{ step: 3, value: 0.5, wallTime: runs['cxr/validation']?.AUC?.[0]?.wallTime }],
-      Loss: [{ step: 3, value: 0.25, wallTime: runs['cxr/validation']?.AUC?.[0]?.wallTime }],
+      auc: [{ step: 3, value: 0.75, wallTime: runs['cxr/validation']?.auc?.[0]?.wallTime }],
+      'auc/Atelectasis': [{ step: 3, value: 0.5, wallTime: runs['cxr/validation']?.auc?.[0]?.wallTime }],
+      loss: [{ step: 3, value: 0.25, wallTime: runs['cxr/validation']?.auc?.[0]?.wallTime }],
     });
   });
 });
