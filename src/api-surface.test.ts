@@ -19,15 +19,12 @@ import * as root from './index.js';
 /**
  * Aliases kept for one transition, path -> the one path that stays. They go (here and in src/index.ts)
  * once nothing imports them any more: src/interop/onnx/*.test.ts, src/interop/safetensors.test.ts,
- * src/models/*.test.ts, src/data/loader.test.ts and src/demo/recipe.ts still import these names from the
- * package root.
+ * src/models/*.test.ts and src/data/loader.test.ts still import these names from the package root.
  */
 const TRANSITIONAL_ALIASES: Readonly<Record<string, string>> = {
-  keep: 'torch.keep',
   memory: 'torch.memory',
   noGrad: 'torch.noGrad',
   scope: 'torch.scope',
-  Tensor: 'torch.Tensor',
 };
 
 /** Values whose names differ only by case, on purpose: `namespace: Name/name` -> why. */

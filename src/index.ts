@@ -15,8 +15,8 @@ export * as pipeline from './pipeline/index.js';
 export * as torch from './tensor/index.js';
 
 /**
- * Transitional: the same functions as `torch.keep`, `torch.memory`, `torch.noGrad`, `torch.scope` and the
- * type `torch.Tensor`, kept only until the files that still import them from here use `torch.*`.
- * @deprecated use `torch.keep`, `torch.memory`, `torch.noGrad`, `torch.scope`, `torch.Tensor`
+ * Transitional: the same functions as `torch.memory`, `torch.noGrad` and `torch.scope`, kept only until
+ * the files that still import them from here use `torch.*`.
+ * @deprecated use `torch.memory`, `torch.noGrad`, `torch.scope`
  */
-export { keep, memory, noGrad, scope, type Tensor } from './tensor/index.js';
+export { memory, noGrad, scope } from './tensor/index.js';
