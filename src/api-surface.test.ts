@@ -10,22 +10,11 @@ import * as root from './index.js';
  * ...), and the same tree of declarations in dist/src/index.d.ts, which also holds the types.
  *
  * 1. One import path per symbol: a function, class or object (or a type's declaration) reachable under
- *    two paths fails, unless it is a transitional alias listed below.
+ *    two paths fails.
  * 2. No two names of one namespace that differ only by case (the `HFlip` transform beside the `hflip`
  *    op): among values, and among types. A type may share a value's name up to case (`RocCurve` is what
  *    `rocCurve()` returns; the compiler tells them apart). The pairs below are deliberate.
  */
-
-/**
- * Aliases kept for one transition, path -> the one path that stays. They go (here and in src/index.ts)
- * once nothing imports them any more: src/interop/onnx/*.test.ts, src/interop/safetensors.test.ts,
- * src/models/*.test.ts and src/data/loader.test.ts still import these names from the package root.
- */
-const TRANSITIONAL_ALIASES: Readonly<Record<string, string>> = {
-  memory: 'torch.memory',
-  noGrad: 'torch.noGrad',
-  scope: 'torch.scope',
-};
 
 /** Values whose names differ only by case, on purpose: `namespace: Name/name` -> why. */
 const CASE_PAIRS: Readonly<Record<string, string>> = {
@@ -99,14 +88,9 @@ function walkDeclarations(): { paths: Map<ts.Symbol, string[]>; typeClashes: str
   return { paths, typeClashes, count: paths.size };
 }
 
-/** Duplicate path groups that are not the listed transitional aliases. */
+/** Path groups naming one value or declaration more than once. */
 function unexpectedDuplicates(groups: string[][]): string[] {
-  return groups
-    .filter((g) => g.length > 1)
-    .map((g) => [...g].sort())
-    .filter((g) => !(g.length === 2 && TRANSITIONAL_ALIASES[g[0] as string] === g[1]))
-    .filter((g) => !(g.length === 2 && TRANSITIONAL_ALIASES[g[1] as string] === g[0]))
-    .map((g) => g.join(' = '));
+  return groups.filter((g) => g.length > 1).map((g) => [...g].sort().join(' = '));
 }
 
 describe('public API surface (dist/src/index.js and index.d.ts)', () => {
@@ -158,12 +142,6 @@ describe('public API surface (dist/src/index.js and index.d.ts)', () => {
       Object.keys(CASE_PAIRS).filter((c) => !clashes.includes(c)),
       [],
       'a listed case pair no longer exists: remove it from CASE_PAIRS',
-    );
-    const declared = new Set([...declarations.paths.values()].flat());
-    assert.deepEqual(
-      Object.entries(TRANSITIONAL_ALIASES).filter(([alias, target]) => !(declared.has(alias) && declared.has(target))),
-      [],
-      'a transitional alias is gone: remove it from TRANSITIONAL_ALIASES',
     );
   });
 });

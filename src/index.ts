@@ -13,10 +13,3 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as pipeline from './pipeline/index.js';
 export * as torch from './tensor/index.js';
-
-/**
- * Transitional: the same functions as `torch.memory`, `torch.noGrad` and `torch.scope`, kept only until
- * the files that still import them from here use `torch.*`.
- * @deprecated use `torch.memory`, `torch.noGrad`, `torch.scope`
- */
-export { memory, noGrad, scope } from './tensor/index.js';

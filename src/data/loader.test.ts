@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { memory, scope, torch } from '../index.js';
+import { torch } from '../index.js';
 import { DataLoader, type Dataset, TensorDataset } from './loader.js';
 import { epochIndices, permutation } from './sampler.js';
 
@@ -86,12 +86,12 @@ describe('DataLoader', () => {
   });
 
   it('keeps features and labels aligned', async () => {
-    const x = torch.keep(scope(() => torch.arange(20, { dtype: 'float32' }).reshape([10, 2])));
+    const x = torch.keep(torch.scope(() => torch.arange(20, { dtype: 'float32' }).reshape([10, 2])));
     const y = ids(10);
     const loader = new DataLoader(new TensorDataset(x, y), { batchSize: 3, shuffle: true, seed: 9 });
     for await (const batch of loader.epoch(2)) {
       const [xb, yb] = batch.tensors as [torch.Tensor, torch.Tensor];
-      scope(() => assert.deepEqual(xb.select(1, 0).toArray(), yb.mul(2).toArray()));
+      torch.scope(() => assert.deepEqual(xb.select(1, 0).toArray(), yb.mul(2).toArray()));
       assert.deepEqual(yb.toArray(), [...batch.indices]);
       batch.dispose();
     }
@@ -123,14 +123,14 @@ describe('DataLoader', () => {
 
   it('frees prefetched batches when an epoch is left early, and leaks nothing', async () => {
     const x = ids(100);
-    const before = memory().tensors;
+    const before = torch.memory().tensors;
     const loader = new DataLoader(new TensorDataset(x), { batchSize: 10, prefetch: 4 });
     for await (const batch of loader.epoch(0)) {
       batch.dispose();
       if (batch.index === 2) break;
     }
     await new Promise((r) => setTimeout(r, 10));
-    assert.equal(memory().tensors, before);
+    assert.equal(torch.memory().tensors, before);
     x.dispose();
   });
 
@@ -150,7 +150,7 @@ describe('DataLoader', () => {
   it('rejects bad options and mismatched tensors', () => {
     const x = ids(4);
     assert.throws(() => new DataLoader(new TensorDataset(x), { batchSize: 0 }), /batchSize must be a positive integer/);
-    scope(() => assert.throws(() => new TensorDataset(x, torch.zeros([3])), /first dimensions differ/));
+    torch.scope(() => assert.throws(() => new TensorDataset(x, torch.zeros([3])), /first dimensions differ/));
     x.dispose();
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { scope, torch } from '../index.js';
+import { torch } from '../index.js';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors } from './safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tszoo-st-'));
@@ -20,7 +20,7 @@ function rawFile(header: unknown, data: Uint8Array = new Uint8Array(0), lengthOv
 
 describe('safetensors', () => {
   it('round-trips every dtype, shape and metadata through a file', () => {
-    scope(() => {
+    torch.scope(() => {
       torch.manualSeed(0);
       const base = torch.randn([2, 3, 4]).mul(10);
       const tensors: Record<string, torch.Tensor> = {
@@ -58,7 +58,7 @@ describe('safetensors', () => {
   });
 
   it('writes files that an independent reader (Python with numpy) parses, and reads the files it writes', () => {
-    scope(() => {
+    torch.scope(() => {
       const a = torch.arange(12, { dtype: 'float32' }).reshape([3, 4]).div(7);
       const b = torch.tensor([[-5, 9_000_000_000]], { dtype: 'int64' });
       const path = join(dir, 'to-python.safetensors');
@@ -158,7 +158,7 @@ print(json.dumps(out))
   });
 
   it('encodes deterministically with an 8-byte aligned data section', () => {
-    scope(() => {
+    torch.scope(() => {
       const t = { w: torch.ones([3]), b: torch.zeros([1], { dtype: 'int64' }) };
       const bytes = encodeSafetensors(t);
       assert.equal(bytes.readBigUInt64LE(0) % 8n, 0n);

@@ -301,15 +301,15 @@ describe('Estimator summaries', () => {
     await est.fit(blobFrame(96, 2));
     const train = readScalars(join(logDir, 'blobs', 'train'));
     assert.deepEqual(
-      train.Loss?.map((p) => p.step),
+      train.loss?.map((p) => p.step),
       losses.map((_, i) => i + 1),
     );
     assert.deepEqual(
-      train.Loss?.map((p) => p.value),
+      train.loss?.map((p) => p.value),
       losses.map((l) => Math.fround(l)),
     );
-    assert.equal(train.LearningRate?.length, losses.length);
-    assert.ok((train.Throughput?.[0]?.value ?? 0) > 0);
+    assert.equal(train.learningRate?.length, losses.length);
+    assert.ok((train.throughput?.[0]?.value ?? 0) > 0);
     const val = readScalars(join(logDir, 'blobs', 'validation'));
     assert.deepEqual(
       val.accuracy?.map((p) => p.step),

@@ -220,7 +220,7 @@ export class Model {
       onnxError,
       history: history ?? null,
     };
-    writeFileAtomic(join(dir, 'model.json'), new TextEncoder().encode(JSON.stringify(meta, null, 2)));
+    writeFileAtomic(join(dir, 'model.json'), JSON.stringify(meta, null, 2));
   }
 
   /**

@@ -87,7 +87,7 @@ export interface EstimatorOptions {
   progress?: boolean | 'auto';
   /** shuffle training rows every epoch (default true) */
   shuffle?: boolean;
-  /** TensorBoard run `<logDir>/<appName>/train`: Loss, LearningRate, Throughput per iteration */
+  /** TensorBoard run `<logDir>/<appName>/train`: loss, learningRate, throughput per iteration */
   trainSummary?: TrainSummary;
   /** TensorBoard run `<logDir>/<appName>/validation`: one tag per validation value */
   validationSummary?: ValidationSummary;

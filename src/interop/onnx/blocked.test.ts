@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { noGrad, scope, torch } from '../../index.js';
+import { torch } from '../../index.js';
 import { densenet121, mobilenetV2, resnet18 } from '../../models/index.js';
 import type { Module } from '../../nn/index.js';
 import { blockedLayoutAvailable } from './blocked.js';
@@ -27,9 +27,9 @@ function spyOnBlocked(graph: OnnxGraph): Map<string, number> {
 }
 
 const infer = (graph: OnnxGraph, x: torch.Tensor, blocked: boolean) =>
-  noGrad(() => {
+  torch.noGrad(() => {
     graph.blockedInference = blocked;
-    return scope(() => graph.forward(x).toArray());
+    return torch.scope(() => graph.forward(x).toArray());
   });
 
 describe("inference on oneDNN's blocked layout", () => {
@@ -74,11 +74,11 @@ describe("inference on oneDNN's blocked layout", () => {
       model.dispose();
       assert.equal(graph.blockedInference, 'auto');
       const counts = spyOnBlocked(graph);
-      noGrad(() => scope(() => graph.forward(torch.randn([1, 3, size, size]))));
+      torch.noGrad(() => torch.scope(() => graph.forward(torch.randn([1, 3, size, size]))));
       // a cut at layer4 ends on blocked activations: one conversion at the end, still worth it
       const cut = (graph.nodes.some((n) => n.label.name.startsWith('layer4')) ? graph.cut('layer4') : null)?.eval();
       const cutCounts = cut ? spyOnBlocked(cut) : new Map();
-      if (cut) noGrad(() => scope(() => cut.forward(torch.randn([1, 3, size, size]))));
+      if (cut) torch.noGrad(() => torch.scope(() => cut.forward(torch.randn([1, 3, size, size]))));
       graph.dispose();
       return [(counts.get('Conv blocked') ?? 0) > 0, (cutCounts.get('Conv blocked') ?? 0) > 0];
     };
@@ -102,7 +102,7 @@ describe("inference on oneDNN's blocked layout", () => {
     const graph = importOnnxSync(exportOnnxBytes(model, { inputShape: [3, 32, 32] })).eval();
     model.dispose();
     const counts = spyOnBlocked(graph);
-    const shape = noGrad(() => scope(() => graph.forward(torch.zeros([0, 3, 32, 32])).shape));
+    const shape = torch.noGrad(() => torch.scope(() => graph.forward(torch.zeros([0, 3, 32, 32])).shape));
     assert.deepEqual(shape, [0, 3]);
     assert.equal(counts.get('Conv blocked'), undefined);
     graph.dispose();
@@ -116,7 +116,7 @@ describe("inference on oneDNN's blocked layout", () => {
     const x = torch.keep(torch.randn([1, 3, 32, 32]));
     const first = infer(graph, x, true);
     const [, conv1] = graph.namedParameters().find(([n]) => n === 'conv1.weight') as [string, torch.Tensor];
-    noGrad(() => scope(() => conv1.mul_(-1.5)));
+    torch.noGrad(() => torch.scope(() => conv1.mul_(-1.5)));
     const blocked = infer(graph, x, true);
     const dense = infer(graph, x, false);
     assert.ok(closeEnough(blocked, dense).ok, closeEnough(blocked, dense).message);
@@ -169,7 +169,7 @@ describe("inference on oneDNN's blocked layout", () => {
     const x64 = torch.keep(torch.randn([2, 2, 8, 8], { dtype: 'float64' }));
     graph.to('float64');
     counts.clear();
-    const out64 = noGrad(() => scope(() => graph.forward(x64).dtype));
+    const out64 = torch.noGrad(() => torch.scope(() => graph.forward(x64).dtype));
     assert.equal(out64, 'float64');
     assert.equal(counts.get('Conv blocked'), undefined);
     graph.dispose();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { noGrad, scope, torch } from '../../index.js';
+import { torch } from '../../index.js';
 import { Conv2d, Module, Sequential } from '../../nn/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { type EmitContext, type OnnxExportable, registerOnnxExporter } from './export/emitter.js';
@@ -63,7 +63,7 @@ describe('modules that export themselves (OnnxExportable)', () => {
       ['0', '1.sigmoid', '1', '2.sigmoid', '2'],
     );
     const x = torch.keep(torch.randn([2, 2, 4, 4]));
-    const [want, got] = noGrad(() => scope(() => [model.forward(x).toArray(), graph.forward(x).toArray()]));
+    const [want, got] = torch.noGrad(() => torch.scope(() => [model.forward(x).toArray(), graph.forward(x).toArray()]));
     assert.ok(maxAbsDiff(want as number[], got as number[]) < 1e-6);
     graph.dispose();
     model.dispose();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { noGrad, scope, torch } from '../../index.js';
+import { torch } from '../../index.js';
 import { importOnnxSync } from './import.js';
 import { type TinyModel, type TinyNode, tinyModel } from './model.testutil.js';
 import { supportedOnnxOps } from './ops/registry.js';
@@ -359,12 +359,12 @@ describe('each ONNX op matches onnxruntime', () => {
         initializers: c.initializers ?? {},
         int64Outputs: c.int64Outputs ?? [],
       });
-      await scope(async () => {
+      await torch.scope(async () => {
         torch.manualSeed(2);
         const feeds = Object.fromEntries(Object.entries(c.inputs).map(([n, shape]) => [n, torch.randn(shape)]));
         const theirs = await runOrt(bytes, feeds);
         const graph = importOnnxSync(bytes).eval();
-        const ours = noGrad(() => graph.run(feeds));
+        const ours = torch.noGrad(() => graph.run(feeds));
         for (const name of outputs) {
           const t = ours[name] as torch.Tensor;
           const o = theirs[name] as { data: number[]; shape: number[] };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { noGrad, scope, torch } from '../../index.js';
+import { torch } from '../../index.js';
 import { blockedLayoutAvailable } from './blocked.js';
 import type { OnnxGraph } from './graph.js';
 import { importOnnxSync } from './import.js';
@@ -96,18 +96,20 @@ describe('execution plans', () => {
     const x = torch.keep(torch.randn([2, 2, 4, 4]));
     const passes = () => {
       g.eval();
-      const fast = noGrad(() => scope(() => g.forward(x).toArray()));
+      const fast = torch.noGrad(() => torch.scope(() => g.forward(x).toArray()));
       g.blockedInference = false;
-      const dense = noGrad(() => scope(() => g.forward(x).toArray()));
+      const dense = torch.noGrad(() => torch.scope(() => g.forward(x).toArray()));
       g.blockedInference = 'auto';
-      const withGrad = scope(() => g.forward(x).toArray());
+      const withGrad = torch.scope(() => g.forward(x).toArray());
       return [fast, dense, withGrad];
     };
     const [fast, dense, withGrad] = passes() as [number[], number[], number[]];
     assert.ok(maxAbsDiff(fast, withGrad) < 1e-5 && maxAbsDiff(dense, withGrad) < 1e-5);
     // new statistics and weights: the plans stay, the folded and reordered weights follow
     const state = g.stateDict();
-    g.loadStateDict(noGrad(() => ({ ...state, m: torch.keep(torch.tensor([1, 1])), w: torch.keep(state.w!.mul(-1)) })));
+    g.loadStateDict(
+      torch.noGrad(() => ({ ...state, m: torch.keep(torch.tensor([1, 1])), w: torch.keep(state.w!.mul(-1)) })),
+    );
     const after = passes() as [number[], number[], number[]];
     assert.ok(maxAbsDiff(after[0], withGrad) > 1e-2, 'the change shows');
     assert.ok(maxAbsDiff(after[0], after[2]) < 1e-5 && maxAbsDiff(after[1], after[2]) < 1e-5);
@@ -118,15 +120,15 @@ describe('execution plans', () => {
   it('a cut graph plans for its own outputs: a value that became an output is never overwritten', () => {
     const g = convBnReluAdd().eval();
     const x = torch.keep(torch.abs(torch.randn([1, 2, 4, 4])));
-    noGrad(() => scope(() => g.forward(x))); // g's plan lets Add write into 'r'
+    torch.noGrad(() => torch.scope(() => g.forward(x))); // g's plan lets Add write into 'r'
     const cut = g.cut(['r', 'y']).eval();
-    const { r, y } = noGrad(() =>
-      scope(() => {
+    const { r, y } = torch.noGrad(() =>
+      torch.scope(() => {
         const out = cut.run([x]);
         return { r: out.r!.toArray(), y: out.y!.toArray() };
       }),
     );
-    const want = scope(() => cut.run([x]));
+    const want = torch.scope(() => cut.run([x]));
     assert.ok(maxAbsDiff(r, want.r!.toArray()) < 1e-6, "'r' kept its value");
     assert.ok(maxAbsDiff(y, want.y!.toArray()) < 1e-6);
     cut.dispose();

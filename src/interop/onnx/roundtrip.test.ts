@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { noGrad, scope, torch } from '../../index.js';
+import { torch } from '../../index.js';
 import {
   densenet121,
   densenet169,
@@ -20,7 +20,7 @@ import { closeEnough, runOrt } from './ort.testutil.js';
 
 /** Non-trivial batch-norm statistics, so that eval mode is really exercised. */
 function randomizeStats(model: Module): void {
-  noGrad(() => {
+  torch.noGrad(() => {
     for (const [name, b] of model.namedBuffers()) {
       if (name.endsWith('running_mean')) b.normal_(0, 0.1);
       if (name.endsWith('running_var')) b.uniform_(0.5, 1.5);
@@ -49,16 +49,16 @@ describe('tszoo model zoo -> ONNX -> onnxruntime and back', () => {
       const bytes = exportOnnxBytes(model, { inputShape: [3, size, size] });
       // Two batch sizes through one file: the batch dimension is symbolic.
       for (const batch of batches) {
-        await scope(async () => {
+        await torch.scope(async () => {
           const x = torch.randn([batch, 3, size, size]);
-          const ours = noGrad(() => model.forward(x)).toArray();
+          const ours = torch.noGrad(() => model.forward(x)).toArray();
           const ort = (await runOrt(bytes, { input: x })).output;
           assert.ok(ort);
           assert.deepEqual(ort.shape, [batch, 7]);
           const viaOrt = closeEnough(ort.data, ours);
           assert.ok(viaOrt.ok, `onnxruntime: ${viaOrt.message}`);
           const graph = importOnnxSync(bytes).eval();
-          const again = noGrad(() => graph.forward(x)).toArray();
+          const again = torch.noGrad(() => graph.forward(x)).toArray();
           const viaImport = closeEnough(again, ours);
           assert.ok(viaImport.ok, `re-imported: ${viaImport.message}`);
           graph.dispose();
@@ -103,7 +103,7 @@ describe('a re-imported graph fine-tunes', () => {
     const losses: number[] = [];
     for (let step = 0; step < 8; step++) {
       losses.push(
-        scope(() => {
+        torch.scope(() => {
           optimizer.zeroGrad();
           const loss = functional.crossEntropy(model.forward(x), y);
           loss.backward();

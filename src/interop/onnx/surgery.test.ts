@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { noGrad, scope, torch } from '../../index.js';
+import { torch } from '../../index.js';
 import { resnet18 } from '../../models/index.js';
 import { GlobalAvgPool2d, Linear, ReLU, ReLU6, Sequential, Sigmoid } from '../../nn/index.js';
 import { loadSafetensors, saveSafetensors } from '../safetensors.js';
@@ -54,14 +54,14 @@ describe('graph surgery on an imported ONNX graph', () => {
         graph.getSubmodule('conv1').namedParameters()[0]?.[1],
       );
       // The cut graph computes the tszoo model's layer3 output.
-      const want = noGrad(() =>
-        scope(() => {
+      const want = torch.noGrad(() =>
+        torch.scope(() => {
           let h = model.maxpool.forward(model.relu.forward(model.bn1.forward(model.conv1.forward(x))));
           for (const l of [model.layer1, model.layer2, model.layer3]) h = l.forward(h);
           return h;
         }),
       );
-      const got = noGrad(() => part.forward(x));
+      const got = torch.noGrad(() => part.forward(x));
       assert.deepEqual(got.shape, [2, 256, 2, 2]);
       assert.ok(maxAbsDiff(got.toArray(), want.toArray()) < 1e-5);
     }
@@ -97,7 +97,7 @@ describe('graph surgery on an imported ONNX graph', () => {
       .namedBuffers()
       .find(([n]) => n === 'running_mean')?.[1] as torch.Tensor;
     const before = mean.toArray();
-    scope(() => {
+    torch.scope(() => {
       const loss = graph
         .forward(torch.randn([4, 3, 32, 32]))
         .pow(2)
@@ -115,12 +115,12 @@ describe('graph surgery on an imported ONNX graph', () => {
     const { model, graph } = smallResnet();
     graph.eval();
     const x = torch.randn([2, 3, 32, 32]);
-    const fast = noGrad(() => graph.forward(x)).toArray();
+    const fast = torch.noGrad(() => graph.forward(x)).toArray();
     const slow = graph.forward(x).toArray();
     assert.ok(maxAbsDiff(fast, slow) < 1e-5, `max abs diff ${maxAbsDiff(fast, slow)}`);
-    assert.ok(maxAbsDiff(fast, noGrad(() => model.forward(x)).toArray()) < 1e-5);
+    assert.ok(maxAbsDiff(fast, torch.noGrad(() => model.forward(x)).toArray()) < 1e-5);
     // The folded weights are cached: in-place changes to a weight or a statistic must refresh them.
-    noGrad(() => {
+    torch.noGrad(() => {
       graph.getSubmodule('layer1.0.conv1').namedParameters()[0]?.[1].mul_(2);
       graph
         .getSubmodule('layer2.0.bn2')
@@ -128,7 +128,7 @@ describe('graph surgery on an imported ONNX graph', () => {
         .find(([n]) => n === 'running_var')?.[1]
         .add_(0.5);
     });
-    const fastAfter = noGrad(() => graph.forward(x)).toArray();
+    const fastAfter = torch.noGrad(() => graph.forward(x)).toArray();
     const slowAfter = graph.forward(x).toArray();
     assert.ok(maxAbsDiff(fastAfter, fast) > 1e-3, 'the change shows');
     assert.ok(maxAbsDiff(fastAfter, slowAfter) < 1e-5, `after the change: ${maxAbsDiff(fastAfter, slowAfter)}`);
@@ -143,7 +143,9 @@ describe('graph surgery on an imported ONNX graph', () => {
     const fresh = importOnnxSync(exportOnnxBytes(resnet18({ numClasses: 5 }), { inputShape: [3, 32, 32] })).eval();
     fresh.loadStateDict(loadSafetensors(path).tensors);
     const x = torch.randn([1, 3, 32, 32]);
-    assert.ok(maxAbsDiff(noGrad(() => fresh.forward(x)).toArray(), noGrad(() => model.forward(x)).toArray()) < 1e-5);
+    assert.ok(
+      maxAbsDiff(torch.noGrad(() => fresh.forward(x)).toArray(), torch.noGrad(() => model.forward(x)).toArray()) < 1e-5,
+    );
     // torchvision-style state dicts load too (num_batches_tracked is not in ONNX: not strict).
     const result = fresh.loadStateDict(model.stateDict(), { strict: false });
     assert.ok(result.unexpectedKeys.every((k) => k.endsWith('num_batches_tracked')));
@@ -165,11 +167,11 @@ describe('graph surgery on an imported ONNX graph', () => {
     const path = join(dir, 'composed.onnx');
     await exportOnnx(composed, path, { inputShape: [3, 32, 32] });
     const x = torch.randn([2, 3, 32, 32]);
-    const ours = noGrad(() => composed.forward(x)).toArray();
+    const ours = torch.noGrad(() => composed.forward(x)).toArray();
     const { output } = await runOrt((await import('node:fs')).readFileSync(path), { input: x });
     assert.ok(output && maxAbsDiff(output.data, ours) < 1e-4);
     const again = (await importOnnx(path)).eval();
-    assert.ok(maxAbsDiff(noGrad(() => again.forward(x)).toArray(), ours) < 1e-5);
+    assert.ok(maxAbsDiff(torch.noGrad(() => again.forward(x)).toArray(), ours) < 1e-5);
     assert.ok(Object.keys(again.stateDict()).includes('0.layer4.1.conv2.weight'));
     assert.ok(Object.keys(again.stateDict()).includes('2.weight'));
     model.dispose();
@@ -183,7 +185,7 @@ describe('graph surgery on an imported ONNX graph', () => {
     const model = new Sequential(new Linear(5, 4), new ReLU6(), new Linear(4, 2), new Sigmoid()).to('float64').eval();
     const x = torch.randn([3, 5], { dtype: 'float64' }).mul(3);
     const { output } = await runOrt(exportOnnxBytes(model, { inputShape: [5] }), { input: x });
-    assert.ok(output && maxAbsDiff(output.data, noGrad(() => model.forward(x)).toArray()) < 1e-12);
+    assert.ok(output && maxAbsDiff(output.data, torch.noGrad(() => model.forward(x)).toArray()) < 1e-12);
     model.dispose();
   });
 

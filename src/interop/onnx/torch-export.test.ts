@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { python } from '../../data/image/oracle.testutil.js';
-import { noGrad, scope, torch } from '../../index.js';
+import { torch } from '../../index.js';
 import { BCEWithLogitsLoss, Dropout, GlobalAvgPool2d, Linear, Sequential } from '../../nn/index.js';
 import { Adam } from '../../optim/index.js';
 import { exportOnnxBytes } from './export.js';
@@ -55,9 +55,9 @@ describe('ONNX files written by PyTorch (torch.onnx.export of torchvision models
       assert.equal(graph.opset, opset);
       assert.deepEqual(graph.inputNames, ['input']);
       assert.deepEqual(graph.outputNames, ['logits']);
-      scope(() => {
+      torch.scope(() => {
         const x = torch.tensor(floats(`${base}.input.bin`), { shape: [2, 3, size, size] });
-        const ours = noGrad(() => graph.forward(x)).toArray();
+        const ours = torch.noGrad(() => graph.forward(x)).toArray();
         const check = closeEnough(ours, floats(`${base}.output.bin`));
         assert.ok(check.ok, check.message);
       });
@@ -89,12 +89,12 @@ describe("the README's transfer-learning recipe on a PyTorch-exported file", () 
     );
     const lossFn = new BCEWithLogitsLoss();
     const x = torch.keep(torch.randn([8, 3, 64, 64]));
-    const y = torch.keep(scope(() => torch.rand([8, 4]).gt(0.5).float()));
+    const y = torch.keep(torch.scope(() => torch.rand([8, 4]).gt(0.5).float()));
     model.train();
     const losses: number[] = [];
     for (let step = 0; step < 8; step++) {
       losses.push(
-        scope(() => {
+        torch.scope(() => {
           optimizer.zeroGrad();
           const loss = lossFn.forward(model.forward(x), y);
           loss.backward();
@@ -110,7 +110,7 @@ describe("the README's transfer-learning recipe on a PyTorch-exported file", () 
     // The fine-tuned model exports (at the imported graph's opset) and onnxruntime agrees.
     model.eval();
     const bytes = exportOnnxBytes(model, { inputShape: [3, 64, 64] });
-    const ours = noGrad(() => model.forward(x)).toArray();
+    const ours = torch.noGrad(() => model.forward(x)).toArray();
     const { output } = await runOrt(bytes, { input: x });
     assert.ok(output && maxAbsDiff(output.data, ours) < 1e-4);
     model.dispose();
