@@ -13,7 +13,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['nn', 'optim', 'data'],
   ['interop'],
   ['models'],
+  ['distributed'],
   ['pipeline'],
+  ['serving'],
   ['index'],
   ['demo'],
 ];
