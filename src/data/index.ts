@@ -38,6 +38,7 @@ export {
   type SyntheticCxrOptions,
   type SyntheticCxrRow,
 } from './datasets/synthetic-cxr.js';
+export * as features from './features/index.js';
 export {
   type FeatureSource,
   FrameDataset,
