@@ -26,8 +26,11 @@ export type FeatureSource =
   /** a row whose feature could not be read: it fails when loaded, so it is counted, not fatal */
   | { kind: 'error'; message: string };
 
-/** How labels are shaped: a class index per row, or a vector of K values (multi-hot or targets). */
-export type LabelKind = 'class' | 'multi-hot';
+/**
+ * How labels are shaped: a class index per row ('class'), a vector of K 0/1 values ('multi-hot'), or
+ * regression targets ('target': a number per row, read as a vector of 1, or a vector of K numbers).
+ */
+export type LabelKind = 'class' | 'multi-hot' | 'target';
 
 /** A sample's label: a class index or a vector. */
 export type Label = number | Float32Array;
@@ -144,12 +147,27 @@ export function labelOf(
   if (kind === 'class') {
     const c = Number(v);
     if (v === null || !Number.isInteger(c) || c < 0 || c >= classes) {
-      throw new Error(`${at}: label '${columns}' = ${String(v)} is not a class index in [0, ${classes})`);
+      const range = classes >= Number.MAX_SAFE_INTEGER ? 'a non-negative integer' : `in [0, ${classes})`;
+      throw new Error(`${at}: label '${columns}' = ${String(v)} is not a class index (${range})`);
     }
     return c;
   }
-  if (!Array.isArray(v) && !ArrayBuffer.isView(v))
-    throw new Error(`${at}: label '${columns}' is not a list${classes >= 0 ? ` of ${classes} values` : ''}`);
+  if (kind === 'target' && (typeof v === 'number' || typeof v === 'bigint')) {
+    const t = Number(v);
+    if (!Number.isFinite(t)) throw new Error(`${at}: label '${columns}' is ${t}, not a finite number`);
+    if (classes >= 0 && classes !== 1)
+      throw new Error(`${at}: label '${columns}' is one number, ${expected} ${classes} values`);
+    return Float32Array.of(t);
+  }
+  if (!Array.isArray(v) && !ArrayBuffer.isView(v)) {
+    const hint =
+      typeof v === 'number'
+        ? " (a number: use task 'multi-class' for a class index, 'regression' for a target)"
+        : v === null
+          ? ' (it is null)'
+          : '';
+    throw new Error(`${at}: label '${columns}' is not a list${classes >= 0 ? ` of ${classes} values` : ''}${hint}`);
+  }
   const out = Float32Array.from(v as ArrayLike<number>);
   if (classes >= 0 && out.length !== classes)
     throw new Error(`${at}: label '${columns}' has ${out.length} values, ${expected} ${classes}`);
@@ -250,7 +268,7 @@ export class FrameDataset implements Dataset {
       if (kind === 'class' && classes === undefined) classes = Number.MAX_SAFE_INTEGER;
       // a vector label's width comes from the first row; every other row must match it
       if (classes === undefined) {
-        classes = (labelOf(first, labelCols, 'multi-hot', -1, 0) as Float32Array).length;
+        classes = (labelOf(first, labelCols, kind, -1, 0) as Float32Array).length;
         widthFrom = 'the first row has';
       }
     }

@@ -14,6 +14,7 @@ import type { OptimizerFactory } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import type { TrainingEvent, TrainingEventMap, TrainingListener } from './events.js';
+import { withFeatureColumn } from './features-col.js';
 import type { TrainingHistory } from './history.js';
 import type { Metric } from './metrics/index.js';
 import { Model } from './model.js';
@@ -29,10 +30,11 @@ import { validate } from './training/validation.js';
 import type { Trigger } from './triggers.js';
 
 /** A FrameDataset over a frame with the estimator's columns and decoding; `train` picks the transform. */
-function datasetOf(frame: DataFrame, o: ResolvedOptions, train: boolean): Promise<FrameDataset> {
+async function datasetOf(input: DataFrame, o: ResolvedOptions, train: boolean): Promise<FrameDataset> {
   const transform = train ? o.transform : (o.validation?.transform ?? o.transform);
+  const { frame, column } = await withFeatureColumn(input, o.featuresCol);
   return FrameDataset.fromFrame(frame, {
-    features: o.featuresCol,
+    features: column,
     label: o.labelCol,
     labelKind: labelKindOf(o.task),
     ...(o.task === 'multi-class' && o.classNames ? { classes: o.classNames.length } : {}),
@@ -63,6 +65,8 @@ function datasetOf(frame: DataFrame, o: ResolvedOptions, train: boolean): Promis
  * ```
  */
 export class Estimator {
+  /** its name as a Pipeline stage */
+  readonly stageName = 'Estimator';
   readonly #options: EstimatorOptions;
   readonly #listeners: TrainingListener[] = [];
 
@@ -117,7 +121,7 @@ export class Estimator {
   setTransform(transform: Transform<Image, Tensor>): this {
     return this.#set({ transform });
   }
-  setFeaturesCol(column: string): this {
+  setFeaturesCol(column: string | string[]): this {
     return this.#set({ featuresCol: column });
   }
   setLabelCol(column: string | string[]): this {

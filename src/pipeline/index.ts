@@ -34,6 +34,7 @@ export {
   resolveOptions,
   type ValidationOptions,
 } from './options.js';
+export { Pipeline, PipelineModel, type PipelineStage } from './pipeline.js';
 export { progressListener } from './progress-listener.js';
 export * as report from './report/index.js';
 export * as summary from './summary/index.js';

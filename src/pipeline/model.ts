@@ -17,6 +17,7 @@ import type { Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { withFeatureColumn } from './features-col.js';
 import type { TrainingHistory } from './history.js';
 import type { ClassifierEvaluation } from './metrics/index.js';
 import { type EvaluateOptions, evaluateModel, writeModelReport } from './model-report.js';
@@ -27,7 +28,8 @@ export interface ModelSettings {
   task: Task;
   transform?: Transform<Image, Tensor> | undefined;
   featureShape?: number[] | undefined;
-  featuresCol?: string;
+  /** one column, or several numeric columns assembled into one vector (see EstimatorOptions.featuresCol) */
+  featuresCol?: string | string[];
   predictionCol?: string;
   classNames?: string[] | undefined;
   decode?: DecodeImageOptions | undefined;
@@ -49,6 +51,8 @@ const FORMAT = 'tszoo.model/1';
  * ```
  */
 export class Model {
+  /** its name as a Pipeline stage */
+  readonly stageName = 'Model';
   readonly settings: Required<
     Pick<ModelSettings, 'task' | 'featuresCol' | 'predictionCol' | 'batchSize' | 'threshold'>
   > &
@@ -127,7 +131,7 @@ export class Model {
   }
 
   /**
-   * The frame with `prediction` (probabilities, or outputs for regression) and, for classifiers,
+   * The frame with `prediction` (probabilities, or outputs for regression: a number for one output) and, for classifiers,
    * `predictedLabel` (the class, or the list of findings at the threshold). A row whose features cannot be
    * read keeps its place with null predictions and the reason in `predictionError`.
    */
@@ -136,7 +140,9 @@ export class Model {
     const classifier = this.settings.task !== 'regression';
     const out: Row[] = rows.map((r, i) => {
       const p = predictions[i];
-      const row: Row = { ...r, [this.settings.predictionCol]: p ? Array.from(p) : null };
+      // a regression with one output predicts a number, as Spark's regressors do
+      const value = p && !classifier && p.length === 1 ? (p[0] as number) : p ? Array.from(p) : null;
+      const row: Row = { ...r, [this.settings.predictionCol]: value };
       if (classifier) row.predictedLabel = p ? this.#labelOf(p) : null;
       row.predictionError = errors.get(i) ?? null;
       return row;
@@ -151,13 +157,15 @@ export class Model {
   async predictRows(
     frame: DataFrame,
   ): Promise<{ rows: Row[]; predictions: (Float32Array | null)[]; errors: Map<number, string> }> {
-    const { featuresCol, batchSize } = this.settings;
-    const rows = await frame.collect();
-    if (rows.length > 0 && !(featuresCol in (rows[0] as Row))) {
-      throw new Error(`column '${featuresCol}' not found; the frame has: ${Object.keys(rows[0] as Row).join(', ')}`);
+    const { batchSize } = this.settings;
+    const { frame: input, column } = await withFeatureColumn(frame, this.settings.featuresCol);
+    const assembled = column !== this.settings.featuresCol;
+    const rows = await input.collect();
+    if (rows.length > 0 && !(column in (rows[0] as Row))) {
+      throw new Error(`column '${column}' not found; the frame has: ${Object.keys(rows[0] as Row).join(', ')}`);
     }
     const ds = FrameDataset.fromRows(rows, {
-      features: featuresCol,
+      features: column,
       ...(this.settings.transform ? { transform: this.settings.transform } : {}),
       ...(this.settings.featureShape ? { featureShape: this.settings.featureShape } : {}),
       ...(this.settings.decode ? { decode: this.settings.decode } : {}),
@@ -173,6 +181,7 @@ export class Model {
         predictions[row] = probs[i] as Float32Array;
       });
     }
+    if (assembled) for (const r of rows) delete r[column];
     return { rows, predictions, errors: new Map(ds.errors.map((e) => [e.row, e.message])) };
   }
 

@@ -57,8 +57,11 @@ export interface EstimatorOptions {
   transform?: Transform<Image, Tensor>;
   /** shape of one sample when features are numeric arrays, e.g. [1, 28, 28] */
   featureShape?: number[];
-  /** feature column: image paths (readImages' 'origin'), Spark image-schema 'data', or numeric arrays (default 'origin') */
-  featuresCol?: string;
+  /**
+   * feature column: image paths (readImages' 'origin'), Spark image-schema 'data', or numeric arrays (default
+   * 'origin'); or several numeric (or vector) columns, assembled in order into one vector as VectorAssembler does
+   */
+  featuresCol?: string | string[];
   /** label column(s) (default 'label') */
   labelCol?: string | string[];
   /** output column of Model.transform (default 'prediction') */

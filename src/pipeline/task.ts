@@ -11,7 +11,7 @@ export type Task = 'multi-label' | 'multi-class' | 'regression';
 
 /** How a task's labels are read from a frame. */
 export function labelKindOf(task: Task): LabelKind {
-  return task === 'multi-class' ? 'class' : 'multi-hot';
+  return task === 'multi-class' ? 'class' : task === 'regression' ? 'target' : 'multi-hot';
 }
 
 /** BCEWithLogits for multi-label, CrossEntropy for multi-class; regression has no default. */

@@ -70,6 +70,18 @@ export {
 } from './operating-point.js';
 export type { PerClass } from './per-class.js';
 export {
+  evaluateRegression,
+  mae,
+  meanAbsoluteError,
+  meanSquaredError,
+  mse,
+  type RegressionMetrics,
+  r2,
+  r2Score,
+  regressionMetrics,
+  rmse,
+} from './regression.js';
+export {
   averagePrecisionScore,
   binaryAveragePrecision,
   binaryRocAuc,
