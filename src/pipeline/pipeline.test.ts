@@ -73,7 +73,7 @@ describe('Pipeline', () => {
     );
     const out = await (await fitted.transform(test)).collect();
     assert.equal(out.length, 30);
-    assert.equal((out[0]?.features as number[]).length, 4); // age, income, 2 one-hot (3 cities, last dropped)
+    assert.equal((out[0]!.features as number[]).length, 4); // age, income, 2 one-hot (3 cities, last dropped)
     // the scaler was fitted on the imputed, assembled training data: its training output has mean 0
     const scaled = await (await fitted.transform(train)).select('features').collect();
     for (let j = 0; j < 4; j++) {
