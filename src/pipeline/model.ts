@@ -265,7 +265,15 @@ export class Model {
       module = await importOnnx(join(dir, basename(meta.onnx)));
     }
     const target = module;
-    torch.scope(() => target.loadStateDict(loadSafetensors(join(dir, 'model.safetensors')).tensors));
+    torch.scope(() => {
+      const tensors = loadSafetensors(join(dir, 'model.safetensors')).tensors;
+      if (!parts.module) {
+        // an ONNX graph has no batch-norm step counters (training state only): leave them out
+        const own = new Set(Object.keys(target.stateDict()));
+        for (const k of Object.keys(tensors)) if (k.endsWith('num_batches_tracked') && !own.has(k)) delete tensors[k];
+      }
+      target.loadStateDict(tensors);
+    });
     const { format: _f, transformName: _t, onnx: _o, onnxError: _e, history, ...settings } = meta;
     return new Model(module, {
       ...settings,

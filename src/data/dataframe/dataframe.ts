@@ -50,7 +50,9 @@ function cleanMessage(err: unknown): string {
 
 function wrap(op: string, err: unknown): Error {
   const msg = cleanMessage(err);
-  return new Error(msg.startsWith('DataFrame') ? msg : `DataFrame.${op}: ${msg}`, { cause: err });
+  // an error of an earlier step is passed on as it is (not wrapped again at every derived frame)
+  if (msg.startsWith('DataFrame') && err instanceof Error) return err;
+  return new Error(`DataFrame.${op}: ${msg}`, { cause: err });
 }
 
 function sub(q: Query): string {
