@@ -3,6 +3,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <c10/core/DefaultDtype.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
@@ -207,6 +208,21 @@ static Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Env(env).Undefined();
 }
 
+// setDefaultDtype('float32' | 'float64'): the dtype of floating-point tensors made without one (zeros,
+// randn, ...), as torch.set_default_dtype.
+static Napi::Value SetDefaultDtype(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  at::ScalarType t = parseScalarType(info[0], "setDefaultDtype");
+  if (t != at::kFloat && t != at::kDouble)
+    throw Napi::TypeError::New(env, "setDefaultDtype: only 'float32' or 'float64' can be the default dtype");
+  guarded(env, "setDefaultDtype", [&]() { c10::set_default_dtype(c10::scalarTypeToTypeMeta(t)); });
+  return Napi::Env(env).Undefined();
+}
+
+static Napi::Value GetDefaultDtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), scalarTypeName(c10::typeMetaToScalarType(c10::get_default_dtype())));
+}
+
 static Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), at::get_num_threads());
 }
@@ -241,6 +257,8 @@ void registerAutogradFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("setRngState", Napi::Function::New(env, SetRngState, "setRngState"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("setDefaultDtype", Napi::Function::New(env, SetDefaultDtype, "setDefaultDtype"));
+  exports.Set("getDefaultDtype", Napi::Function::New(env, GetDefaultDtype, "getDefaultDtype"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
 }
 

@@ -115,6 +115,9 @@ void installWarningHandler();
 void markJsThread();
 void flushWarnings(napi_env env);
 
+// Whether a dataView() of the tensor's storage is alive (ops that reallocate it are then refused).
+bool hasLiveViews(const at::Tensor& t);
+
 void registerTensorFunctions(Napi::Env env, Napi::Object exports);
 void registerDispatchFunctions(Napi::Env env, Napi::Object exports);
 void registerAutogradFunctions(Napi::Env env, Napi::Object exports);

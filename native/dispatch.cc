@@ -41,6 +41,8 @@ struct OpEntry {
   std::vector<int> returnAliasArg;  // for each return: input index it writes into, or -1
   size_t numReturns;
   Fast fast = Fast::None;
+  // resize_, set_, ...: replace the memory of their first argument (refused while a dataView() of it lives)
+  bool reallocates = false;
   c10::optional<c10::TypedOperatorHandle<SigT>> opT;
   c10::optional<c10::TypedOperatorHandle<SigTT>> opTT;
   c10::optional<c10::TypedOperatorHandle<SigTTS>> opTTS;
@@ -149,6 +151,8 @@ static OpEntry* buildEntry(const c10::OperatorHandle& h) {
   auto* e = new OpEntry(h);
   const c10::FunctionSchema& s = h.schema();
   e->fullName = s.name() + (s.overload_name().empty() ? "" : "." + s.overload_name());
+  e->reallocates = s.name() == "aten::resize_" || s.name() == "aten::resize_as_" || s.name() == "aten::set_" ||
+                   s.name() == "aten::_resize_output_" || s.name() == "aten::resize_as_sparse_";
   for (const auto& a : s.arguments()) {
     ArgSpec spec;
     spec.name = a.name();
@@ -419,7 +423,12 @@ static c10::IValue toIValue(napi_env env, const OpEntry* e, const ArgSpec& a, co
     }
     case Kind::Device: {
       if (!v.IsString()) badArg(env, e, a, "must be a device string such as 'cpu'");
-      return c10::IValue(c10::Device(v.As<Napi::String>().Utf8Value()));
+      std::string name = v.As<Napi::String>().Utf8Value();
+      try {
+        return c10::IValue(c10::Device(name));
+      } catch (const c10::Error&) {
+        badArg(env, e, a, "must be a device such as 'cpu', got '" + name + "'");
+      }
     }
     case Kind::String:
       if (!v.IsString()) badArg(env, e, a, "must be a string");
@@ -547,7 +556,7 @@ static Napi::Value callWith(const Napi::CallbackInfo& info, OpEntry* e, size_t b
     napi_env env;
     ~FlushOnExit() { flushWarnings(env); }
   } flushOnExit{env};
-  if (e->fast != Fast::None && info.Length() - base <= e->args.size()) {
+  if (e->fast != Fast::None && !e->reallocates && info.Length() - base <= e->args.size()) {
     napi_value r = tryFastCall(env, e, info, base, slot);
     if (r != nullptr) return Napi::Value(env, r);
   }
@@ -592,6 +601,11 @@ static Napi::Value callWith(const Napi::CallbackInfo& info, OpEntry* e, size_t b
       const c10::List<at::Tensor> list = iv.toTensorList();
       for (size_t j = 0; j < list.size(); j++) refuseEmptyMkldnn(env, e, list.get(j));
     }
+  }
+  if (e->reallocates && !stack.empty() && stack[0].isTensor() && hasLiveViews(stack[0].toTensor())) {
+    throw Napi::Error::New(env, e->fullName +
+                                    ": the tensor's memory is shared with a live dataView(); it cannot be reallocated "
+                                    "or re-pointed while the view exists (copy the data with data() instead)");
   }
   guarded(env, e->fullName.c_str(), [&]() { e->handle.callBoxed(&stack); });
   if (stack.size() != e->numReturns) {

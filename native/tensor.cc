@@ -2,6 +2,8 @@
 #include "common.h"
 
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 namespace tszoo {
 
@@ -308,8 +310,29 @@ static Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
   });
 }
 
+// A dataView() keeps the storage's memory alive (not only the tensor: set_ may re-point the tensor), and
+// ops that reallocate or re-point a tensor's memory (resize_, set_, ...) are refused while a view of its
+// storage lives (see hasLiveViews, checked by the dispatcher), so no write through a view reaches freed memory.
+struct ViewHold {
+  c10::Storage storage;
+};
+static std::mutex viewMutex;
+static std::unordered_map<const c10::StorageImpl*, int> viewCounts;
+
+bool hasLiveViews(const at::Tensor& t) {
+  if (!t.defined() || !t.has_storage()) return false;
+  std::lock_guard<std::mutex> lock(viewMutex);
+  return viewCounts.count(t.storage().unsafeGetStorageImpl()) > 0;
+}
+
 static void finalizeView(node_api_basic_env /*env*/, void* /*data*/, void* hint) {
-  delete static_cast<at::Tensor*>(hint);
+  auto* hold = static_cast<ViewHold*>(hint);
+  {
+    std::lock_guard<std::mutex> lock(viewMutex);
+    auto it = viewCounts.find(hold->storage.unsafeGetStorageImpl());
+    if (it != viewCounts.end() && --it->second == 0) viewCounts.erase(it);
+  }
+  delete hold;
 }
 
 // viewBuffer(handle) -> ArrayBuffer sharing the tensor's memory (contiguous CPU tensors only).
@@ -322,13 +345,16 @@ static Napi::Value ViewBuffer(const Napi::CallbackInfo& info) {
     }
     size_t bytes = t.numel() * t.element_size();
     if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
-    auto* keep = new at::Tensor(t);
+    if (!t.has_storage()) throw Napi::Error::New(env, "dataView: this tensor has no storage; use data()");
+    auto* hold = new ViewHold{t.storage()};
     napi_value ab;
-    napi_status s = napi_create_external_arraybuffer(env, keep->data_ptr(), bytes, finalizeView, keep, &ab);
+    napi_status s = napi_create_external_arraybuffer(env, t.data_ptr(), bytes, finalizeView, hold, &ab);
     if (s != napi_ok) {
-      delete keep;
+      delete hold;
       throw Napi::Error::New(env, "dataView: external ArrayBuffers are not allowed here; use toBuffer()");
     }
+    std::lock_guard<std::mutex> lock(viewMutex);
+    viewCounts[hold->storage.unsafeGetStorageImpl()] += 1;
     return Napi::Value(env, ab);
   });
 }

@@ -7,6 +7,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { DataFrame } from './dataframe/index.js';
 import type { DecodeImageOptions } from './image/decode.js';
 import { decodeImageFile } from './image/decode-file.js';
+import { checkChoice, checkOptions } from '../util/options.js';
 
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.dcm', '.dicom'];
 
@@ -21,6 +22,7 @@ const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.d
  * ```
  */
 export function readImages(folder: string, options: ImageListOptions = {}): DataFrame {
+  checkOptions('readImages', options, ['recursive', 'extensions']);
   const found = listImageFiles(folder, options);
   return DataFrame.fromColumns({ origin: found, fileName: found.map((p) => basename(p)) });
 }
@@ -77,6 +79,8 @@ export async function readImagesDecoded(
   folder: string,
   options: DecodedFrameOptions = {},
 ): Promise<{ frame: DataFrame; skipped: number }> {
+  checkOptions('readImagesDecoded', options, ['decode', 'onError', 'concurrency']);
+  if (options.onError !== undefined) checkChoice('readImagesDecoded', 'onError', options.onError, ['row', 'skip']);
   const paths = listImageFiles(folder, {});
   const rows: Record<string, unknown>[] = [];
   let skipped = 0;

@@ -4,6 +4,7 @@ import * as torch from '../tensor/index.js';
 import { fans, kaimingUniform_, uniform_ } from './init.js';
 import { regularization } from './linear.js';
 import { Module } from './module.js';
+import { checkChoice, checkInt, checkOptions } from '../util/options.js';
 import type { Regularized, Regularizer } from './regularizer.js';
 
 type Pair = number | [number, number];
@@ -21,7 +22,24 @@ export interface Conv2dOptions {
   bRegularizer?: Regularizer;
 }
 
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+const CONV2D_OPTIONS = [
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'bias',
+  'paddingMode',
+  'dtype',
+  'wRegularizer',
+  'bRegularizer',
+];
+
+/** A size or a pair of sizes, each an integer >= min. */
+function checkPair(name: string, v: unknown, min: number): [number, number] {
+  if (typeof v === 'number') return [checkInt('Conv2d', name, v, min), v];
+  if (Array.isArray(v) && v.length === 2) return [checkInt('Conv2d', `${name}[0]`, v[0], min), checkInt('Conv2d', `${name}[1]`, v[1], min)];
+  throw new TypeError(`Conv2d: ${name} must be an integer or a pair of integers, got ${JSON.stringify(v)}`);
+}
 
 /**
  * Conv2d over [N, C, H, W] (or unbatched [C, H, W]), with torch.nn.Conv2d's parameter names, shapes
@@ -51,13 +69,23 @@ export class Conv2d extends Module implements Regularized {
     options: Conv2dOptions = {},
   ) {
     super();
-    this.kernelSize = pair(kernelSize);
-    this.stride = pair(options.stride ?? 1);
+    checkOptions('Conv2d', options, CONV2D_OPTIONS);
+    checkInt('Conv2d', 'inChannels', inChannels, 1);
+    checkInt('Conv2d', 'outChannels', outChannels, 1);
+    this.kernelSize = checkPair('kernelSize', kernelSize, 1);
+    this.stride = checkPair('stride', options.stride ?? 1, 1);
     const padding = options.padding ?? 0;
-    this.padding = typeof padding === 'string' ? padding : pair(padding);
-    this.dilation = pair(options.dilation ?? 1);
-    this.groups = options.groups ?? 1;
-    this.paddingMode = options.paddingMode ?? 'zeros';
+    this.padding =
+      typeof padding === 'string'
+        ? checkChoice<'same' | 'valid'>('Conv2d', 'padding', padding, ['same', 'valid']) : checkPair('padding', padding, 0);
+    this.dilation = checkPair('dilation', options.dilation ?? 1, 1);
+    this.groups = checkInt('Conv2d', 'groups', options.groups ?? 1, 1);
+    this.paddingMode = checkChoice('Conv2d', 'paddingMode', options.paddingMode ?? 'zeros', [
+      'zeros',
+      'reflect',
+      'replicate',
+      'circular',
+    ]);
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
       throw new RangeError(
         `Conv2d: channels (${inChannels}, ${outChannels}) must be divisible by groups ${this.groups}`,

@@ -114,17 +114,20 @@ function kaimingStd(t: Tensor, o: KaimingOptions): number {
 
 /** He uniform: U(-b, b), b = gain * sqrt(3 / fan). */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  if (t.numel() === 0) return t; // as PyTorch: initializing a zero-element tensor is a no-op
   const bound = Math.sqrt(3) * kaimingStd(t, options);
   return uniform_(t, -bound, bound);
 }
 
 /** He normal: N(0, gain / sqrt(fan)). */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  if (t.numel() === 0) return t;
   return normal_(t, 0, kaimingStd(t, options));
 }
 
 /** Glorot uniform: U(-b, b), b = gain * sqrt(6 / (fanIn + fanOut)). */
 export function xavierUniform_(t: Tensor, gain = 1): Tensor {
+  if (t.numel() === 0) return t;
   const [fanIn, fanOut] = fans(t);
   const bound = gain * Math.sqrt(6 / (fanIn + fanOut));
   return uniform_(t, -bound, bound);

@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module } from './module.js';
+import { checkInt, checkOptions } from '../util/options.js';
 import type { Regularized, Regularizer } from './regularizer.js';
 
 export interface LinearOptions {
@@ -36,6 +37,9 @@ export class Linear extends Module implements Regularized {
     options: LinearOptions = {},
   ) {
     super();
+    checkOptions('Linear', options, ['bias', 'dtype', 'wRegularizer', 'bRegularizer']);
+    checkInt('Linear', 'inFeatures', inFeatures);
+    checkInt('Linear', 'outFeatures', outFeatures);
     const dtype = options.dtype ?? 'float32';
     this.weight = this.registerParameter('weight', torch.empty([outFeatures, inFeatures], { dtype }));
     kaimingUniform_(this.weight, { a: Math.sqrt(5) });

@@ -18,7 +18,7 @@ import { withFeatureColumn } from './features-col.js';
 import type { TrainingHistory } from './history.js';
 import type { Metric } from './metrics/index.js';
 import { Model } from './model.js';
-import { type EarlyStoppingOptions, type EstimatorOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { checkEstimatorOptions, type EarlyStoppingOptions, type EstimatorOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { progressListener } from './progress-listener.js';
 import { JsonLinesWriter, type TrainSummary, type ValidationSummary } from './summary/index.js';
 import { summaryListener } from './summary-listener.js';
@@ -74,6 +74,9 @@ export class Estimator {
     readonly module: Module,
     options: EstimatorOptions = {},
   ) {
+    if (!module || typeof (module as Partial<Module>).forward !== 'function')
+      throw new TypeError('Estimator: the first argument must be an nn.Module (the model to train)');
+    checkEstimatorOptions(options); // an unknown option fails here, not at fit
     this.#options = { ...options };
     if (options.maxEpoch !== undefined && options.endWhen !== undefined) {
       throw new Error('Estimator: give maxEpoch or endWhen, not both');

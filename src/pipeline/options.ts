@@ -8,6 +8,7 @@ import { adam, type OptimizerFactory } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
 import type { Metric } from './metrics/index.js';
 import type { TrainSummary, ValidationSummary } from './summary/index.js';
+import { checkChoice, checkOptions } from '../util/options.js';
 import { defaultLoss, type Task } from './task.js';
 import { maxEpoch, type Trigger } from './triggers.js';
 
@@ -109,6 +110,39 @@ export interface EstimatorOptions {
   maxSkippedFraction?: number;
 }
 
+/** The keys of EstimatorOptions (an unknown key is an error naming the nearest one). */
+export const ESTIMATOR_OPTIONS: readonly string[] = [
+  'task',
+  'loss',
+  'transform',
+  'featureShape',
+  'featuresCol',
+  'labelCol',
+  'predictionCol',
+  'classNames',
+  'decode',
+  'batchSize',
+  'maxEpoch',
+  'endWhen',
+  'optimizer',
+  'validation',
+  'earlyStopping',
+  'clipping',
+  'cacheSamples',
+  'checkpoint',
+  'resume',
+  'seed',
+  'progress',
+  'shuffle',
+  'trainSummary',
+  'validationSummary',
+  'logFile',
+  'prefetch',
+  'concurrency',
+  'workers',
+  'maxSkippedFraction',
+];
+
 /** The resolved configuration a run uses. */
 export type ResolvedOptions = Required<
   Pick<
@@ -135,7 +169,14 @@ export type ResolvedOptions = Required<
   EstimatorOptions;
 
 /** The options with defaults filled in and checked; throws naming the option that is wrong. */
+/** Checks the keys and the task of an options object (what can be checked before the setters run). */
+export function checkEstimatorOptions(o: EstimatorOptions): void {
+  checkOptions('Estimator', o, ESTIMATOR_OPTIONS);
+  if (o.task !== undefined) checkChoice<Task>('Estimator', 'task', o.task, ['multi-label', 'multi-class', 'regression']);
+}
+
 export function resolveOptions(o: EstimatorOptions): ResolvedOptions {
+  checkEstimatorOptions(o);
   const task = o.task ?? 'multi-class';
   const loss = o.loss ?? defaultLoss(task);
   if (!loss) throw new Error(`Estimator: task '${task}' needs a loss`);

@@ -224,7 +224,7 @@ describe('gradients match finite differences', () => {
     }));
   it('crossEntropy with labelSmoothing and weight', () =>
     scope(() => {
-      const target = torch.tensor([1, 0, 4, 2]);
+      const target = torch.tensor([1, 0, 4, 2], { dtype: 'int64' });
       const weight = positive([5]);
       gradcheck((x) => crossEntropy(x, target, { labelSmoothing: 0.1, weight }), [randn([4, 5])]);
       gradcheck((x) => crossEntropy(x, target, { labelSmoothing: 0.2, reduction: 'sum' }), [randn([4, 5])]);
@@ -242,7 +242,7 @@ describe('gradients match finite differences', () => {
   );
   it('nllLoss with weight and ignoreIndex', () =>
     scope(() => {
-      const target = torch.tensor([1, 0, 4, 2, 3]);
+      const target = torch.tensor([1, 0, 4, 2, 3], { dtype: 'int64' });
       const weight = positive([5]);
       gradcheck((x) => torch.nllLoss(x, target, weight), [randn([5, 5])]);
       gradcheck((x) => torch.nllLoss(x, target, { reduction: 'sum', ignoreIndex: 4 }), [randn([5, 5])]);

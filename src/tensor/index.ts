@@ -12,6 +12,7 @@
 import './methods.js';
 
 export * from './autograd.js';
+export { arange, type CreationScalar, full } from './creation.js';
 export { allSchemas, type IntList, OpSet, ops, type Reduction, type Scalar } from './dispatch.js';
 export * from './dtype.js';
 export * from './memory.js';
@@ -21,6 +22,7 @@ export { inScope, keep, scope } from './scope.js';
 export {
   detectLeaks,
   fromBuffer,
+  inferDtype,
   isTensor,
   leakReport,
   type NestedArray,

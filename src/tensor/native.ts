@@ -89,6 +89,8 @@ export interface NativeBinding {
   setRngState(state: Handle): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  setDefaultDtype(dtype: string): void;
+  getDefaultDtype(): string;
   config(): { torchVersion: string; buildConfig: string; parallelInfo: string };
 }
 

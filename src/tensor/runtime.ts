@@ -26,6 +26,29 @@ export function getNumThreads(): number {
   return native.getNumThreads();
 }
 
+/**
+ * Sets the dtype of floating-point tensors made without a dtype, as torch.set_default_dtype: JS numbers in
+ * `tensor()`, `full()` and `arange()`, and `zeros`, `ones`, `randn`, ... Only 'float32' (the default) or
+ * 'float64'. Process-wide, like PyTorch's.
+ *
+ * @example
+ * ```ts
+ * torch.setDefaultDtype('float64');
+ * torch.tensor([1, 2]).dtype; // 'float64'
+ * torch.setDefaultDtype('float32');
+ * ```
+ */
+export function setDefaultDtype(dtype: 'float32' | 'float64'): void {
+  if (dtype !== 'float32' && dtype !== 'float64')
+    throw new TypeError(`setDefaultDtype: only 'float32' or 'float64' can be the default dtype, got ${String(dtype)}`);
+  native.setDefaultDtype(dtype);
+}
+
+/** The dtype of floating-point tensors made without one (see {@link setDefaultDtype}). */
+export function getDefaultDtype(): 'float32' | 'float64' {
+  return native.getDefaultDtype() as 'float32' | 'float64';
+}
+
 /** LibTorch version, build configuration (BLAS, oneDNN, OpenMP) and parallel settings. */
 export function buildInfo(): { torchVersion: string; buildConfig: string; parallelInfo: string } {
   return native.config();

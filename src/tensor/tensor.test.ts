@@ -3,10 +3,39 @@ import { describe, it } from 'node:test';
 import { torch } from '../index.js';
 
 describe('tensor creation and data', () => {
-  it('infers dtypes from nested arrays like torch.tensor', () => {
+  it('infers dtypes from JS values: numbers the default dtype, bigints int64, booleans bool', () => {
     torch.scope(() => {
-      assert.equal(torch.tensor([1, 2, 3]).dtype, 'int64');
+      // JS cannot tell 2.0 from 2: whole numbers are float32 too (torch.tensor([1.0, 2.0]) in Python)
+      assert.equal(torch.tensor([1, 2, 3]).dtype, 'float32');
+      assert.equal(torch.tensor([[0, 0]]).dtype, 'float32');
       assert.equal(torch.tensor([1.5, 2]).dtype, 'float32');
+      assert.equal(torch.tensor([1n, 2n]).dtype, 'int64');
+      assert.deepEqual(torch.tensor([2n ** 62n]).data(), BigInt64Array.of(2n ** 62n));
+      assert.equal(torch.tensor([1, 2], { dtype: 'int64' }).dtype, 'int64');
+      assert.equal(torch.tensor(Int32Array.of(1, 2)).dtype, 'int32');
+      assert.throws(() => torch.tensor([1n, 2.5]), /bigints mixed with 2.5; give a dtype/);
+      assert.equal(torch.full([3], 2).dtype, 'float32');
+      assert.equal(torch.full([3], 2n).dtype, 'int64');
+      assert.equal(torch.full([3], true).dtype, 'bool');
+      assert.equal(torch.full([3], 2, { dtype: 'int32' }).dtype, 'int32');
+      assert.equal(torch.arange(5).dtype, 'float32');
+      assert.equal(torch.arange(5n).dtype, 'int64');
+      assert.equal(torch.arange(0, 1, 0.25).dtype, 'float32');
+      assert.deepEqual(torch.arange(1, 7, { step: 2 }).toArray(), [1, 3, 5]);
+      assert.equal(torch.arange(5, { dtype: 'int64' }).dtype, 'int64');
+      // what used to follow from int64 inference now works: a float matmul and a mean
+      assert.deepEqual(torch.tensor([[1, 2]]).matmul(torch.randn([2, 3])).shape, [1, 3]);
+      assert.equal(torch.tensor([1, 2]).mean().item(), 1.5);
+      torch.setDefaultDtype('float64');
+      try {
+        assert.equal(torch.tensor([1, 2]).dtype, 'float64');
+        assert.equal(torch.full([1], 1).dtype, 'float64');
+        assert.equal(torch.zeros([1]).dtype, 'float64');
+        assert.equal(torch.getDefaultDtype(), 'float64');
+      } finally {
+        torch.setDefaultDtype('float32');
+      }
+      assert.throws(() => torch.setDefaultDtype('int64' as never), /only 'float32' or 'float64'/);
       assert.equal(torch.tensor([true, false]).dtype, 'bool');
       assert.deepEqual(
         torch.tensor([
@@ -138,5 +167,22 @@ describe('tensor creation and data', () => {
     assert.equal(torch.getNumThreads(), before);
     assert.throws(() => torch.setNumThreads(0), RangeError);
     assert.match(torch.buildInfo().torchVersion, /^1\.13/);
+  });
+
+  it('refuses resize_ and set_ while a dataView of the memory lives (writes through it cannot reach freed memory)', () => {
+    const t = torch.zeros([4]);
+    const view = t.dataView() as Float32Array;
+    assert.throws(() => torch.ops.aten.resize_.default(t, [10_000_000]), /aten::resize_: the tensor's memory is shared with a live dataView/);
+    assert.deepEqual(t.shape, [4]); // refused before the op ran: shape and memory unchanged
+    assert.throws(() => torch.ops.aten.set_.source_Tensor(t, torch.ones([100])), /aten::set_\.source_Tensor: .*live dataView/);
+    view[0] = 5;
+    assert.deepEqual(t.toArray(), [5, 0, 0, 0]);
+    // without a view, resize_ works as in PyTorch
+    const u = torch.zeros([2]);
+    torch.ops.aten.resize_.default(u, [6]);
+    assert.deepEqual(u.shape, [6]);
+    t.dispose();
+    view[1] = 7; // the view keeps its bytes after the tensor is disposed
+    assert.equal(view[1], 7);
   });
 });

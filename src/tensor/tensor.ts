@@ -264,7 +264,9 @@ export function wrapResult(v: unknown): unknown {
   return new Tensor(v as Handle);
 }
 
-function flattenNested(data: NestedArray<number | boolean>, shape: number[], out: (number | boolean)[], depth: number) {
+type Element = number | boolean | bigint;
+
+function flattenNested(data: NestedArray<Element>, shape: number[], out: Element[], depth: number) {
   if (Array.isArray(data)) {
     if (shape.length <= depth) shape.push(data.length);
     else if (shape[depth] !== data.length) {
@@ -274,11 +276,26 @@ function flattenNested(data: NestedArray<number | boolean>, shape: number[], out
   } else {
     if (depth !== shape.length)
       throw new RangeError('tensor: ragged nested array (a number where a list was expected)');
-    if (typeof data !== 'number' && typeof data !== 'boolean') {
-      throw new TypeError(`tensor: elements must be numbers or booleans, got ${typeof data}`);
+    if (typeof data !== 'number' && typeof data !== 'boolean' && typeof data !== 'bigint') {
+      throw new TypeError(`tensor: elements must be numbers, bigints or booleans, got ${typeof data}`);
     }
     out.push(data);
   }
+}
+
+/**
+ * The dtype of JS values without a stated one: all booleans bool; bigints (with whole numbers) int64;
+ * otherwise the default dtype (float32 unless `setDefaultDtype` changed it).
+ */
+export function inferDtype(values: readonly unknown[]): DType {
+  if (values.length > 0 && values.every((x) => typeof x === 'boolean')) return 'bool';
+  if (values.some((x) => typeof x === 'bigint')) {
+    const bad = values.find((x) => typeof x !== 'bigint' && !(typeof x === 'number' && Number.isInteger(x)));
+    if (bad !== undefined)
+      throw new TypeError(`tensor: bigints mixed with ${String(bad)}; give a dtype or use one kind of value`);
+    return 'int64';
+  }
+  return native.getDefaultDtype() as DType;
 }
 
 /** Options of tensor(). */
@@ -289,7 +306,7 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
-function encode(values: ArrayLike<number | boolean>, dtype: DType): ArrayBufferView {
+function encode(values: ArrayLike<Element>, dtype: DType): ArrayBufferView {
   const n = values.length;
   const num = (i: number) => Number(values[i]);
   switch (dtype) {
@@ -298,7 +315,10 @@ function encode(values: ArrayLike<number | boolean>, dtype: DType): ArrayBufferV
     case 'float64':
       return Float64Array.from({ length: n }, (_, i) => num(i));
     case 'int64':
-      return BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.trunc(num(i))));
+      return BigInt64Array.from({ length: n }, (_, i) => {
+        const v = values[i];
+        return typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)));
+      });
     case 'int32':
       return Int32Array.from({ length: n }, (_, i) => num(i));
     case 'int16':
@@ -315,16 +335,20 @@ function encode(values: ArrayLike<number | boolean>, dtype: DType): ArrayBufferV
 }
 
 /**
- * Makes a tensor from JS data (always a copy). Nested arrays of integers give int64, of booleans bool,
- * otherwise float32, as torch.tensor does; typed arrays keep their type.
+ * Makes a tensor from JS data (always a copy). Without a dtype: JS numbers give the default dtype (float32,
+ * see `setDefaultDtype`) whether or not they are whole, since JS cannot tell `2.0` from `2` (as tfjs does);
+ * bigints give int64, booleans bool; typed arrays keep their type (Int32Array int32, BigInt64Array int64).
+ * For integer tensors from numbers, say so: `tensor([0, 2, 1], { dtype: 'int64' })`.
  *
  * @example
  * ```ts
- * const x = tensor([[1, 2], [3, 4]], { dtype: 'float32' });
- * const y = tensor(new Float32Array(784), { shape: [1, 1, 28, 28] });
+ * tensor([[1, 2], [3, 4]]).dtype;                  // 'float32'
+ * tensor([0, 2, 1], { dtype: 'int64' }).dtype;      // 'int64' (class indices)
+ * tensor([0n, 2n]).dtype;                           // 'int64'
+ * tensor(new Float32Array(784), { shape: [1, 1, 28, 28] });
  * ```
  */
-export function tensor(data: NestedArray<number | boolean> | ArrayBufferView, options: TensorOptions = {}): Tensor {
+export function tensor(data: NestedArray<Element> | ArrayBufferView, options: TensorOptions = {}): Tensor {
   let result: Tensor;
   if (ArrayBuffer.isView(data)) {
     const shape = options.shape ?? [
@@ -339,14 +363,9 @@ export function tensor(data: NestedArray<number | boolean> | ArrayBufferView, op
     }
   } else {
     const shape: number[] = [];
-    const flat: (number | boolean)[] = [];
+    const flat: Element[] = [];
     flattenNested(data, shape, flat, 0);
-    let dtype = options.dtype;
-    if (dtype === undefined) {
-      if (flat.length > 0 && flat.every((x) => typeof x === 'boolean')) dtype = 'bool';
-      else if (flat.length > 0 && flat.every((x) => typeof x === 'number' && Number.isInteger(x))) dtype = 'int64';
-      else dtype = 'float32';
-    }
+    const dtype = options.dtype ?? inferDtype(flat);
     const finalShape = options.shape ?? shape;
     result = new Tensor(native.fromBuffer(encode(flat, dtype), dtype, finalShape));
   }

@@ -80,3 +80,10 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'object'}`;
   return String(value);
 }
+
+/** Throws unless `value` is an integer >= `min`; returns it. */
+export function checkInt(where: string, name: string, value: unknown, min = 0): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new RangeError(`${where}: ${name} must be an integer >= ${min}, got ${describeValue(value)}`);
+  return value;
+}

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Tensor } from '../../tensor/index.js';
 import { readIdx } from '../idx.js';
+import { checkChoice } from '../../util/options.js';
 
 export const FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist';
 
@@ -38,6 +39,7 @@ export interface FashionMnist {
  * ```
  */
 export async function loadFashionMnist(split: 'train' | 'test', root = FASHION_MNIST_ROOT): Promise<FashionMnist> {
+  checkChoice('loadFashionMnist', 'split', split, ['train', 'test']);
   const prefix = split === 'train' ? 'train' : 't10k';
   const [images, labels] = await Promise.all([
     readIdx(join(root, `${prefix}-images-idx3-ubyte.gz`)),
