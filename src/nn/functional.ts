@@ -13,6 +13,7 @@
  */
 import type { IntList, Reduction, Tensor } from '../tensor/index.js';
 import * as aten from '../tensor/index.js';
+import { checkOptions } from '../util/options.js';
 
 /** Options of crossEntropy(). */
 export interface CrossEntropyOptions {
@@ -31,6 +32,7 @@ export interface CrossEntropyOptions {
  * ```
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkOptions('crossEntropy', options, ['weight', 'reduction', 'ignoreIndex', 'labelSmoothing']);
   return aten.crossEntropyLoss(input, target, {
     weight: options.weight ?? null,
     reduction: options.reduction ?? 'mean',
@@ -56,6 +58,7 @@ export interface InterpolateOptions {
  * ```
  */
 export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
+  checkOptions('interpolate', options, ['size', 'scaleFactor', 'mode', 'alignCorners']);
   const { size, scaleFactor, mode = 'nearest' } = options;
   if ((size === undefined) === (scaleFactor === undefined)) {
     throw new TypeError('interpolate: give exactly one of size and scaleFactor');

@@ -2,6 +2,7 @@
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import { Module } from './module.js';
+import { checkInt, checkOptions } from '../util/options.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -26,6 +27,8 @@ abstract class BatchNorm extends Module {
     options: BatchNormOptions,
   ) {
     super();
+    checkOptions(this.constructor.name, options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype']);
+    checkInt(this.constructor.name, 'numFeatures', numFeatures, 1);
     const dtype = options.dtype ?? 'float32';
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;

@@ -2,6 +2,7 @@
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import { Module } from './module.js';
+import { checkOptions } from '../util/options.js';
 
 type Pair = number | [number, number];
 
@@ -19,6 +20,7 @@ export class MaxPool2d extends Module {
     readonly options: MaxPool2dOptions = {},
   ) {
     super();
+    checkOptions('MaxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']);
   }
 
   forward(input: Tensor): Tensor {
@@ -52,6 +54,7 @@ export class AvgPool2d extends Module {
     readonly options: AvgPool2dOptions = {},
   ) {
     super();
+    checkOptions('AvgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   }
 
   forward(input: Tensor): Tensor {

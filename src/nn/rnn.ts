@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
 import { uniform_ } from './init.js';
 import { Module } from './module.js';
+import { checkInt, checkOptions } from '../util/options.js';
 
 export interface RecurrentOptions {
   numLayers?: number;
@@ -33,7 +34,10 @@ abstract class RecurrentBase extends Module {
     options: RecurrentOptions,
   ) {
     super();
-    this.numLayers = options.numLayers ?? 1;
+    checkOptions(this.constructor.name, options, ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'dtype']);
+    checkInt(this.constructor.name, 'inputSize', inputSize, 1);
+    checkInt(this.constructor.name, 'hiddenSize', hiddenSize, 1);
+    this.numLayers = checkInt(this.constructor.name, 'numLayers', options.numLayers ?? 1, 1);
     this.hasBias = options.bias ?? true;
     this.batchFirst = options.batchFirst ?? false;
     this.dropout = options.dropout ?? 0;

@@ -4,6 +4,7 @@
  * of it exactly.
  */
 import { keep, noGrad, scope, Tensor } from '../tensor/index.js';
+import { didYouMean } from '../util/options.js';
 import { checkNonNegative } from './check.js';
 import { encodeNumber, type Json } from './json.js';
 import {
@@ -101,7 +102,7 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     for (const [k, v] of Object.entries(hyper)) {
       if (!(k in defaults)) {
         throw new TypeError(
-          `${kind.name}: unknown option '${k}' (options: ${Object.keys(defaults).join(', ')}, schedule)`,
+          `${kind.name}: unknown option '${k}'${didYouMean(k, [...Object.keys(defaults), 'schedule'])} (options: ${Object.keys(defaults).join(', ')}, schedule)`,
         );
       }
       if (v !== undefined) defaults[k] = v;

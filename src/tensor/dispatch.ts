@@ -246,7 +246,32 @@ function callNative(a: unknown[]): unknown {
   }
 }
 
+const DTYPE_MISMATCH =
+  /must have the same dtype|expected scalar type \w+ but found \w+|Found dtype \w+ but expected \w+|could not infer output dtype/;
+
+/** Adds what to do to LibTorch's dtype-mismatch messages. */
+function withDtypeHint(err: unknown): unknown {
+  if (!(err instanceof Error) || !DTYPE_MISMATCH.test(err.message) || err.message.includes('(hint:')) return err;
+  err.message +=
+    " (hint: a dtype does not fit here; convert with .float() or .to('float32'), or create the tensor with { dtype }: " +
+    "JS numbers give float32, integer tensors come from { dtype: 'int64' }, bigints or Int32Array/BigInt64Array data)";
+  return err;
+}
+
 function invoke(c: ResolvedOverload, args: unknown[], n: number, opts: Record<string, unknown> | undefined): unknown {
+  try {
+    return invokeUnchecked(c, args, n, opts);
+  } catch (err) {
+    throw withDtypeHint(err);
+  }
+}
+
+function invokeUnchecked(
+  c: ResolvedOverload,
+  args: unknown[],
+  n: number,
+  opts: Record<string, unknown> | undefined,
+): unknown {
   applyGradMode();
   if (n > c.positional.length) {
     throw new TypeError(`${c.qualified}: takes ${c.positional.length} positional arguments, got ${n}`);
