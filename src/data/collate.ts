@@ -25,7 +25,10 @@ export function stackSamples(tensors: readonly Tensor[]): Tensor {
   if (first === undefined) throw new RangeError('stackSamples: no tensors');
   tensors.forEach((t, i) => {
     if (!torch.isTensor(t)) {
-      const what = t === null || typeof t !== 'object' ? String(t) : `a ${(t as object).constructor?.name ?? 'object'} with keys ${Object.keys(t).slice(0, 5).join(', ')}`;
+      const what =
+        t === null || typeof t !== 'object'
+          ? String(t)
+          : `a ${(t as object).constructor?.name ?? 'object'} with keys ${Object.keys(t).slice(0, 5).join(', ')}`;
       throw new TypeError(
         `stackSamples: sample ${i} is ${what}, not a Tensor: does the transform end with ToTensor()? (e.g. chain(Resize(224), ToTensor()))`,
       );

@@ -4,10 +4,10 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
+import { checkChoice, checkOptions } from '../util/options.js';
 import { DataFrame } from './dataframe/index.js';
 import type { DecodeImageOptions } from './image/decode.js';
 import { decodeImageFile } from './image/decode-file.js';
-import { checkChoice, checkOptions } from '../util/options.js';
 
 const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.dcm', '.dicom'];
 

@@ -1,10 +1,10 @@
 /** 2-d convolution with PyTorch's options and initialisation. */
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
+import { checkChoice, checkInt, checkOptions } from '../util/options.js';
 import { fans, kaimingUniform_, uniform_ } from './init.js';
 import { regularization } from './linear.js';
 import { Module } from './module.js';
-import { checkChoice, checkInt, checkOptions } from '../util/options.js';
 import type { Regularized, Regularizer } from './regularizer.js';
 
 type Pair = number | [number, number];
@@ -37,7 +37,8 @@ const CONV2D_OPTIONS = [
 /** A size or a pair of sizes, each an integer >= min. */
 function checkPair(name: string, v: unknown, min: number): [number, number] {
   if (typeof v === 'number') return [checkInt('Conv2d', name, v, min), v];
-  if (Array.isArray(v) && v.length === 2) return [checkInt('Conv2d', `${name}[0]`, v[0], min), checkInt('Conv2d', `${name}[1]`, v[1], min)];
+  if (Array.isArray(v) && v.length === 2)
+    return [checkInt('Conv2d', `${name}[0]`, v[0], min), checkInt('Conv2d', `${name}[1]`, v[1], min)];
   throw new TypeError(`Conv2d: ${name} must be an integer or a pair of integers, got ${JSON.stringify(v)}`);
 }
 
@@ -77,7 +78,8 @@ export class Conv2d extends Module implements Regularized {
     const padding = options.padding ?? 0;
     this.padding =
       typeof padding === 'string'
-        ? checkChoice<'same' | 'valid'>('Conv2d', 'padding', padding, ['same', 'valid']) : checkPair('padding', padding, 0);
+        ? checkChoice<'same' | 'valid'>('Conv2d', 'padding', padding, ['same', 'valid'])
+        : checkPair('padding', padding, 0);
     this.dilation = checkPair('dilation', options.dilation ?? 1, 1);
     this.groups = checkInt('Conv2d', 'groups', options.groups ?? 1, 1);
     this.paddingMode = checkChoice('Conv2d', 'paddingMode', options.paddingMode ?? 'zeros', [

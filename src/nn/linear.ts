@@ -1,9 +1,9 @@
 /** Linear (fully connected), Identity and Flatten layers. */
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
+import { checkInt, checkOptions } from '../util/options.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module } from './module.js';
-import { checkInt, checkOptions } from '../util/options.js';
 import type { Regularized, Regularizer } from './regularizer.js';
 
 export interface LinearOptions {

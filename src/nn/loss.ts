@@ -1,6 +1,7 @@
 /** Loss modules: forward(input, target) -> loss, with PyTorch's options and reductions. */
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
+import { checkChoice } from '../util/options.js';
 import { crossEntropy } from './functional.js';
 import type { Module } from './module.js';
 import { isRegularized } from './regularizer.js';
@@ -11,7 +12,11 @@ export abstract class Loss {
   readonly reduction: Reduction;
 
   constructor(options: { reduction?: Reduction } = {}) {
-    this.reduction = options.reduction ?? 'mean';
+    if (options === null || typeof options !== 'object')
+      throw new TypeError(
+        `${new.target.name}: options must be an object such as { reduction: 'mean' }, got ${String(options)}`,
+      );
+    this.reduction = checkChoice(new.target.name, 'reduction', options.reduction ?? 'mean', ['mean', 'sum', 'none']);
   }
 
   abstract forward(input: Tensor, target: Tensor): Tensor;

@@ -3,8 +3,9 @@
  * tensors), buffers (state such as BatchNorm's running mean) and child modules; names compose with
  * dots ("layer1.0.conv1.weight") exactly as torchvision's, so state dicts map one to one.
  */
-import { didYouMean } from '../util/options.js';
+
 import { DTYPES, type DType, isFloatingDType, keep, noGrad, ops, type Tensor } from '../tensor/index.js';
+import { didYouMean } from '../util/options.js';
 
 /** Result of a non-strict loadStateDict: what did not match. */
 export interface LoadResult {
@@ -255,7 +256,13 @@ export abstract class Module {
   to(target: string): this {
     const isDtype = isFloatingDType(target as DType);
     if (!isDtype && !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(String(target))) {
-      const hint = typeof target === 'string' ? didYouMean(target, DTYPES.filter((d) => isFloatingDType(d))) : '';
+      const hint =
+        typeof target === 'string'
+          ? didYouMean(
+              target,
+              DTYPES.filter((d) => isFloatingDType(d)),
+            )
+          : '';
       throw new TypeError(
         `${this.constructor.name}.to: '${String(target)}' is neither a floating-point dtype (${DTYPES.filter((d) => isFloatingDType(d)).join(', ')}) nor a device such as 'cpu'${hint}`,
       );

@@ -1,8 +1,8 @@
 /** Batch normalisation with running statistics, as torch.nn.BatchNorm1d/2d. */
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
-import { Module } from './module.js';
 import { checkInt, checkOptions } from '../util/options.js';
+import { Module } from './module.js';
 
 export interface BatchNormOptions {
   eps?: number;

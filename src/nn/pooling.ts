@@ -1,8 +1,8 @@
 /** Pooling layers over [N, C, H, W]. */
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
-import { Module } from './module.js';
 import { checkOptions } from '../util/options.js';
+import { Module } from './module.js';
 
 type Pair = number | [number, number];
 

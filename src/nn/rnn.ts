@@ -4,9 +4,9 @@
  */
 import type { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
+import { checkInt, checkOptions } from '../util/options.js';
 import { uniform_ } from './init.js';
 import { Module } from './module.js';
-import { checkInt, checkOptions } from '../util/options.js';
 
 export interface RecurrentOptions {
   numLayers?: number;
@@ -34,7 +34,14 @@ abstract class RecurrentBase extends Module {
     options: RecurrentOptions,
   ) {
     super();
-    checkOptions(this.constructor.name, options, ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'dtype']);
+    checkOptions(this.constructor.name, options, [
+      'numLayers',
+      'bias',
+      'batchFirst',
+      'dropout',
+      'bidirectional',
+      'dtype',
+    ]);
     checkInt(this.constructor.name, 'inputSize', inputSize, 1);
     checkInt(this.constructor.name, 'hiddenSize', hiddenSize, 1);
     this.numLayers = checkInt(this.constructor.name, 'numLayers', options.numLayers ?? 1, 1);

@@ -97,6 +97,10 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
    * @param options hyper-parameters (undefined values keep the default) and the schedule
    */
   protected constructor(params: Params<H>, kind: OptimizerKind<H>, options: Partial<H> & OptimizerOptions = {}) {
+    if (kind === undefined || kind === null || typeof kind !== 'object')
+      throw new TypeError('Optimizer is the base class: use optim.SGD, Adam, AdamW, RMSprop or Adagrad');
+    if (options === null || typeof options !== 'object')
+      throw new TypeError(`${kind.name}: options must be an object such as { lr: 0.01 }`);
     const { schedule, ...hyper } = options ?? {};
     const defaults: Record<string, unknown> = { ...(kind.defaults as object) };
     for (const [k, v] of Object.entries(hyper)) {

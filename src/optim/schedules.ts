@@ -90,6 +90,7 @@ export class MultiStep extends StatelessSchedule {
     readonly gamma: number,
   ) {
     super();
+    if (!Array.isArray(milestones)) throw new TypeError('MultiStep: milestones must be an array of iteration counts');
     milestones.forEach((m, i) => {
       if (!Number.isInteger(m) || m < 0) throw new RangeError(`MultiStep: milestone ${m} is not an integer >= 0`);
       if (i > 0 && m <= (milestones[i - 1] as number)) throw new RangeError('MultiStep: milestones must increase');
@@ -184,6 +185,8 @@ export class Cosine extends StatelessSchedule {
 
   constructor(options: CosineOptions) {
     super();
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('Cosine: options are required: { period, minLr, warmRestarts, periodMultiplier }');
     this.period = checkPositiveInteger('Cosine: period', options.period);
     this.minLr = checkNonNegative('Cosine: minLr', options.minLr ?? 0);
     this.warmRestarts = options.warmRestarts ?? false;

@@ -18,7 +18,13 @@ import { withFeatureColumn } from './features-col.js';
 import type { TrainingHistory } from './history.js';
 import type { Metric } from './metrics/index.js';
 import { Model } from './model.js';
-import { checkEstimatorOptions, type EarlyStoppingOptions, type EstimatorOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import {
+  checkEstimatorOptions,
+  type EarlyStoppingOptions,
+  type EstimatorOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
 import { progressListener } from './progress-listener.js';
 import { JsonLinesWriter, type TrainSummary, type ValidationSummary } from './summary/index.js';
 import { summaryListener } from './summary-listener.js';

@@ -6,9 +6,9 @@ import type { Image } from '../data/image/types.js';
 import type { Loss } from '../nn/index.js';
 import { adam, type OptimizerFactory } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
+import { checkChoice, checkOptions } from '../util/options.js';
 import type { Metric } from './metrics/index.js';
 import type { TrainSummary, ValidationSummary } from './summary/index.js';
-import { checkChoice, checkOptions } from '../util/options.js';
 import { defaultLoss, type Task } from './task.js';
 import { maxEpoch, type Trigger } from './triggers.js';
 
@@ -172,7 +172,8 @@ export type ResolvedOptions = Required<
 /** Checks the keys and the task of an options object (what can be checked before the setters run). */
 export function checkEstimatorOptions(o: EstimatorOptions): void {
   checkOptions('Estimator', o, ESTIMATOR_OPTIONS);
-  if (o.task !== undefined) checkChoice<Task>('Estimator', 'task', o.task, ['multi-label', 'multi-class', 'regression']);
+  if (o.task !== undefined)
+    checkChoice<Task>('Estimator', 'task', o.task, ['multi-label', 'multi-class', 'regression']);
 }
 
 export function resolveOptions(o: EstimatorOptions): ResolvedOptions {

@@ -21,7 +21,8 @@ interface CreationOptions {
 
 function withDtype<O extends CreationOptions>(values: readonly CreationScalar[], options: O | undefined): O {
   if (options?.dtype != null) return options;
-  if (values.some((v) => typeof v === 'bigint') || values.every((v) => typeof v === 'boolean')) return { ...options } as O;
+  if (values.some((v) => typeof v === 'bigint') || values.every((v) => typeof v === 'boolean'))
+    return { ...options } as O;
   return { ...options, dtype: native.getDefaultDtype() as DType } as O;
 }
 
@@ -51,7 +52,11 @@ export function full(size: IntList, fillValue: CreationScalar, options?: Creatio
  * ```
  */
 export function arange(end: CreationScalar, options?: CreationOptions): Tensor;
-export function arange(start: CreationScalar, end: CreationScalar, options?: CreationOptions & { step?: CreationScalar }): Tensor;
+export function arange(
+  start: CreationScalar,
+  end: CreationScalar,
+  options?: CreationOptions & { step?: CreationScalar },
+): Tensor;
 export function arange(
   start: CreationScalar,
   end: CreationScalar,

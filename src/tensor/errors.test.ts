@@ -101,7 +101,10 @@ describe('errors are JS errors that name the op and the cause', () => {
       () => torch.tensor(new Float32Array(5), { shape: [2, 3] }),
       /data has 20 bytes but shape and dtype float32 need 24/,
     );
-    throwsAndSurvives(() => torch.tensor(['a'] as unknown as number[]), /elements must be numbers, bigints or booleans/);
+    throwsAndSurvives(
+      () => torch.tensor(['a'] as unknown as number[]),
+      /elements must be numbers, bigints or booleans/,
+    );
     throwsAndSurvives(() => native.fromBuffer(new Float32Array(1), 'float32', [1.5]), /invalid dimension 1.5/);
     throwsAndSurvives(() => native.fromBuffer(new Float32Array(1), 'float32', [2 ** 30, 2 ** 30]), /shape too large/);
   });

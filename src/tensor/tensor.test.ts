@@ -172,9 +172,15 @@ describe('tensor creation and data', () => {
   it('refuses resize_ and set_ while a dataView of the memory lives (writes through it cannot reach freed memory)', () => {
     const t = torch.zeros([4]);
     const view = t.dataView() as Float32Array;
-    assert.throws(() => torch.ops.aten.resize_.default(t, [10_000_000]), /aten::resize_: the tensor's memory is shared with a live dataView/);
+    assert.throws(
+      () => torch.ops.aten.resize_.default(t, [10_000_000]),
+      /aten::resize_: the tensor's memory is shared with a live dataView/,
+    );
     assert.deepEqual(t.shape, [4]); // refused before the op ran: shape and memory unchanged
-    assert.throws(() => torch.ops.aten.set_.source_Tensor(t, torch.ones([100])), /aten::set_\.source_Tensor: .*live dataView/);
+    assert.throws(
+      () => torch.ops.aten.set_.source_Tensor(t, torch.ones([100])),
+      /aten::set_\.source_Tensor: .*live dataView/,
+    );
     view[0] = 5;
     assert.deepEqual(t.toArray(), [5, 0, 0, 0]);
     // without a view, resize_ works as in PyTorch

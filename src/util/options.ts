@@ -49,7 +49,14 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
  * // Error: Conv2d: unknown option 'paddingg' (did you mean 'padding'?); options are: stride, padding
  * ```
  */
-export function checkOptions(where: string, options: unknown, allowed: readonly string[]): void {
+export function checkOptions(
+  where: string,
+  options: unknown,
+  allowed: readonly string[],
+  { required = false }: { required?: boolean } = {},
+): void {
+  if (options === undefined && required)
+    throw new TypeError(`${where}: options are required: { ${allowed.join(', ')} }`);
   if (options === undefined) return;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);

@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import type { Tensor } from '../../tensor/index.js';
-import { readIdx } from '../idx.js';
 import { checkChoice } from '../../util/options.js';
+import { readIdx } from '../idx.js';
 
 export const FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist';
 

@@ -6,10 +6,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { checkChoice, checkInt, checkOptions } from '../../util/options.js';
 import { seededRandom } from '../sampler.js';
 import { CXR14_LABELS, type Cxr14Label } from './chestxray14.js';
 import { renderCxr } from './synthetic-cxr-render.js';
-import { checkChoice, checkInt, checkOptions } from '../../util/options.js';
 
 /** Prevalence of each finding in the synthetic set: NIH's order of magnitude, raised so rare ones occur. */
 export const SYNTHETIC_PREVALENCE: Record<Cxr14Label, number> = {
@@ -64,11 +64,19 @@ export async function generateSyntheticCxr(
   options: SyntheticCxrOptions = {},
 ): Promise<SyntheticCxrRow[]> {
   if (typeof root !== 'string' || root === '') throw new TypeError('generateSyntheticCxr: root must be a folder path');
-  checkOptions('generateSyntheticCxr', options, ['count', 'size', 'seed', 'testFraction', 'csvVersion', 'imagesPerFolder']);
+  checkOptions('generateSyntheticCxr', options, [
+    'count',
+    'size',
+    'seed',
+    'testFraction',
+    'csvVersion',
+    'imagesPerFolder',
+  ]);
   const count = checkInt('generateSyntheticCxr', 'count', options.count ?? 200, 1);
   const size = checkInt('generateSyntheticCxr', 'size', options.size ?? 256, 8);
   const version = checkChoice('generateSyntheticCxr', 'csvVersion', options.csvVersion ?? '2020', ['2020', '2017']);
-  if (options.imagesPerFolder !== undefined) checkInt('generateSyntheticCxr', 'imagesPerFolder', options.imagesPerFolder, 1);
+  if (options.imagesPerFolder !== undefined)
+    checkInt('generateSyntheticCxr', 'imagesPerFolder', options.imagesPerFolder, 1);
   const rng = seededRandom(options.seed ?? 1);
   mkdirSync(root, { recursive: true });
   const rows: SyntheticCxrRow[] = [];

@@ -29,7 +29,7 @@ export class Bucketizer implements SaveableTransformer {
   readonly options: Required<BucketizerOptions>;
 
   constructor(options: BucketizerOptions) {
-    checkOptions('Bucketizer', options, OPTIONS);
+    checkOptions('Bucketizer', options, OPTIONS, { required: true });
     const splits = options.splits;
     if (!Array.isArray(splits) || splits.length < 3)
       throw new RangeError('Bucketizer: splits must be an array of at least 3 increasing numbers');

@@ -53,7 +53,7 @@ export class Imputer implements FeatureEstimator<ImputerModel> {
   readonly #options: Resolved;
 
   constructor(options: ImputerOptions) {
-    checkOptions('Imputer', options, OPTIONS);
+    checkOptions('Imputer', options, OPTIONS, { required: true });
     const missingValue = options.missingValue ?? Number.NaN;
     if (typeof missingValue !== 'number')
       throw new TypeError(`Imputer: missingValue must be a number, got ${String(missingValue)}`);

@@ -32,7 +32,7 @@ export class MinMaxScaler implements FeatureEstimator<MinMaxScalerModel> {
   readonly options: Required<MinMaxScalerOptions>;
 
   constructor(options: MinMaxScalerOptions) {
-    checkOptions('MinMaxScaler', options, OPTIONS);
+    checkOptions('MinMaxScaler', options, OPTIONS, { required: true });
     const min = options.min ?? 0;
     const max = options.max ?? 1;
     if (

@@ -47,7 +47,7 @@ export class OneHotEncoder implements FeatureEstimator<OneHotEncoderModel> {
   readonly #options: Resolved;
 
   constructor(options: OneHotEncoderOptions) {
-    checkOptions('OneHotEncoder', options, OPTIONS);
+    checkOptions('OneHotEncoder', options, OPTIONS, { required: true });
     if (options.dropLast !== undefined && typeof options.dropLast !== 'boolean')
       throw new TypeError(`OneHotEncoder: dropLast must be true or false, got ${String(options.dropLast)}`);
     this.#options = {

@@ -22,7 +22,7 @@ export class SQLTransformer implements SaveableTransformer {
   readonly statement: string;
 
   constructor(options: SQLTransformerOptions) {
-    checkOptions('SQLTransformer', options, ['statement']);
+    checkOptions('SQLTransformer', options, ['statement'], { required: true });
     if (typeof options.statement !== 'string' || !options.statement.includes('__THIS__'))
       throw new TypeError('SQLTransformer: statement must be SQL text that reads __THIS__ (the input frame)');
     this.statement = options.statement;

@@ -38,7 +38,7 @@ export class StandardScaler implements FeatureEstimator<StandardScalerModel> {
   readonly options: Required<StandardScalerOptions>;
 
   constructor(options: StandardScalerOptions) {
-    checkOptions('StandardScaler', options, OPTIONS);
+    checkOptions('StandardScaler', options, OPTIONS, { required: true });
     this.options = {
       inputCol: checkName('StandardScaler', 'inputCol', options?.inputCol),
       outputCol: checkName('StandardScaler', 'outputCol', options?.outputCol),

@@ -43,7 +43,7 @@ interface Resolved {
 }
 
 function resolve(where: string, options: StringIndexerOptions): Resolved {
-  checkOptions(where, options, OPTIONS);
+  checkOptions(where, options, OPTIONS, { required: true });
   return {
     pairs: columnPairs(where, options),
     stringOrderType: checkChoice(where, 'stringOrderType', options.stringOrderType ?? 'frequencyDesc', ORDERS),

@@ -40,7 +40,7 @@ export class VectorAssembler implements SaveableTransformer {
   readonly handleInvalid: HandleInvalid;
 
   constructor(options: VectorAssemblerOptions) {
-    checkOptions('VectorAssembler', options, OPTIONS);
+    checkOptions('VectorAssembler', options, OPTIONS, { required: true });
     if (!Array.isArray(options?.inputCols) || options.inputCols.length === 0)
       throw new TypeError('VectorAssembler: inputCols must be a non-empty array of column names');
     options.inputCols.forEach((c, i) => {
