@@ -9,6 +9,7 @@ import { type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { arrowToColumns, columnsToArrow } from './arrow.js';
 import { toJS } from './convert.js';
+import { formatSchema, formatTable } from './display.js';
 import { type JoinOptions, joinQuery } from './join.js';
 import { type MultiHotOptions, multiHotQuery } from './multihot.js';
 import {
@@ -55,6 +56,9 @@ function wrap(op: string, err: unknown): Error {
   return new Error(`DataFrame.${op}: ${msg}`, { cause: err });
 }
 
+const NUMERIC_TYPE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+
 function sub(q: Query): string {
   return `(${q.sql}) AS __t`;
 }
@@ -76,6 +80,7 @@ function sub(q: Query): string {
 export class DataFrame {
   private memo: Promise<Query> | null = null;
   private schemaMemo: Promise<ColumnInfo[]> | null = null;
+  private knownSchema: ColumnInfo[] | null = null;
 
   private constructor(
     /** the session this frame runs in */
@@ -275,7 +280,9 @@ export class DataFrame {
         const q = await this.query();
         const res = await this.session.run(`DESCRIBE ${q.sql}`, q.params);
         const rows = await res.getRowObjectsJS();
-        return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+        const schema = rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+        this.knownSchema = schema;
+        return schema;
       });
       this.schemaMemo.catch(() => {
         this.schemaMemo = null;
@@ -490,6 +497,108 @@ export class DataFrame {
   }
 
   // ---------------------------------------------------------------- actions
+
+  /**
+   * The first `n` rows as a text table (Spark's `show()` layout); `truncate`: cells cut to 20 characters
+   * (true, the default), to a number of characters, or not at all (false).
+   */
+  showString(n = 20, truncate: boolean | number = true): Promise<string> {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`DataFrame.show: bad row count ${n}`);
+    return this.action('show', async () => {
+      const [schema, rows] = await Promise.all([this.schema(), this.limit(n + 1).collect()]);
+      return formatTable(
+        schema.map((c) => c.name),
+        rows.slice(0, n),
+        truncate,
+        rows.length > n,
+      );
+    });
+  }
+
+  /**
+   * Prints the first `n` rows as a table, as Spark's `df.show()`.
+   *
+   * @example
+   * ```ts
+   * await DataFrame.fromRows([{ city: 'Paris', n: 3 }]).show();
+   * // +-----+-+
+   * // | city|n|
+   * // +-----+-+
+   * // |Paris|3|
+   * // +-----+-+
+   * ```
+   */
+  async show(n = 20, truncate: boolean | number = true): Promise<void> {
+    process.stdout.write(await this.showString(n, truncate));
+  }
+
+  /** Prints the column names and types as a tree, as Spark's `printSchema()`. */
+  async printSchema(): Promise<void> {
+    process.stdout.write(formatSchema(await this.schema()));
+  }
+
+  /**
+   * Summary statistics, as Spark's `describe()`: one row per statistic (`count`, `mean`, `stddev` (sample),
+   * `min`, `max`) in column `summary`, one column per input column (all numeric and text columns when none are
+   * named; mean and stddev are null for text). Values are text, as in Spark.
+   */
+  describe(...columns: string[]): DataFrame {
+    return this.derive('describe', async (q) => {
+      const schema = await this.schema();
+      const chosen =
+        columns.length > 0
+          ? columns.map((c) => {
+              const info = schema.find((s) => s.name === c);
+              if (!info)
+                throw new Error(
+                  `DataFrame.describe: column "${c}" not found (columns: ${schema.map((s) => s.name).join(', ')})`,
+                );
+              return info;
+            })
+          : schema.filter((c) => NUMERIC_TYPE.test(c.type) || c.type === 'VARCHAR');
+      if (chosen.length === 0) throw new Error('DataFrame.describe: no numeric or text column');
+      const stat = (fn: string) =>
+        chosen.map((c) => {
+          const col = quoteIdent(c.name);
+          const numeric = NUMERIC_TYPE.test(c.type);
+          const value =
+            fn === 'count'
+              ? `count(${col})`
+              : fn === 'min' || fn === 'max'
+                ? `${fn}(${col})`
+                : numeric
+                  ? `${fn === 'mean' ? 'avg' : 'stddev_samp'}(${col})`
+                  : 'NULL';
+          return `CAST(${value} AS VARCHAR) AS ${col}`;
+        });
+      const parts = ['count', 'mean', 'stddev', 'min', 'max'].map(
+        (fn, i) => `SELECT ${i} AS __i, '${fn}' AS summary, ${stat(fn).join(', ')} FROM ${sub(q)}`,
+      );
+      const cols = ['summary', ...chosen.map((c) => quoteIdent(c.name))].join(', ');
+      return { sql: `SELECT ${cols} FROM (${parts.join(' UNION ALL ')}) ORDER BY __i`, params: q.params };
+    });
+  }
+
+  /** Aggregates the whole frame into one row, as Spark's `df.agg(...)`: `{ n: 'count(*)', meanAge: 'avg(age)' }`. */
+  agg(aggregations: Record<string, string>): DataFrame {
+    if (Object.keys(aggregations).length === 0) throw new Error('DataFrame.agg: no aggregations');
+    return this.aggregate([], aggregations);
+  }
+
+  /**
+   * `DataFrame[name: TYPE, ...]` once the schema is known (any action, `schema()` or `show()` has run),
+   * else a note that the frame is lazy. For rows, `await df.show()`.
+   */
+  toString(): string {
+    const cols = this.knownSchema;
+    return cols
+      ? `DataFrame[${cols.map((c) => `${c.name}: ${c.type}`).join(', ')}]`
+      : 'DataFrame[lazy: not run yet; await df.show() or df.printSchema()]';
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 
   /** Number of rows. */
   count(): Promise<number> {

@@ -43,7 +43,7 @@ describe('DataFrame readers and writers', () => {
       [['Left'], [], ['Left', 'Right']],
     );
     assert.deepEqual(rows[1]?.p, [1, 2.5]);
-    assert.throws(() => DataFrame.fromRows([{ a: ['x', 1] }]), /column "a" has a list mixing string and number values/);
+    assert.throws(() => DataFrame.fromRows([{ a: ['x', 1] }]), /column "a" mixes strings and numbers/);
   });
 
   it('reads a CSV with nulls and sniffed types', async () => {

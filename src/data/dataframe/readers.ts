@@ -111,63 +111,110 @@ export function rangeQuery(start: number, end: number, step: number): Query {
   return { sql: `SELECT range AS id FROM range(${a}::BIGINT, ${b}::BIGINT, ${c}::BIGINT)`, params };
 }
 
-function inferType(name: string, values: readonly unknown[]): { type: DuckDBType; sql: string } {
-  let kind: string | null = null;
-  let allInt = true;
-  let elements: 'number' | 'string' | null = null;
-  for (const v of values) {
-    if (v === null || v === undefined) continue;
-    let k: string;
-    if (typeof v === 'number') {
-      k = 'number';
-      if (!Number.isSafeInteger(v)) allInt = false;
-    } else if (typeof v === 'bigint') k = 'number';
-    else if (typeof v === 'string') k = 'string';
-    else if (typeof v === 'boolean') k = 'boolean';
-    else if (v instanceof Date) k = 'date';
-    else if (v instanceof Uint8Array) k = 'blob';
-    else if (Array.isArray(v) || ArrayBuffer.isView(v)) {
-      k = 'array';
-      if (Array.isArray(v)) {
-        for (const e of v) {
-          if (e === null || e === undefined) continue;
-          const ek =
-            typeof e === 'string' ? 'string' : typeof e === 'number' || typeof e === 'bigint' ? 'number' : null;
-          if (ek === null || (elements !== null && elements !== ek))
-            throw new Error(
-              `DataFrame.fromRows: column "${name}" has a list mixing ${elements ?? typeof e} and ${typeof e} values`,
-            );
-          elements = ek;
-        }
-      }
-    } else throw new Error(`DataFrame.fromRows: column "${name}" has an unsupported value ${String(v)}`);
-    if (kind !== null && kind !== k)
-      throw new Error(`DataFrame.fromRows: column "${name}" mixes ${kind} and ${k} values`);
-    kind = k;
-  }
-  switch (kind) {
-    case 'number':
-      return allInt ? { type: BIGINT, sql: 'BIGINT' } : { type: DOUBLE, sql: 'DOUBLE' };
-    case 'boolean':
-      return { type: BOOLEAN, sql: 'BOOLEAN' };
-    case 'date':
-      return { type: TIMESTAMP, sql: 'TIMESTAMP' };
-    case 'array':
-      return elements === 'string'
-        ? { type: LIST(VARCHAR), sql: 'VARCHAR[]' }
-        : { type: LIST(DOUBLE), sql: 'DOUBLE[]' };
-    case 'blob':
-      return { type: BLOB, sql: 'BLOB' };
-    default:
-      return { type: VARCHAR, sql: 'VARCHAR' };
-  }
+/** The JS kind of a value as a column holds it: a scalar kind, or `list<kind>` (nested lists nest). */
+type Kind = string;
+
+const SCALAR_SQL: Record<string, { type: DuckDBType; sql: string }> = {
+  double: { type: DOUBLE, sql: 'DOUBLE' },
+  bigint: { type: BIGINT, sql: 'BIGINT' },
+  string: { type: VARCHAR, sql: 'VARCHAR' },
+  boolean: { type: BOOLEAN, sql: 'BOOLEAN' },
+  date: { type: TIMESTAMP, sql: 'TIMESTAMP' },
+  blob: { type: BLOB, sql: 'BLOB' },
+};
+
+const WHAT =
+  'a DataFrame column holds numbers, bigints, strings, booleans, Dates, bytes (Uint8Array) or lists of one of them';
+
+function describeKind(k: Kind): string {
+  if (k.startsWith('list<')) return `lists of ${describeKind(k.slice(5, -1))}`;
+  return k === 'double' || k === 'int' ? 'numbers' : `${k}s`;
 }
 
-function normaliseValue(v: unknown): unknown {
-  if (v === undefined) return null;
-  if (typeof v === 'bigint') return v;
-  if (v instanceof Uint8Array) return v; // BLOB (Buffers too)
-  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+/** Two kinds that may share a column: whole numbers and bigints are integers, any other mix of numbers is double. */
+function unify(name: string, a: Kind | null, b: Kind): Kind {
+  if (a === null || a === '' || a === b) return b;
+  if (b === '') return a;
+  const ints = new Set(['int', 'bigint']);
+  if (ints.has(a) && ints.has(b)) return 'bigint';
+  const nums = new Set(['int', 'bigint', 'double']);
+  if (nums.has(a) && nums.has(b)) return 'double';
+  if (a.startsWith('list<') && b.startsWith('list<')) {
+    const inner = [a.slice(5, -1), b.slice(5, -1)] as const;
+    const ints = new Set(['int', 'bigint', 'double']);
+    const lists = inner[0].startsWith('list<') && inner[1].startsWith('list<');
+    if (
+      lists ||
+      inner[0] === '' ||
+      inner[1] === '' ||
+      inner[0] === inner[1] ||
+      (ints.has(inner[0]) && ints.has(inner[1]))
+    )
+      return `list<${unify(name, inner[0], inner[1])}>`;
+  }
+  throw new Error(`DataFrame.fromRows: column "${name}" mixes ${describeKind(a)} and ${describeKind(b)}; ${WHAT}`);
+}
+
+function kindOf(name: string, v: unknown): Kind | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? 'int' : 'double';
+  if (typeof v === 'bigint') return 'bigint';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'boolean';
+  if (v instanceof Date) return 'date';
+  if (v instanceof Uint8Array) return 'blob';
+  if (ArrayBuffer.isView(v))
+    return v instanceof BigInt64Array || v instanceof BigUint64Array ? 'list<bigint>' : 'list<double>';
+  if (Array.isArray(v)) {
+    let element: Kind | null = null;
+    for (const e of v) {
+      const k = kindOf(name, e);
+      if (k !== null) element = unify(name, element, k);
+    }
+    return `list<${element ?? ''}>`;
+  }
+  const shown = typeof v === 'object' ? `an object (${Object.keys(v).slice(0, 3).join(', ')})` : `a ${typeof v}`;
+  throw new Error(
+    `DataFrame.fromRows: column "${name}" has ${shown}; ${WHAT} (flatten objects into columns or JSON.stringify them)`,
+  );
+}
+
+function sqlOf(k: Kind): { type: DuckDBType; sql: string } {
+  if (k.startsWith('list<')) {
+    const inner = sqlOf(k.slice(5, -1) || 'double');
+    return { type: LIST(inner.type), sql: `${inner.sql}[]` };
+  }
+  // whole numbers: BIGINT (a column of floats and whole numbers is DOUBLE; see unify)
+  return SCALAR_SQL[k === 'int' ? 'bigint' : k] as { type: DuckDBType; sql: string };
+}
+
+function inferType(name: string, values: readonly unknown[]): { type: DuckDBType; sql: string } {
+  let kind: Kind | null = null;
+  for (const v of values) {
+    const k = kindOf(name, v);
+    if (k !== null) kind = unify(name, kind, k);
+  }
+  // integers in number lists stay DOUBLE (feature vectors); bigint lists are BIGINT[]
+  const listsAsDouble = (k: Kind): Kind => (k.startsWith('list<') ? `list<${listsAsDouble(k.slice(5, -1))}>` : k);
+  const resolved =
+    kind === null
+      ? 'string'
+      : kind.startsWith('list<')
+        ? listsAsDouble(kind).replace(/list<int>/g, 'list<double>')
+        : kind;
+  return sqlOf(resolved);
+}
+
+/** A JS value as the appender takes it for a column of SQL type `sql`. */
+function normaliseValue(v: unknown, sql: string): unknown {
+  if (v === undefined || v === null) return null;
+  if (sql.endsWith('[]')) {
+    const inner = sql.slice(0, -2);
+    const items = Array.isArray(v) ? v : Array.from(v as ArrayLike<unknown>);
+    return items.map((e) => normaliseValue(e, inner));
+  }
+  if (sql === 'BIGINT') return typeof v === 'bigint' ? v : BigInt(v as number);
+  if (sql === 'DOUBLE') return Number(v);
   return v;
 }
 
@@ -208,10 +255,7 @@ export async function createTableFromColumns(
         end - start,
       );
       const cols = names.map((name, ci) =>
-        columns[name]!.slice(start, end).map((v) => {
-          const x = normaliseValue(v);
-          return types[ci]!.sql === 'BIGINT' && typeof x === 'number' ? BigInt(x) : x;
-        }),
+        columns[name]!.slice(start, end).map((v) => normaliseValue(v, types[ci]!.sql)),
       );
       chunk.setColumnsConverted(cols as never, JSToDuckDBValueConverter);
       appender.appendDataChunk(chunk);
