@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliUsageError, formatHelp, intOption, parseCommand, type CliCommand } from '../../src/util/cli.js';
+import { type CliCommand, CliUsageError, formatHelp, intOption, parseCommand } from '../../src/util/cli.js';
 import { runTabular, writeSyntheticInsuranceCsv } from './recipe.js';
 
 const command: CliCommand = {

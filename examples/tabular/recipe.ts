@@ -36,9 +36,21 @@ export async function writeSyntheticInsuranceCsv(path: string, rows = 800, seed 
     const smoker = rng() < 0.2 ? 'yes' : 'no';
     const region = regions[Math.floor(rng() * 4)] as string;
     const charges =
-      2000 + 250 * age + 300 * (bmi - 18) + 500 * children + (smoker === 'yes' ? 20_000 : 0) +
-      (region === 'southeast' ? 1000 : 0) + 2000 * (rng() - 0.5);
-    return { age, bmi: rng() < 0.05 ? null : Math.round(bmi * 10) / 10, children, smoker, region, charges: Math.round(charges) };
+      2000 +
+      250 * age +
+      300 * (bmi - 18) +
+      500 * children +
+      (smoker === 'yes' ? 20_000 : 0) +
+      (region === 'southeast' ? 1000 : 0) +
+      2000 * (rng() - 0.5);
+    return {
+      age,
+      bmi: rng() < 0.05 ? null : Math.round(bmi * 10) / 10,
+      children,
+      smoker,
+      region,
+      charges: Math.round(charges),
+    };
   });
   await data.DataFrame.fromRows(table).writeCsv(path);
 }
@@ -51,7 +63,11 @@ export async function runTabular(config: TabularConfig): Promise<TabularResult> 
   const fitted = await new pipeline.Pipeline([
     new Imputer({ inputCols: ['bmi'], outputCols: ['bmi'], strategy: 'median' }),
     new StringIndexer({ inputCols: ['smoker', 'region'], outputCols: ['smokerIndex', 'regionIndex'] }),
-    new OneHotEncoder({ inputCols: ['smokerIndex', 'regionIndex'], outputCols: ['smokerVec', 'regionVec'], dropLast: false }),
+    new OneHotEncoder({
+      inputCols: ['smokerIndex', 'regionIndex'],
+      outputCols: ['smokerVec', 'regionVec'],
+      dropLast: false,
+    }),
     new VectorAssembler({ inputCols: ['age', 'bmi', 'children', 'smokerVec', 'regionVec'], outputCol: 'raw' }),
     new StandardScaler({ inputCol: 'raw', outputCol: 'features', withMean: true }),
     new pipeline.Estimator(model, {
@@ -69,7 +85,9 @@ export async function runTabular(config: TabularConfig): Promise<TabularResult> 
   const [trainMetrics, testMetrics] = [await score(train), await score(test)];
   await fitted.save(config.out);
   const again = await pipeline.PipelineModel.load(config.out);
-  const predicted = await (await again.transform(test.limit(5))).select('charges', 'prediction * 10000 AS prediction').collect();
+  const predicted = await (await again.transform(test.limit(5)))
+    .select('charges', 'prediction * 10000 AS prediction')
+    .collect();
   return {
     train: trainMetrics,
     test: testMetrics,

@@ -84,14 +84,33 @@ export class NLLLoss extends Loss {
   }
 }
 
+/** PyTorch's warning when a target's shape differs from the input's and broadcasting will pair them up. */
+const warned = new Set<string>();
+
+function warnOnBroadcast(loss: string, input: Tensor, target: Tensor): void {
+  const a = input.shape;
+  const b = target.shape;
+  if (a.length === b.length && a.every((d, i) => d === b[i])) return;
+  const key = `${loss}:${a}:${b}`;
+  if (warned.has(key)) return; // once per shape pair, as Python shows a warning once per place
+  warned.add(key);
+  process.emitWarning(
+    `${loss}: using a target size ([${b.join(', ')}]) that is different to the input size ([${a.join(', ')}]). ` +
+      'This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.',
+    { type: 'UserWarning', code: `TSZOO_${loss.toUpperCase()}_BROADCAST` },
+  );
+}
+
 export class MSELoss extends Loss {
   forward(input: Tensor, target: Tensor): Tensor {
+    warnOnBroadcast('MSELoss', input, target);
     return torch.mseLoss(input, target, this.reduction);
   }
 }
 
 export class L1Loss extends Loss {
   forward(input: Tensor, target: Tensor): Tensor {
+    warnOnBroadcast('L1Loss', input, target);
     return torch.l1Loss(input, target, this.reduction);
   }
 }

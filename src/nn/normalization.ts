@@ -48,6 +48,12 @@ abstract class BatchNorm extends Module {
 
   forward(input: Tensor): Tensor {
     this.checkInput(input);
+    if (this.training && input.numel() / (input.shape[1] as number) <= 1) {
+      // as PyTorch: the batch statistics of a single value per channel are undefined
+      throw new RangeError(
+        `${this.constructor.name}: expected more than 1 value per channel when training, got input size [${input.shape.join(', ')}] (use a batch of 2 or more, or call eval())`,
+      );
+    }
     let factor = this.momentum ?? 0;
     if (this.training && this.numBatchesTracked) {
       torch.noGrad(() => this.numBatchesTracked?.add_(1));

@@ -279,6 +279,7 @@ export class Estimator {
       o.trainSummary?.flush();
       o.validationSummary?.flush();
     }
+    this.module.eval(); // the fitted model predicts: dropout off, batch norm on its running statistics
     return new Model(this.module, {
       task: o.task,
       transform: o.transform,
