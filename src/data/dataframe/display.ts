@@ -1,5 +1,7 @@
 /** Text forms of a DataFrame: Spark's `show()` table and `printSchema()` tree. */
-import type { ColumnInfo, Row } from './dataframe.js';
+
+type Row = Record<string, unknown>;
+type ColumnInfo = { name: string; type: string };
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
