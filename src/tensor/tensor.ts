@@ -209,7 +209,9 @@ export class Tensor implements ScopedResource {
 
   /**
    * A typed array over the tensor's own memory (no copy) for contiguous CPU tensors; writes go to the
-   * tensor. Valid while the tensor lives.
+   * tensor. The view keeps the memory alive (even after `dispose()`), and while it lives (until it is
+   * garbage-collected) ops that would reallocate or re-point that memory (`resize_`, `set_`) are refused
+   * with an error instead of leaving the view on freed memory. Use `data()` for a copy.
    */
   dataView(): AnyTypedArray {
     return typedArrayOf(this.dtype, native.viewBuffer(this.#handle));
