@@ -412,7 +412,12 @@ export class FrameDataset implements Dataset {
     return (await this.load(indices, at)).tensors;
   }
 
+  /** rows already listed in `errors`: a file that fails every epoch is one skipped sample, not one per epoch */
+  readonly #failedRows = new Set<number>();
+
   #fail(index: number, message: string): void {
+    if (this.#failedRows.has(index)) return;
+    this.#failedRows.add(index);
     const f = this.features[index] as FeatureSource;
     const origin = f.kind === 'path' ? f.path : `row ${index}`;
     this.errors.push({ row: index, origin, message });

@@ -83,7 +83,7 @@ describe('Estimator.fit on image frames', () => {
     });
     const fitted = await est.fit(frame);
     const skipped = fitted.history?.skippedSamples ?? [];
-    assert.equal(skipped.length, 2 * 20);
+    assert.equal(skipped.length, 2); // each unreadable file once, not once per epoch
     assert.ok(skipped.some((s) => s.origin.endsWith('img900.png') && /cannot decode/.test(s.message)));
     const rows = await (await fitted.transform(frame)).collect();
     assert.equal(rows.length, 42);

@@ -50,7 +50,11 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
   const module = trainer.module;
   const history = emptyHistory();
   const progress: EpochProgress = { batch: 0, lossSum: 0, lossCount: 0, score: Number.NaN };
-  const skippedSoFar = () => [...history.skippedSamples, ...dataset.errors];
+  // each unreadable row once, across epochs and a resume
+  const skippedSoFar = () => {
+    const seen = new Set(history.skippedSamples.map((e) => `${e.row}\0${e.origin}`));
+    return [...history.skippedSamples, ...dataset.errors.filter((e) => !seen.has(`${e.row}\0${e.origin}`))];
+  };
   const parts: Record<string, Stateful> = {
     progress: {
       stateDict: () => ({ ...progress, score: Number.isNaN(progress.score) ? null : progress.score }),
