@@ -191,4 +191,19 @@ describe('tensor creation and data', () => {
     view[1] = 7; // the view keeps its bytes after the tensor is disposed
     assert.equal(view[1], 7);
   });
+
+  it('refuses to be posted to a worker with a message that says what to post instead', () => {
+    const t = torch.ones([2]);
+    const { port1, port2 } = new MessageChannel();
+    try {
+      assert.throws(
+        () => port1.postMessage({ x: t }),
+        /tszoo Tensor \(native memory\): post tensor\.data\(\) with its shape and dtype/,
+      );
+      assert.throws(() => structuredClone(t), /rebuild it with torch\.tensor\(data, \{ shape, dtype \}\)/);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
 });

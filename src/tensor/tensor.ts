@@ -54,9 +54,19 @@ export function leakReport(): { leaked: number; stacks: string[] } {
   return { leaked: leaks.count, stacks: [...leaks.stacks] };
 }
 
+/**
+ * A value structured clone refuses, with a message that says what to do: a Tensor posted to a worker (or
+ * passed to structuredClone) fails with it instead of arriving as a hollow object.
+ */
+const NOT_CLONEABLE = Symbol(
+  'tszoo Tensor (native memory): post tensor.data() with its shape and dtype, and rebuild it with torch.tensor(data, { shape, dtype })',
+);
+
 export class Tensor implements ScopedResource {
   /** @internal */
   _scope: Scope | undefined = undefined;
+  /** @internal makes postMessage(tensor) a clear DataCloneError */
+  readonly _cannotBePosted: symbol = NOT_CLONEABLE;
   #handle: Handle;
 
   /** @internal Use torch.tensor(), the creation functions or ops to make tensors. */
