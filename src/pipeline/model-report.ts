@@ -61,7 +61,9 @@ export async function evaluateModel(
   options: EvaluateOptions = {},
 ): Promise<ClassifierEvaluation & { split?: string }> {
   if (model.settings.task === 'regression')
-    throw new Error('Model.evaluate: a regression model has no classifier evaluation');
+    throw new Error(
+      'Model.evaluate: a regression model has no classifier evaluation; use fitted.evaluateRegression(frame, { labelCol }) (MSE, RMSE, MAE, R²)',
+    );
   const labelCol = options.labelCol ?? 'label';
   const test = await scoresAndLabels(model, frame, labelCol);
   if (test.rows.length === 0) throw new Error('Model.evaluate: no row of the frame could be predicted');

@@ -19,7 +19,7 @@ import * as torch from '../tensor/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { withFeatureColumn } from './features-col.js';
 import type { TrainingHistory } from './history.js';
-import type { ClassifierEvaluation } from './metrics/index.js';
+import { type ClassifierEvaluation, evaluateRegression, type RegressionMetrics } from './metrics/index.js';
 import { type EvaluateOptions, evaluateModel, writeModelReport } from './model-report.js';
 import { scoresOf, type Task } from './task.js';
 
@@ -197,6 +197,24 @@ export class Model {
    */
   evaluate(frame: DataFrame, options: EvaluateOptions = {}): Promise<ClassifierEvaluation & { split?: string }> {
     return evaluateModel(this, frame, options);
+  }
+
+  /**
+   * Regression scores of the model's predictions on a labelled frame (MSE, RMSE, MAE, R², computed in
+   * DuckDB), as Spark's RegressionEvaluator.
+   *
+   * @example
+   * ```ts
+   * const { rmse, r2 } = await fitted.evaluateRegression(test, { labelCol: 'price' });
+   * ```
+   */
+  async evaluateRegression(frame: DataFrame, options: { labelCol?: string } = {}): Promise<RegressionMetrics> {
+    if (this.settings.task !== 'regression')
+      throw new Error(`Model.evaluateRegression: the model's task is '${this.settings.task}'; use evaluate()`);
+    return evaluateRegression(await this.transform(frame), {
+      labelCol: options.labelCol ?? 'label',
+      predictionCol: this.settings.predictionCol,
+    });
   }
 
   /** Writes a self-contained HTML report: training curves, validation metrics, evaluation, configuration. */

@@ -122,6 +122,12 @@ describe('Pipeline', () => {
     );
     assert.ok(Math.abs(m.mse - js.mse) < 1e-9 && Math.abs(m.r2 - js.r2) < 1e-9);
     assert.ok(m.r2 > 0.8, `r2 ${m.r2}`);
+    const model = fitted.stages.at(-1) as Model;
+    const direct = await model.evaluateRegression(await new PipelineModel(fitted.stages.slice(0, -1)).transform(test), {
+      labelCol: 'price',
+    });
+    assert.ok(Math.abs(direct.mse - m.mse) < 1e-12);
+    await assert.rejects(model.evaluate(test), /use fitted\.evaluateRegression/);
     await fitted.save(join(dir, 'tabular'));
     const again = await PipelineModel.load(join(dir, 'tabular'));
     assert.ok(again.stages.at(-1) instanceof Model);
