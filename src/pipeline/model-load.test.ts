@@ -36,4 +36,42 @@ describe('Model.load', () => {
       assert.ok(Math.abs((p[0] as number) - (q[0] as number)) < 1e-5);
     });
   });
+
+  it("transform keeps the input columns' types and gives multi-label predictions as class names", async () => {
+    torch.manualSeed(2);
+    const frame = DataFrame.fromColumns({
+      features: Array.from({ length: 6 }, (_, i) => [i / 6, 1 - i / 6]),
+      labels: Array.from({ length: 6 }, (_, i) => [i % 2, 1]),
+    }).select('CAST(features AS FLOAT[]) AS features', 'CAST(labels AS FLOAT[]) AS labels', "DATE '2024-01-02' AS day");
+    const fitted = await new Estimator(new nn.Linear(2, 2), {
+      task: 'multi-label',
+      featuresCol: 'features',
+      labelCol: 'labels',
+      classNames: ['Effusion', 'Mass'],
+      maxEpoch: 1,
+      progress: false,
+    }).fit(frame);
+    const out = await fitted.transform(frame);
+    assert.deepEqual(
+      (await out.schema()).map((c) => `${c.name}: ${c.type}`),
+      [
+        'features: FLOAT[]',
+        'labels: FLOAT[]',
+        'day: DATE',
+        'prediction: DOUBLE[]',
+        'predictedLabel: VARCHAR[]',
+        'predictionError: VARCHAR',
+      ],
+    );
+    for (const r of await out.collect()) {
+      const names = r.predictedLabel as string[];
+      assert.ok(
+        names.every((n) => n === 'Effusion' || n === 'Mass'),
+        JSON.stringify(names),
+      );
+    }
+    const none = await fitted.transform(frame.filter('false'));
+    assert.equal(await none.count(), 0);
+    assert.deepEqual((await none.schema()).map((c) => c.type).slice(3), ['DOUBLE[]', 'VARCHAR[]', 'VARCHAR']);
+  });
 });

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stackSamples } from '../data/collate.js';
-import { DataFrame, type Row } from '../data/dataframe/index.js';
+import { DataFrame, quoteIdent, type Row } from '../data/dataframe/index.js';
 import { FrameDataset } from '../data/frame-dataset.js';
 import type { DecodeImageOptions } from '../data/image/decode.js';
 import type { Transform } from '../data/image/transform.js';
@@ -147,7 +147,23 @@ export class Model {
       row.predictionError = errors.get(i) ?? null;
       return row;
     });
-    return DataFrame.fromRows(out);
+    // the input's columns keep their types (FLOAT[] labels, INTEGER, DATE, ...), not the ones JS values suggest
+    const schema = await frame.schema();
+    const added = Object.keys(out[0] ?? {}).filter((c) => !schema.some((s) => s.name === c));
+    if (out.length === 0) {
+      const p = this.settings.predictionCol;
+      const empty = frame.withColumn(p, classifier ? 'NULL::DOUBLE[]' : 'NULL::DOUBLE');
+      const label = this.settings.classNames ? 'VARCHAR' : 'BIGINT';
+      const labelType = this.settings.task === 'multi-label' ? `${label}[]` : label;
+      return (classifier ? empty.withColumn('predictedLabel', `NULL::${labelType}`) : empty).withColumn(
+        'predictionError',
+        'NULL::VARCHAR',
+      );
+    }
+    return DataFrame.fromRows(out).select(
+      ...schema.map((c) => `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`),
+      ...added,
+    );
   }
 
   /**
