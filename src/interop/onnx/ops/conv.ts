@@ -25,7 +25,7 @@ const convolution = torch.ops.aten.convolution as unknown as (
  */
 function channelsLast(x: Tensor): Tensor {
   return x.ndim === 4 && (x.shape[1] as number) > 1 && x.strides[1] !== 1
-    ? torch.contiguous(x, { memoryFormat: 'channels_last' })
+    ? torch.contiguous(x, { memoryFormat: 'channelsLast' })
     : x;
 }
 
