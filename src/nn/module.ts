@@ -3,12 +3,23 @@
  * tensors), buffers (state such as BatchNorm's running mean) and child modules; names compose with
  * dots ("layer1.0.conv1.weight") exactly as torchvision's, so state dicts map one to one.
  */
-import { type DType, isFloatingDType, keep, noGrad, ops, type Tensor } from '../tensor/index.js';
+import { DTYPES, type DType, isFloatingDType, keep, noGrad, ops, type Tensor } from '../tensor/index.js';
 
 /** Result of a non-strict loadStateDict: what did not match. */
 export interface LoadResult {
   missingKeys: string[];
   unexpectedKeys: string[];
+}
+
+/** What {@link Module.to} converts: dtype (floating tensors only), device and memory layout. */
+export interface ModuleToOptions {
+  dtype?: DType;
+  device?: string;
+  memoryFormat?: 'contiguous' | 'channelsLast' | 'channelsLast3d';
+}
+
+function toOptions(target: string): ModuleToOptions {
+  return (DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target };
 }
 
 export abstract class Module {
@@ -248,15 +259,45 @@ export abstract class Module {
   }
 
   /**
-   * Converts parameters and buffers in place to a dtype (floating ones only) or moves them to a device.
-   * Tensor objects stay the same, so optimizers and fields keep working.
+   * Converts parameters and buffers in place to a dtype (floating ones only), moves them to a device,
+   * or lays out the 4-d ones (convolution weights) as `memoryFormat` (PyTorch's
+   * `module.to(memory_format=torch.channels_last)`; 'channelsLast3d' takes the 5-d ones). Tensor objects
+   * stay the same, so optimizers and fields keep working; state dicts and checkpoints still read NCHW.
+   *
+   * @example
+   * ```ts
+   * model.to('float64');
+   * model.to({ memoryFormat: 'channelsLast' });      // with channels-last inputs: faster oneDNN convolutions
+   * model.forward(x.contiguous({ memoryFormat: 'channelsLast' }));
+   * ```
    */
-  to(target: string): this {
-    const isDtype = isFloatingDType(target as DType);
+  to(target: string | ModuleToOptions): this {
+    const options: ModuleToOptions = typeof target === 'string' ? toOptions(target) : target;
+    const { dtype, device, memoryFormat } = options;
+    if (dtype !== undefined && !isFloatingDType(dtype)) {
+      throw new TypeError(`${this.constructor.name}.to: dtype must be a floating dtype, got '${dtype}'`);
+    }
+    const formatRank = memoryFormat === 'channelsLast' ? 4 : memoryFormat === 'channelsLast3d' ? 5 : 0;
+    if (memoryFormat !== undefined && formatRank === 0 && memoryFormat !== 'contiguous') {
+      throw new TypeError(
+        `${this.constructor.name}.to: memoryFormat must be 'contiguous', 'channelsLast' or 'channelsLast3d', got '${memoryFormat}'`,
+      );
+    }
     noGrad(() => {
       for (const t of [...this.parameters(), ...this.buffers()]) {
-        if (isDtype && !isFloatingDType(t.dtype)) continue;
-        const converted = t.to(target);
+        let converted = t;
+        const swap = (next: Tensor) => {
+          if (next !== converted && converted !== t) converted.dispose();
+          converted = next;
+        };
+        if (device !== undefined) swap(converted.to(device));
+        if (dtype !== undefined && isFloatingDType(converted.dtype)) swap(converted.to(dtype));
+        if (memoryFormat === 'contiguous' && (converted.dim() === 4 || converted.dim() === 5)) {
+          swap(converted.contiguous());
+        } else if (formatRank !== 0 && converted.dim() === formatRank) {
+          swap(converted.contiguous({ memoryFormat: memoryFormat as 'channelsLast' | 'channelsLast3d' }));
+        }
+        if (converted === t) continue;
         (ops.aten.set_data as unknown as (a: Tensor, b: Tensor) => void)(t, converted);
         converted.dispose();
       }
