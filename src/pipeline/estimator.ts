@@ -18,6 +18,7 @@ import type { TrainingHistory } from './history.js';
 import type { Metric } from './metrics/index.js';
 import { Model } from './model.js';
 import { type EarlyStoppingOptions, type EstimatorOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { choosePrecision, type Precision } from './precision.js';
 import { progressListener } from './progress-listener.js';
 import { JsonLinesWriter, type TrainSummary, type ValidationSummary } from './summary/index.js';
 import { summaryListener } from './summary-listener.js';
@@ -162,6 +163,10 @@ export class Estimator {
   setSeed(seed: number): this {
     return this.#set({ seed });
   }
+  /** 'fp32', 'bf16' or 'auto' (bf16 where the CPU runs it natively): see {@link EstimatorOptions.precision}. */
+  setPrecision(precision: Precision): this {
+    return this.#set({ precision });
+  }
   setTrainSummary(summary: TrainSummary): this {
     return this.#set({ trainSummary: summary });
   }
@@ -220,6 +225,7 @@ export class Estimator {
     const earlyStopping = o.earlyStopping
       ? new EarlyStopping(o.earlyStopping, metrics, o.checkpoint?.dir ?? null)
       : undefined;
+    const precision = choosePrecision(o.precision);
     let history: TrainingHistory;
     try {
       const v = o.validation;
@@ -228,6 +234,7 @@ export class Estimator {
           loss: o.loss,
           optimizer,
           ...(o.clipping ? { clipping: o.clipping } : {}),
+          precision,
           checkFirstBatch: (out, y) => checkOutput(out, y, o.task),
         }),
         loader: new DataLoader(train, {
@@ -250,6 +257,7 @@ export class Estimator {
                     metrics,
                     batchSize: v.batchSize ?? o.batchSize,
                     prefetch: o.prefetch,
+                    precision: precision.used,
                   }),
               },
             }
@@ -275,6 +283,7 @@ export class Estimator {
       classNames: o.classNames,
       decode: o.decode,
       batchSize: o.batchSize,
+      precision: o.precision,
       history,
     });
   }

@@ -34,6 +34,14 @@ export {
   resolveOptions,
   type ValidationOptions,
 } from './options.js';
+export {
+  checkPrecision,
+  choosePrecision,
+  float32Output,
+  type Precision,
+  type PrecisionChoice,
+  withPrecision,
+} from './precision.js';
 export { progressListener } from './progress-listener.js';
 export * as report from './report/index.js';
 export * as summary from './summary/index.js';

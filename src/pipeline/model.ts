@@ -20,6 +20,14 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import type { TrainingHistory } from './history.js';
 import type { ClassifierEvaluation } from './metrics/index.js';
 import { type EvaluateOptions, evaluateModel, writeModelReport } from './model-report.js';
+import {
+  checkPrecision,
+  choosePrecision,
+  float32Output,
+  type Precision,
+  type PrecisionChoice,
+  withPrecision,
+} from './precision.js';
 import { scoresOf, type Task } from './task.js';
 
 /** What a Model knows besides its weights. */
@@ -34,6 +42,8 @@ export interface ModelSettings {
   batchSize?: number;
   /** multi-label: a finding is predicted at or above this probability (default 0.5) */
   threshold?: number;
+  /** forward-pass precision of predict/transform, resolved on the machine that runs them (default 'fp32') */
+  precision?: Precision;
   history?: TrainingHistory;
 }
 
@@ -54,10 +64,13 @@ export class Model {
   > &
     ModelSettings;
 
+  #precision: PrecisionChoice | undefined;
+
   constructor(
     readonly module: Module,
     settings: ModelSettings,
   ) {
+    if (settings.precision !== undefined) checkPrecision(settings.precision, 'Model');
     this.settings = {
       featuresCol: 'origin',
       predictionCol: 'prediction',
@@ -70,6 +83,19 @@ export class Model {
   /** Replaces the feature transform, e.g. the training one (with random augmentation) by a deterministic one. */
   setTransform(transform: Transform<Image, Tensor>): this {
     this.settings.transform = transform;
+    return this;
+  }
+
+  /** The precision predictions run in on this machine ('auto' resolved against its CPU), and why. */
+  get precision(): PrecisionChoice {
+    this.#precision ??= choosePrecision(this.settings.precision ?? 'fp32');
+    return this.#precision;
+  }
+
+  /** Sets the precision of predictions: 'fp32', 'bf16' or 'auto' (bf16 where the CPU runs it natively). */
+  setPrecision(precision: Precision): this {
+    this.settings.precision = checkPrecision(precision, 'Model.setPrecision');
+    this.#precision = undefined;
     return this;
   }
 
@@ -100,7 +126,9 @@ export class Model {
           const rng = seededRandom(0);
           x = stackSamples(input.map((img) => transform.apply(img, rng)));
         } else x = input as Tensor;
-        const y = scoresOf(this.settings.task, this.module.forward(x)).float().contiguous();
+        const used = this.precision.used;
+        const out = float32Output(withPrecision(used, () => this.module.forward(x as Tensor)));
+        const y = scoresOf(this.settings.task, out).float().contiguous();
         return { data: y.data() as Float32Array, k: y.shape[1] ?? 1 };
       }),
     );

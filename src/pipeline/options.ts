@@ -7,6 +7,7 @@ import type { Loss } from '../nn/index.js';
 import { adam, type OptimizerFactory } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
 import type { Metric } from './metrics/index.js';
+import { checkPrecision, type Precision } from './precision.js';
 import type { TrainSummary, ValidationSummary } from './summary/index.js';
 import { defaultLoss, type Task } from './task.js';
 import { maxEpoch, type Trigger } from './triggers.js';
@@ -104,6 +105,12 @@ export interface EstimatorOptions {
    * the first reasons (default 0.1); a run in which no row can be read stops whatever this says.
    */
   maxSkippedFraction?: number;
+  /**
+   * Arithmetic of the forward passes (training, validation, and the fitted Model's predictions):
+   * 'fp32' (default), 'bf16' (bfloat16 autocast; float32 weights, optimizer state, loss and
+   * checkpoints), or 'auto': bf16 where the CPU runs it natively (AMX or AVX512-BF16), fp32 elsewhere.
+   */
+  precision?: Precision;
 }
 
 /** The resolved configuration a run uses. */
@@ -127,6 +134,7 @@ export type ResolvedOptions = Required<
     | 'concurrency'
     | 'workers'
     | 'maxSkippedFraction'
+    | 'precision'
   >
 > &
   EstimatorOptions;
@@ -153,6 +161,7 @@ export function resolveOptions(o: EstimatorOptions): ResolvedOptions {
   const workers = o.workers ?? 0;
   if (!Number.isInteger(workers) || workers < 0)
     throw new RangeError(`Estimator: workers must be a non-negative integer, got ${workers}`);
+  const precision = checkPrecision(o.precision ?? 'fp32', 'Estimator');
   return {
     ...o,
     task,
@@ -172,5 +181,6 @@ export function resolveOptions(o: EstimatorOptions): ResolvedOptions {
     concurrency: o.concurrency ?? 8,
     workers,
     maxSkippedFraction,
+    precision,
   };
 }
