@@ -220,6 +220,7 @@ export class Estimator {
     if (val?.length === 0) throw new Error('fit: the validation frame has no rows');
     torch.manualSeed(o.seed);
     this.module.train();
+    if (o.memoryFormat) this.module.to({ memoryFormat: o.memoryFormat });
     const optimizer = o.optimizer(this.module.parameters().filter((p) => p.requiresGrad));
     const metrics = o.validation?.metrics ?? [];
     const earlyStopping = o.earlyStopping
@@ -235,6 +236,7 @@ export class Estimator {
           optimizer,
           ...(o.clipping ? { clipping: o.clipping } : {}),
           precision,
+          ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
           checkFirstBatch: (out, y) => checkOutput(out, y, o.task),
         }),
         loader: new DataLoader(train, {
@@ -258,6 +260,7 @@ export class Estimator {
                     batchSize: v.batchSize ?? o.batchSize,
                     prefetch: o.prefetch,
                     precision: precision.used,
+                    ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
                   }),
               },
             }
@@ -284,6 +287,7 @@ export class Estimator {
       decode: o.decode,
       batchSize: o.batchSize,
       precision: o.precision,
+      ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
       history,
     });
   }

@@ -38,6 +38,8 @@ export {
   checkPrecision,
   choosePrecision,
   float32Output,
+  inMemoryFormat,
+  type MemoryFormat,
   type Precision,
   type PrecisionChoice,
   withPrecision,

@@ -24,6 +24,8 @@ import {
   checkPrecision,
   choosePrecision,
   float32Output,
+  inMemoryFormat,
+  type MemoryFormat,
   type Precision,
   type PrecisionChoice,
   withPrecision,
@@ -44,6 +46,8 @@ export interface ModelSettings {
   threshold?: number;
   /** forward-pass precision of predict/transform, resolved on the machine that runs them (default 'fp32') */
   precision?: Precision;
+  /** layout of 4-d input batches in predict/transform (the module's weights are laid out by Module.to) */
+  memoryFormat?: MemoryFormat;
   history?: TrainingHistory;
 }
 
@@ -127,7 +131,8 @@ export class Model {
           x = stackSamples(input.map((img) => transform.apply(img, rng)));
         } else x = input as Tensor;
         const used = this.precision.used;
-        const out = float32Output(withPrecision(used, () => this.module.forward(x as Tensor)));
+        const batch = inMemoryFormat(x, this.settings.memoryFormat);
+        const out = float32Output(withPrecision(used, () => this.module.forward(batch)));
         const y = scoresOf(this.settings.task, out).float().contiguous();
         return { data: y.data() as Float32Array, k: y.shape[1] ?? 1 };
       }),

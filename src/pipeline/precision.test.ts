@@ -135,4 +135,41 @@ describe('precision', () => {
     assert.match(html, /bf16 \(requested/);
     x.dispose();
   });
+
+  it("memoryFormat 'channelsLast' trains the same weights as NCHW (1e-4) with NHWC convolution weights", async () => {
+    const convNet = () =>
+      new nn.Sequential(new nn.Conv2d(1, 4, 2, { padding: 1 }), new nn.ReLU(), new nn.Flatten(), new nn.Linear(36, 3));
+    const fit = async (memoryFormat: 'contiguous' | 'channelsLast') => {
+      torch.manualSeed(4);
+      const model = convNet();
+      const fitted = await new Estimator(model, {
+        task: 'multi-class',
+        featuresCol: 'features',
+        featureShape: [1, 2, 2],
+        batchSize: 16,
+        maxEpoch: 2,
+        optimizer: sgd({ lr: 0.05 }),
+        shuffle: false,
+        memoryFormat,
+        progress: false,
+      }).fit(blobFrame(64, 3));
+      return { model, fitted };
+    };
+    const nchw = await fit('contiguous');
+    const nhwc = await fit('channelsLast');
+    const weight = nhwc.model.parameters()[0] as torch.Tensor;
+    assert.ok(weight.isContiguous({ memoryFormat: 'channelsLast' }));
+    assert.equal(nhwc.fitted.settings.memoryFormat, 'channelsLast');
+    const a = nchw.model.parameters().map((p) => p.toArray());
+    const b = nhwc.model.parameters().map((p) => p.toArray());
+    a.forEach((values, i) => {
+      const gap = Math.max(...values.map((v, j) => Math.abs(v - (b[i]?.[j] as number))));
+      assert.ok(gap < 1e-4, `parameter ${i}: ${gap}`);
+    });
+    const x = torch.randn([5, 1, 2, 2]);
+    const pa = nchw.fitted.predict(x);
+    const pb = nhwc.fitted.predict(x);
+    pa.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - (pb[i]?.[j] as number)) < 1e-5)));
+    x.dispose();
+  });
 });

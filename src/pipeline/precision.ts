@@ -60,6 +60,14 @@ export function withPrecision<T>(used: 'fp32' | 'bf16', fn: () => T): T {
   return used === 'bf16' ? torch.autocast({ dtype: 'bfloat16' }, fn) : fn();
 }
 
+/** Memory layout of image batches and convolution weights in a run. */
+export type MemoryFormat = 'contiguous' | 'channelsLast';
+
+/** A 4-d batch in `format` (other ranks and 'contiguous' pass through unchanged). */
+export function inMemoryFormat(x: Tensor, format: MemoryFormat | undefined): Tensor {
+  return format === 'channelsLast' && x.dim() === 4 ? x.contiguous({ memoryFormat: 'channelsLast' }) : x;
+}
+
 /** A model output in float32 for the loss and the metrics (a bfloat16 output is cast; float32 passes). */
 export function float32Output(t: Tensor): Tensor {
   return t.dtype === 'bfloat16' ? t.float() : t;

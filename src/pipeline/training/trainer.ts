@@ -12,7 +12,14 @@ import { clipGradNorm, clipGradValue, type Optimizer } from '../../optim/index.j
 import type { Tensor } from '../../tensor/index.js';
 import * as torch from '../../tensor/index.js';
 import type { ClippingOptions } from '../options.js';
-import { choosePrecision, float32Output, type PrecisionChoice, withPrecision } from '../precision.js';
+import {
+  choosePrecision,
+  float32Output,
+  inMemoryFormat,
+  type MemoryFormat,
+  type PrecisionChoice,
+  withPrecision,
+} from '../precision.js';
 
 /**
  * Runs between backward and the optimizer step, on the trainable parameters whose gradients are set:
@@ -41,6 +48,8 @@ export interface TrainerOptions {
    * and the loss stay float32 and only the forward pass runs under autocast
    */
   precision?: PrecisionChoice;
+  /** 'channelsLast': 4-d input batches are laid out NHWC (with the module's weights: see Module.to) */
+  memoryFormat?: MemoryFormat;
   /** called with the first batch's output and labels (e.g. to check shapes) */
   checkFirstBatch?: (output: Tensor, labels: Tensor) => void;
 }
@@ -106,7 +115,8 @@ export class Trainer {
    */
   computeGradients(x: Tensor, y: Tensor): StepResult {
     return torch.scope(() => {
-      const out = float32Output(withPrecision(this.precision.used, () => this.module.forward(x)));
+      const input = inMemoryFormat(x, this.#options.memoryFormat);
+      const out = float32Output(withPrecision(this.precision.used, () => this.module.forward(input)));
       if (this.#firstBatch) this.#options.checkFirstBatch?.(out, y);
       this.#firstBatch = false;
       const dataLoss = this.#options.loss.forward(out, y);
