@@ -147,8 +147,8 @@ function withAlpha(name: string, fallback: number, fn: (x: Tensor, alpha: number
 const selu: OpConverter = {
   prepare(c) {
     c.attrs.allow(['alpha', 'gamma']);
-    const alpha = c.attrs.float('alpha', 1.6732632423543772);
-    const gamma = c.attrs.float('gamma', 1.0507010274100098);
+    const alpha = c.attrs.float('alpha', 1.6732632); // ONNX's float32 defaults;
+    const gamma = c.attrs.float('gamma', 1.050701);
     return (inputs) => [torch.elu(required(c, inputs, 0), alpha, gamma)];
   },
 };
