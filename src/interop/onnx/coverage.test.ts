@@ -101,6 +101,28 @@ describe('ONNX operator coverage: graphs exported by torch.onnx agree with onnxr
     }
   }
 
+  it('an imported graph runs under bfloat16 autocast (dense plan, even with blockedInference) near float32', async () => {
+    const { path, shape } = exportModel('mobilenet_v3_small', 17);
+    const graph = (await importOnnx(path)).eval();
+    torch.manualSeed(1);
+    const x = torch.randn(shape);
+    try {
+      const fp32 = torch.noGrad(() => graph.forward(x)).toArray();
+      for (const blocked of ['auto', true] as const) {
+        graph.blockedInference = blocked;
+        const y = torch.noGrad(() => torch.autocast({ dtype: 'bfloat16' }, () => graph.forward(x)));
+        assert.equal(y.dtype, 'bfloat16');
+        // bfloat16 keeps 8 significant bits through ~50 layers: a few per cent of the logits' scale
+        const check = closeEnough(y.float().toArray(), fp32, 0.05);
+        assert.ok(check.ok, `blockedInference ${blocked}: ${check.message}`);
+        y.dispose();
+      }
+    } finally {
+      x.dispose();
+      graph.dispose();
+    }
+  });
+
   it('an unsupported operator keeps its clear error naming node and op', async () => {
     const { path } = exportModel('unsupported', 13);
     await assert.rejects(importOnnx(path), /node '[^']+' \(Einsum, opset 13\): unsupported op type/);
