@@ -117,6 +117,13 @@ describe('ONNX operator coverage: graphs exported by torch.onnx agree with onnxr
         assert.ok(check.ok, `blockedInference ${blocked}: ${check.message}`);
         y.dispose();
       }
+      // the convolutions themselves run in bfloat16 (aten::convolution is not on autocast's list)
+      const conv = graph.nodes.find((n) => n.label.opType === 'Conv');
+      assert.ok(conv);
+      const stem = graph.cut(conv.outputs[0] as string).eval();
+      const out = torch.noGrad(() => torch.autocast({}, () => stem.forward(x)));
+      assert.equal(out.dtype, 'bfloat16');
+      out.dispose();
     } finally {
       x.dispose();
       graph.dispose();

@@ -5,7 +5,7 @@ import { nodeError } from '../attributes.js';
 import { maxOutputs, type OpConverter, type PrepareContext, type Runner, required, withBlocked } from './converter.js';
 import { readSpatial, resolvePads, spatialList, symmetric, torchPadList } from './padding.js';
 
-const convolution = torch.ops.aten.convolution as unknown as (
+const atenConvolution = torch.ops.aten.convolution as unknown as (
   input: Tensor,
   weight: Tensor,
   bias: Tensor | null,
@@ -16,6 +16,17 @@ const convolution = torch.ops.aten.convolution as unknown as (
   outputPadding: number[],
   groups: number,
 ) => Tensor;
+
+/**
+ * aten::convolution is not on LibTorch's CPU autocast list (conv1d/2d/3d and conv_transpose* are), so
+ * under autocast its float32 arguments are cast to the autocast dtype here, as autocast does for those.
+ */
+const convolution: typeof atenConvolution = (input, weight, bias, ...rest) => {
+  if (!torch.isAutocastEnabled()) return atenConvolution(input, weight, bias, ...rest);
+  const dtype = torch.getAutocastDtype();
+  const cast = (t: Tensor) => (t.dtype === 'float32' ? t.to(dtype) : t);
+  return atenConvolution(cast(input), cast(weight), bias === null ? null : cast(bias), ...rest);
+};
 
 /**
  * A 4-d input in channels-last layout. Debian's LibTorch 1.13 (oneDNN) picks its convolution
