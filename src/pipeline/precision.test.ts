@@ -169,7 +169,11 @@ describe('precision', () => {
     const x = torch.randn([5, 1, 2, 2]);
     const pa = nchw.fitted.predict(x);
     const pb = nhwc.fitted.predict(x);
-    pa.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - (pb[i]?.[j] as number)) < 1e-5)));
+    pa.forEach((row, i) => {
+      row.forEach((v, j) => {
+        assert.ok(Math.abs(v - (pb[i]?.[j] as number)) < 1e-5);
+      });
+    });
     x.dispose();
   });
 });
