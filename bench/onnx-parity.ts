@@ -6,6 +6,11 @@
  * max_abs_diff compares tszoo's original model, the re-imported graph and onnxruntime on one batch.
  *
  *   npm run bench:onnx-parity            (BENCH_ROUNDS=5, BENCH_ITERS=4 by default)
+ *   BENCH_BATCH=1 BENCH_PRECISION=auto npm run bench:onnx-parity
+ *
+ * BENCH_BATCH (default 8) sets the batch; BENCH_PRECISION ('fp32' default, 'bf16' or 'auto': bf16 where
+ * the CPU runs it natively) runs tszoo's graph under bfloat16 autocast, as `Model.predict` does with that
+ * precision; max_abs_diff then measures bfloat16 against float32.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +18,15 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { models, torch } from '../src/index.js';
 import { exportOnnx, importOnnx } from '../src/interop/index.js';
+import { choosePrecision, type Precision, withPrecision } from '../src/pipeline/precision.js';
 import { median } from './peer.js';
 
 const threads = torch.getNumThreads();
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const iters = Number(process.env.BENCH_ITERS ?? 4);
-const batch = 8;
+const batch = Number(process.env.BENCH_BATCH ?? 8);
+const precision = choosePrecision((process.env.BENCH_PRECISION ?? 'fp32') as Precision);
+const forward = (x: torch.Tensor) => withPrecision(precision.used, () => graph.forward(x));
 const size = 224;
 
 torch.manualSeed(0);
@@ -41,7 +49,7 @@ const feeds = { input: new ort.Tensor('float32', x.data() as Float32Array, x.sha
 
 // Parity on one batch: the model, its re-imported graph and onnxruntime.
 const want = torch.noGrad(() => torch.scope(() => model.forward(x).toArray()));
-const imported = torch.noGrad(() => torch.scope(() => graph.forward(x).toArray()));
+const imported = torch.noGrad(() => torch.scope(() => forward(x).float().toArray()));
 const viaOrt = Array.from((await session.run(feeds)).output?.data as Float32Array);
 let maxAbsDiff = 0;
 for (let i = 0; i < want.length; i++) {
@@ -62,7 +70,7 @@ async function imagesPerSecond(run: () => Promise<void> | void): Promise<number>
 const tszoo: number[] = [];
 const onnxruntime: number[] = [];
 for (let r = 0; r < rounds; r++) {
-  tszoo.push(await imagesPerSecond(() => torch.noGrad(() => torch.scope(() => void graph.forward(x)))));
+  tszoo.push(await imagesPerSecond(() => torch.noGrad(() => torch.scope(() => void forward(x)))));
   onnxruntime.push(
     await imagesPerSecond(async () => {
       await session.run(feeds);
@@ -83,5 +91,7 @@ console.log(
 console.log(
   `onnxruntime-node            ${rt.toFixed(2).padStart(7)} img/s   rounds ${onnxruntime.map((v) => v.toFixed(2)).join(' ')}`,
 );
+console.log(`isa ${torch.backends.cpu.capability().summary}`);
+console.log(`tszoo precision ${precision.reason}`);
 console.log(`logit scale (max |logit|) ${Math.max(...want.map(Math.abs)).toFixed(3)}`);
 console.log(`max_abs_diff ${maxAbsDiff.toExponential(2)} ratio_vs_onnxruntime ${(ts / rt).toFixed(3)}`);

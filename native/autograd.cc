@@ -1,13 +1,16 @@
-// Autograd entry points, grad modes, RNG and thread settings.
+// Autograd entry points, grad modes, autocast, RNG, thread settings and the CPU ISA oneDNN uses.
 #include "common.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <c10/core/DefaultDtype.h>
+#include <ATen/autocast_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/version.h>
+
+#include <dlfcn.h>
 
 #include <memory>
 #include <vector>
@@ -159,6 +162,62 @@ static Napi::Value IsInferenceTensor(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), unwrapTensor(info.Env(), info[0], "isInference").is_inference());
 }
 
+// LibTorch's CPU autocast is thread-local state: the enabled flag (which also puts AutocastCPU in the
+// thread's dispatch keys) and the lower-precision dtype. setAutocast(enabled, dtype?) -> previous flag.
+static Napi::Value SetAutocast(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return guarded(env, "setAutocast", [&]() -> Napi::Value {
+    bool previous = at::autocast::is_cpu_enabled();
+    if (info.Length() > 1 && info[1].IsString()) {
+      at::ScalarType dtype = parseScalarType(info[1], "autocast dtype");
+      TORCH_CHECK(dtype == at::kBFloat16, "CPU autocast supports bfloat16 only, got ", dtype);
+      at::autocast::set_autocast_cpu_dtype(dtype);
+    }
+    at::autocast::set_cpu_enabled(optBool(info[0], false));
+    return Napi::Boolean::New(env, previous);
+  });
+}
+
+static Napi::Value IsAutocastEnabled(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::autocast::is_cpu_enabled());
+}
+
+static Napi::Value SetAutocastCacheEnabled(const Napi::CallbackInfo& info) {
+  bool previous = at::autocast::is_autocast_cache_enabled();
+  at::autocast::set_autocast_cache_enabled(optBool(info[0], true));
+  return Napi::Boolean::New(info.Env(), previous);
+}
+
+// Drops the lower-precision copies of weights that autocast cached (PyTorch does this when the
+// outermost autocast region exits).
+static Napi::Value ClearAutocastCache(const Napi::CallbackInfo& info) {
+  at::autocast::clear_cache();
+  return info.Env().Undefined();
+}
+
+// The instruction set oneDNN dispatches to on this CPU (dnnl_get_effective_cpu_isa), looked up in the
+// libdnnl that LibTorch loaded; null when LibTorch was built without oneDNN.
+static Napi::Value OnednnIsa(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  void* lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_NOLOAD);
+  if (lib == nullptr) return env.Null();
+  using GetIsa = int (*)();
+  using IsaToString = const char* (*)(int);
+  auto getIsa = reinterpret_cast<GetIsa>(dlsym(lib, "dnnl_get_effective_cpu_isa"));
+  auto isaToString = reinterpret_cast<IsaToString>(dlsym(lib, "dnnl_cpu_isa2str"));
+  Napi::Value result = env.Null();
+  if (getIsa != nullptr) {
+    int isa = getIsa();
+    auto o = Napi::Object::New(env);
+    o.Set("code", isa);
+    const char* text = isaToString != nullptr ? isaToString(isa) : nullptr;
+    o.Set("name", text != nullptr ? Napi::Value(Napi::String::New(env, text)) : env.Null());
+    result = o;
+  }
+  dlclose(lib);
+  return result;
+}
+
 static Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   uint64_t seed = 0;
@@ -260,6 +319,11 @@ void registerAutogradFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("setDefaultDtype", Napi::Function::New(env, SetDefaultDtype, "setDefaultDtype"));
   exports.Set("getDefaultDtype", Napi::Function::New(env, GetDefaultDtype, "getDefaultDtype"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
+  exports.Set("setAutocast", Napi::Function::New(env, SetAutocast, "setAutocast"));
+  exports.Set("isAutocastEnabled", Napi::Function::New(env, IsAutocastEnabled, "isAutocastEnabled"));
+  exports.Set("setAutocastCacheEnabled", Napi::Function::New(env, SetAutocastCacheEnabled, "setAutocastCacheEnabled"));
+  exports.Set("clearAutocastCache", Napi::Function::New(env, ClearAutocastCache, "clearAutocastCache"));
+  exports.Set("onednnIsa", Napi::Function::New(env, OnednnIsa, "onednnIsa"));
 }
 
 }  // namespace tszoo

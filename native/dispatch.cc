@@ -417,9 +417,9 @@ static c10::IValue toIValue(napi_env env, const OpEntry* e, const ArgSpec& a, co
       std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
       if (s == "contiguous") return c10::IValue(int64_t(at::MemoryFormat::Contiguous));
       if (s == "preserve") return c10::IValue(int64_t(at::MemoryFormat::Preserve));
-      if (s == "channels_last") return c10::IValue(int64_t(at::MemoryFormat::ChannelsLast));
-      if (s == "channels_last_3d") return c10::IValue(int64_t(at::MemoryFormat::ChannelsLast3d));
-      badArg(env, e, a, "must be 'contiguous', 'preserve', 'channels_last' or 'channels_last_3d'");
+      if (s == "channelsLast") return c10::IValue(int64_t(at::MemoryFormat::ChannelsLast));
+      if (s == "channelsLast3d") return c10::IValue(int64_t(at::MemoryFormat::ChannelsLast3d));
+      badArg(env, e, a, "must be 'contiguous', 'preserve', 'channelsLast' or 'channelsLast3d'");
     }
     case Kind::Device: {
       if (!v.IsString()) badArg(env, e, a, "must be a device string such as 'cpu'");

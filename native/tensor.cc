@@ -407,8 +407,23 @@ static Napi::Value Dim(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(unwrapTensor(info.Env(), info[0], "dim").dim()));
 }
 
+// isContiguous(handle, memoryFormat?): 'contiguous' (default), 'channelsLast' or 'channelsLast3d'.
 static Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), unwrapTensor(info.Env(), info[0], "isContiguous").is_contiguous());
+  Napi::Env env = info.Env();
+  const at::Tensor& t = unwrapTensor(env, info[0], "isContiguous");
+  at::MemoryFormat format = at::MemoryFormat::Contiguous;
+  if (info.Length() > 1 && info[1].IsString()) {
+    std::string s = info[1].As<Napi::String>().Utf8Value();
+    if (s == "channelsLast") {
+      format = at::MemoryFormat::ChannelsLast;
+    } else if (s == "channelsLast3d") {
+      format = at::MemoryFormat::ChannelsLast3d;
+    } else if (s != "contiguous") {
+      throw Napi::TypeError::New(env, "isContiguous: memoryFormat must be 'contiguous', 'channelsLast' or "
+                                      "'channelsLast3d', got '" + s + "'");
+    }
+  }
+  return Napi::Boolean::New(env, t.is_contiguous(format));
 }
 
 static Napi::Value Item(const Napi::CallbackInfo& info) {

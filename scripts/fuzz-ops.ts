@@ -97,7 +97,7 @@ function valueFor(a: SchemaArg): unknown {
     case 'Device':
       return pick(['cpu', 'cpu', 'cuda:0', 'meta']);
     case 'MemoryFormat':
-      return pick(['contiguous', 'preserve', 'channels_last']);
+      return pick(['contiguous', 'preserve', 'channelsLast']);
     case 'str':
       return pick(['none', 'tanh', 'floor', 'trunc', 'same', 'valid', 'add', 'multiply', 'x']);
     default:

@@ -321,7 +321,7 @@ function generate(): string {
     "import { Tensor } from './tensor.js';",
     '',
     '/** Memory layouts accepted where a schema says MemoryFormat. */',
-    "export type MemoryFormat = 'contiguous' | 'preserve' | 'channels_last' | 'channels_last_3d';",
+    "export type MemoryFormat = 'contiguous' | 'preserve' | 'channelsLast' | 'channelsLast3d';",
     '',
   );
   for (const name of WRAPPED_OPS) {

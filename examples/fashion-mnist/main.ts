@@ -2,7 +2,7 @@
  * Trains a small CNN on Debian's Fashion-MNIST files through the DataFrame/Estimator API, in a worker
  * thread, and prints the test accuracy. Last line: `test_accuracy <x> seconds <s>`.
  *
- *   npm run example:fashion-mnist -- [--epochs 10] [--batch-size 64] [--lr 0.002] [--seed 1] [--limit 0]
+ *   npm run example:fashion-mnist -- [--epochs 10] [--batch-size 64] [--lr 0.002] [--seed 1] [--limit 0] [--precision fp32]
  */
 
 import { resolve } from 'node:path';
@@ -24,6 +24,7 @@ Options:
   --lr <x>           Adam's learning rate, annealed by a cosine schedule (default 0.002)
   --seed <n>         seed of weights, shuffling and augmentation (default 1)
   --limit <n>        train on the first n images only, 0 = all (default 0)
+  --precision <p>    fp32 (default), bf16, or auto (bf16 where the CPU runs it natively)
   --out <dir>        TensorBoard runs, events.jsonl, report.html and the model (default runs/fashion-mnist)
   -h, --help         this text`;
 
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '0.002' },
     seed: { type: 'string', default: '1' },
     limit: { type: 'string', default: '0' },
+    precision: { type: 'string', default: 'fp32' },
     out: { type: 'string', default: 'runs/fashion-mnist' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -55,6 +57,10 @@ if (values.model !== 'small-cnn' && values.model !== 'resnet18') {
   console.error(`--model: expected small-cnn or resnet18, got '${values.model}'\n\n${HELP}`);
   process.exit(2);
 }
+if (values.precision !== 'fp32' && values.precision !== 'bf16' && values.precision !== 'auto') {
+  console.error(`--precision: expected fp32, bf16 or auto, got '${values.precision}'\n\n${HELP}`);
+  process.exit(2);
+}
 const config: FashionMnistConfig = {
   model: values.model,
   epochs: number('epochs', values.epochs, true),
@@ -63,6 +69,7 @@ const config: FashionMnistConfig = {
   seed: number('seed', values.seed, true),
   limit: number('limit', values.limit, true),
   out: resolve(values.out),
+  precision: values.precision,
 };
 
 const delay = monitorEventLoopDelay({ resolution: 10 });

@@ -25,6 +25,8 @@ export interface FashionMnistConfig {
   limit: number;
   /** where TensorBoard runs, the JSON-lines log, the report and the model go */
   out: string;
+  /** forward-pass precision (default 'fp32'; 'auto': bf16 where the CPU runs it natively) */
+  precision?: 'auto' | 'fp32' | 'bf16';
 }
 
 export interface FashionMnistResult {
@@ -96,6 +98,7 @@ export default async function run({ data: cfg, emit }: RecipeContext<FashionMnis
     // validation and evaluation without the random flip
     validation: { trigger: everyEpoch(), frame: test, metrics: [accuracy()], batchSize: 500, transform: plain },
     seed: cfg.seed,
+    precision: cfg.precision ?? 'fp32',
     progress: false,
     trainSummary: new TrainSummary(cfg.out, 'tensorboard'),
     validationSummary: new ValidationSummary(cfg.out, 'tensorboard'),

@@ -21,7 +21,7 @@ export * as functional from './functional.js';
 export * as init from './init.js';
 export { Flatten, Identity, Linear, type LinearOptions } from './linear.js';
 export * from './loss.js';
-export { type LoadResult, Module } from './module.js';
+export { type LoadResult, Module, type ModuleToOptions } from './module.js';
 export * from './normalization.js';
 export * from './pooling.js';
 export { isRegularized, l1, l1l2, l2, type Regularized, type Regularizer } from './regularizer.js';

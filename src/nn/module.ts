@@ -13,6 +13,17 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/** What {@link Module.to} converts: dtype (floating tensors only), device and memory layout. */
+export interface ModuleToOptions {
+  dtype?: DType;
+  device?: string;
+  memoryFormat?: 'contiguous' | 'channelsLast' | 'channelsLast3d';
+}
+
+function toOptions(target: string): ModuleToOptions {
+  return (DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target };
+}
+
 export abstract class Module {
   /** Training mode (dropout active, batch-norm batch statistics); eval() turns it off. */
   training = true;
@@ -250,27 +261,51 @@ export abstract class Module {
   }
 
   /**
-   * Converts parameters and buffers in place to a dtype (floating ones only) or moves them to a device.
-   * Tensor objects stay the same, so optimizers and fields keep working.
+   * Converts parameters and buffers in place to a dtype (floating ones only), moves them to a device,
+   * or lays out the 4-d ones (convolution weights) as `memoryFormat` (PyTorch's
+   * `module.to(memory_format=torch.channels_last)`; 'channelsLast3d' takes the 5-d ones). Tensor objects
+   * stay the same, so optimizers and fields keep working; state dicts and checkpoints still read NCHW.
+   *
+   * @example
+   * ```ts
+   * model.to('float64');
+   * model.to({ memoryFormat: 'channelsLast' });      // with channels-last inputs: faster oneDNN convolutions
+   * model.forward(x.contiguous({ memoryFormat: 'channelsLast' }));
+   * ```
    */
-  to(target: string): this {
-    const isDtype = isFloatingDType(target as DType);
-    if (!isDtype && !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(String(target))) {
-      const hint =
-        typeof target === 'string'
-          ? didYouMean(
-              target,
-              DTYPES.filter((d) => isFloatingDType(d)),
-            )
-          : '';
+  to(target: string | ModuleToOptions): this {
+    if (typeof target === 'string' && !(DTYPES as readonly string[]).includes(target) && !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(target)) {
+      const floating = DTYPES.filter((d) => isFloatingDType(d));
       throw new TypeError(
-        `${this.constructor.name}.to: '${String(target)}' is neither a floating-point dtype (${DTYPES.filter((d) => isFloatingDType(d)).join(', ')}) nor a device such as 'cpu'${hint}`,
+        `${this.constructor.name}.to: '${target}' is neither a floating-point dtype (${floating.join(', ')}) nor a device such as 'cpu'${didYouMean(target, floating)}`,
+      );
+    }
+    const options: ModuleToOptions = typeof target === 'string' ? toOptions(target) : target;
+    const { dtype, device, memoryFormat } = options;
+    if (dtype !== undefined && !isFloatingDType(dtype)) {
+      throw new TypeError(`${this.constructor.name}.to: dtype must be a floating dtype, got '${dtype}'`);
+    }
+    const formatRank = memoryFormat === 'channelsLast' ? 4 : memoryFormat === 'channelsLast3d' ? 5 : 0;
+    if (memoryFormat !== undefined && formatRank === 0 && memoryFormat !== 'contiguous') {
+      throw new TypeError(
+        `${this.constructor.name}.to: memoryFormat must be 'contiguous', 'channelsLast' or 'channelsLast3d', got '${memoryFormat}'`,
       );
     }
     noGrad(() => {
       for (const t of [...this.parameters(), ...this.buffers()]) {
-        if (isDtype && !isFloatingDType(t.dtype)) continue;
-        const converted = t.to(target);
+        let converted = t;
+        const swap = (next: Tensor) => {
+          if (next !== converted && converted !== t) converted.dispose();
+          converted = next;
+        };
+        if (device !== undefined) swap(converted.to(device));
+        if (dtype !== undefined && isFloatingDType(converted.dtype)) swap(converted.to(dtype));
+        if (memoryFormat === 'contiguous' && (converted.dim() === 4 || converted.dim() === 5)) {
+          swap(converted.contiguous());
+        } else if (formatRank !== 0 && converted.dim() === formatRank) {
+          swap(converted.contiguous({ memoryFormat: memoryFormat as 'channelsLast' | 'channelsLast3d' }));
+        }
+        if (converted === t) continue;
         (ops.aten.set_data as unknown as (a: Tensor, b: Tensor) => void)(t, converted);
         converted.dispose();
       }

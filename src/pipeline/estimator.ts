@@ -25,6 +25,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './options.js';
+import { choosePrecision, type Precision } from './precision.js';
 import { progressListener } from './progress-listener.js';
 import { JsonLinesWriter, type TrainSummary, type ValidationSummary } from './summary/index.js';
 import { summaryListener } from './summary-listener.js';
@@ -175,6 +176,10 @@ export class Estimator {
   setSeed(seed: number): this {
     return this.#set({ seed });
   }
+  /** 'fp32', 'bf16' or 'auto' (bf16 where the CPU runs it natively): see {@link EstimatorOptions.precision}. */
+  setPrecision(precision: Precision): this {
+    return this.#set({ precision });
+  }
   setTrainSummary(summary: TrainSummary): this {
     return this.#set({ trainSummary: summary });
   }
@@ -228,11 +233,13 @@ export class Estimator {
     if (val?.length === 0) throw new Error('fit: the validation frame has no rows');
     torch.manualSeed(o.seed);
     this.module.train();
+    if (o.memoryFormat) this.module.to({ memoryFormat: o.memoryFormat });
     const optimizer = o.optimizer(this.module.parameters().filter((p) => p.requiresGrad));
     const metrics = o.validation?.metrics ?? [];
     const earlyStopping = o.earlyStopping
       ? new EarlyStopping(o.earlyStopping, metrics, o.checkpoint?.dir ?? null)
       : undefined;
+    const precision = choosePrecision(o.precision);
     let history: TrainingHistory;
     try {
       const v = o.validation;
@@ -241,6 +248,8 @@ export class Estimator {
           loss: o.loss,
           optimizer,
           ...(o.clipping ? { clipping: o.clipping } : {}),
+          precision,
+          ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
           checkFirstBatch: (out, y) => checkOutput(out, y, o.task),
         }),
         loader: new DataLoader(train, {
@@ -263,6 +272,8 @@ export class Estimator {
                     metrics,
                     batchSize: v.batchSize ?? o.batchSize,
                     prefetch: o.prefetch,
+                    precision: precision.used,
+                    ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
                   }),
               },
             }
@@ -289,6 +300,8 @@ export class Estimator {
       classNames: o.classNames,
       decode: o.decode,
       batchSize: o.batchSize,
+      precision: o.precision,
+      ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
       history,
     });
   }

@@ -1,5 +1,16 @@
 /** What a training run reports while it runs: for programs, progress bars, summaries and the dashboard. */
 
+/** Before the first step: how the run computes. */
+export interface StartEvent {
+  type: 'start';
+  /** the forward pass's precision, and why (e.g. 'bf16 (auto: the CPU runs bfloat16 natively; ...)') */
+  precision: 'fp32' | 'bf16';
+  precisionReason: string;
+  /** samples and batches per epoch */
+  epochSamples: number;
+  batches: number;
+}
+
 /** After every optimizer step. */
 export interface IterationEvent {
   type: 'iteration';
@@ -62,7 +73,7 @@ export interface EndEvent {
   skippedSamples: number;
 }
 
-export type TrainingEvent = IterationEvent | EpochEvent | ValidationEvent | CheckpointEvent | EndEvent;
+export type TrainingEvent = StartEvent | IterationEvent | EpochEvent | ValidationEvent | CheckpointEvent | EndEvent;
 
 /** Event type to its payload. */
 export type TrainingEventMap = { [E in TrainingEvent as E['type']]: E };

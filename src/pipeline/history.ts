@@ -1,6 +1,7 @@
 /** What a training run leaves behind: its curves, why it stopped, what it could not read. */
 import type { SampleError } from '../data/sample-error.js';
 import type { EpochEvent, ValidationEvent } from './events.js';
+import type { PrecisionChoice } from './precision.js';
 
 /** One optimizer step's record (the report's training curves). */
 export interface IterationRecord {
@@ -24,6 +25,8 @@ export interface TrainingHistory {
   inputShape?: number[];
   /** samples left out because they could not be read */
   skippedSamples: SampleError[];
+  /** the precision the forward passes ran in, and why */
+  precision?: PrecisionChoice;
 }
 
 /** An empty history. */

@@ -35,6 +35,16 @@ export {
   type ValidationOptions,
 } from './options.js';
 export { Pipeline, PipelineModel, type PipelineStage } from './pipeline.js';
+export {
+  checkPrecision,
+  choosePrecision,
+  float32Output,
+  inMemoryFormat,
+  type MemoryFormat,
+  type Precision,
+  type PrecisionChoice,
+  withPrecision,
+} from './precision.js';
 export { progressListener } from './progress-listener.js';
 export * as report from './report/index.js';
 export * as summary from './summary/index.js';

@@ -26,6 +26,7 @@ export interface EvaluatedModel {
     classNames?: string[] | undefined;
     transform?: { name: string } | undefined;
     history?: TrainingHistory | undefined;
+    precision?: string | undefined;
   };
   readonly history: TrainingHistory | undefined;
   predictRows(frame: DataFrame): Promise<{ rows: Row[]; predictions: (Float32Array | null)[] }>;
@@ -92,7 +93,12 @@ export function runRecordOf(
   const { transform, history: _h, ...settings } = model.settings;
   return {
     title: extra.title,
-    config: { ...settings, transform: transform?.name ?? null, ...extra.config },
+    config: {
+      ...settings,
+      transform: transform?.name ?? null,
+      ...(h?.precision ? { precision: h.precision.reason } : {}),
+      ...extra.config,
+    },
     train: (h?.iterations ?? []).map((p) => ({ ...p })),
     validation: (h?.validations ?? []).map((v) => ({ epoch: v.epoch, iteration: v.iteration, values: v.metrics })),
     ...(h ? { durationSeconds: h.epochs.reduce((s, e) => s + e.seconds, 0) } : {}),

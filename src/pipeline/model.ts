@@ -21,6 +21,16 @@ import { withFeatureColumn } from './features-col.js';
 import type { TrainingHistory } from './history.js';
 import { type ClassifierEvaluation, evaluateRegression, type RegressionMetrics } from './metrics/index.js';
 import { type EvaluateOptions, evaluateModel, writeModelReport } from './model-report.js';
+import {
+  checkPrecision,
+  choosePrecision,
+  float32Output,
+  inMemoryFormat,
+  type MemoryFormat,
+  type Precision,
+  type PrecisionChoice,
+  withPrecision,
+} from './precision.js';
 import { scoresOf, type Task } from './task.js';
 
 /** What a Model knows besides its weights. */
@@ -36,6 +46,10 @@ export interface ModelSettings {
   batchSize?: number;
   /** multi-label: a finding is predicted at or above this probability (default 0.5) */
   threshold?: number;
+  /** forward-pass precision of predict/transform, resolved on the machine that runs them (default 'fp32') */
+  precision?: Precision;
+  /** layout of 4-d input batches in predict/transform (the module's weights are laid out by Module.to) */
+  memoryFormat?: MemoryFormat;
   history?: TrainingHistory;
 }
 
@@ -58,10 +72,13 @@ export class Model {
   > &
     ModelSettings;
 
+  #precision: PrecisionChoice | undefined;
+
   constructor(
     readonly module: Module,
     settings: ModelSettings,
   ) {
+    if (settings.precision !== undefined) checkPrecision(settings.precision, 'Model');
     this.settings = {
       featuresCol: 'origin',
       predictionCol: 'prediction',
@@ -74,6 +91,19 @@ export class Model {
   /** Replaces the feature transform, e.g. the training one (with random augmentation) by a deterministic one. */
   setTransform(transform: Transform<Image, Tensor>): this {
     this.settings.transform = transform;
+    return this;
+  }
+
+  /** The precision predictions run in on this machine ('auto' resolved against its CPU), and why. */
+  get precision(): PrecisionChoice {
+    this.#precision ??= choosePrecision(this.settings.precision ?? 'fp32');
+    return this.#precision;
+  }
+
+  /** Sets the precision of predictions: 'fp32', 'bf16' or 'auto' (bf16 where the CPU runs it natively). */
+  setPrecision(precision: Precision): this {
+    this.settings.precision = checkPrecision(precision, 'Model.setPrecision');
+    this.#precision = undefined;
     return this;
   }
 
@@ -104,7 +134,10 @@ export class Model {
           const rng = seededRandom(0);
           x = stackSamples(input.map((img) => transform.apply(img, rng)));
         } else x = input as Tensor;
-        const y = scoresOf(this.settings.task, this.module.forward(x)).float().contiguous();
+        const used = this.precision.used;
+        const batch = inMemoryFormat(x, this.settings.memoryFormat);
+        const out = float32Output(withPrecision(used, () => this.module.forward(batch)));
+        const y = scoresOf(this.settings.task, out).float().contiguous();
         return { data: y.data() as Float32Array, k: y.shape[1] ?? 1 };
       }),
     );

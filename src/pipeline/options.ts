@@ -8,6 +8,7 @@ import { adam, type OptimizerFactory } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
 import { checkChoice, checkOptions } from '../util/options.js';
 import type { Metric } from './metrics/index.js';
+import { checkPrecision, type MemoryFormat, type Precision } from './precision.js';
 import type { TrainSummary, ValidationSummary } from './summary/index.js';
 import { defaultLoss, type Task } from './task.js';
 import { maxEpoch, type Trigger } from './triggers.js';
@@ -108,6 +109,18 @@ export interface EstimatorOptions {
    * the first reasons (default 0.1); a run in which no row can be read stops whatever this says.
    */
   maxSkippedFraction?: number;
+  /**
+   * Arithmetic of the forward passes (training, validation, and the fitted Model's predictions):
+   * 'fp32' (default), 'bf16' (bfloat16 autocast; float32 weights, optimizer state, loss and
+   * checkpoints), or 'auto': bf16 where the CPU runs it natively (AMX or AVX512-BF16), fp32 elsewhere.
+   */
+  precision?: Precision;
+  /**
+   * 'channelsLast' lays out the module's convolution weights and every 4-d input batch NHWC, which
+   * oneDNN convolves faster (more so in bf16); 'contiguous' (default) keeps NCHW. Results agree within
+   * float rounding; checkpoints and state dicts read the same either way.
+   */
+  memoryFormat?: MemoryFormat;
 }
 
 /** The keys of EstimatorOptions (an unknown key is an error naming the nearest one). */
@@ -164,6 +177,7 @@ export type ResolvedOptions = Required<
     | 'concurrency'
     | 'workers'
     | 'maxSkippedFraction'
+    | 'precision'
   >
 > &
   EstimatorOptions;
@@ -198,6 +212,12 @@ export function resolveOptions(o: EstimatorOptions): ResolvedOptions {
   const workers = o.workers ?? 0;
   if (!Number.isInteger(workers) || workers < 0)
     throw new RangeError(`Estimator: workers must be a non-negative integer, got ${workers}`);
+  const precision = checkPrecision(o.precision ?? 'fp32', 'Estimator');
+  if (o.memoryFormat !== undefined && o.memoryFormat !== 'contiguous' && o.memoryFormat !== 'channelsLast') {
+    throw new TypeError(
+      `Estimator: memoryFormat must be 'contiguous' or 'channelsLast', got '${String(o.memoryFormat)}'`,
+    );
+  }
   return {
     ...o,
     task,
@@ -217,5 +237,6 @@ export function resolveOptions(o: EstimatorOptions): ResolvedOptions {
     concurrency: o.concurrency ?? 8,
     workers,
     maxSkippedFraction,
+    precision,
   };
 }

@@ -25,7 +25,9 @@ export function progressListener(
   let bar: ProgressBar | null = null;
   let epoch = -1;
   return (e) => {
-    if (e.type === 'iteration') {
+    if (e.type === 'start') {
+      stream.write(`training in ${e.precisionReason}\n`);
+    } else if (e.type === 'iteration') {
       if (!bar || e.epoch !== epoch) {
         epoch = e.epoch;
         bar = new ProgressBar({ total: e.epochSamples, label: `epoch ${e.epoch + 1}`, unit, stream });

@@ -2,6 +2,7 @@
  * Calls ATen operators by schema through the addon: overload resolution on JS argument types,
  * options objects for defaulted and keyword arguments, Tensor <-> handle marshalling.
  */
+import { applyAutocastMode } from './autocast.js';
 import { applyGradMode } from './grad-mode.js';
 import { type Handle, native, type OpHandle, type OpSchema, type SchemaArg } from './native.js';
 import { pooledHandle, Tensor, wrapResult } from './tensor.js';
@@ -273,6 +274,7 @@ function invokeUnchecked(
   opts: Record<string, unknown> | undefined,
 ): unknown {
   applyGradMode();
+  applyAutocastMode();
   if (n > c.positional.length) {
     throw new TypeError(`${c.qualified}: takes ${c.positional.length} positional arguments, got ${n}`);
   }

@@ -52,7 +52,7 @@ export interface NativeBinding {
   device(h: Handle): string;
   numel(h: Handle): number;
   dim(h: Handle): number;
-  isContiguous(h: Handle): boolean;
+  isContiguous(h: Handle, memoryFormat?: string): boolean;
   item(h: Handle): number | boolean;
   sameStorage(a: Handle, b: Handle): boolean;
   memory(): MemoryInfo;
@@ -92,6 +92,11 @@ export interface NativeBinding {
   setDefaultDtype(dtype: string): void;
   getDefaultDtype(): string;
   config(): { torchVersion: string; buildConfig: string; parallelInfo: string };
+  setAutocast(enabled: boolean, dtype?: string): boolean;
+  isAutocastEnabled(): boolean;
+  setAutocastCacheEnabled(enabled: boolean): boolean;
+  clearAutocastCache(): void;
+  onednnIsa(): { code: number; name: string | null } | null;
 }
 
 function load(): NativeBinding {

@@ -4,7 +4,7 @@ import type { DType } from './dtype.js';
 import { Tensor } from './tensor.js';
 
 /** Memory layouts accepted where a schema says MemoryFormat. */
-export type MemoryFormat = 'contiguous' | 'preserve' | 'channels_last' | 'channels_last_3d';
+export type MemoryFormat = 'contiguous' | 'preserve' | 'channelsLast' | 'channelsLast3d';
 
 const $zeros = new OpSet('aten::zeros', [""]);
 /**

@@ -126,8 +126,19 @@ export class Tensor implements ScopedResource {
     return s[d] as number;
   }
 
-  isContiguous(): boolean {
-    return native.isContiguous(this.#handle);
+  /**
+   * Whether the elements are laid out densely in `memoryFormat`'s order: 'contiguous' (row-major, the
+   * default), 'channelsLast' (NHWC strides of a 4-d NCHW tensor) or 'channelsLast3d' (5-d).
+   *
+   * @example
+   * ```ts
+   * const x = torch.randn([2, 3, 8, 8]).contiguous({ memoryFormat: 'channelsLast' });
+   * x.isContiguous({ memoryFormat: 'channelsLast' });   // true
+   * x.isContiguous();                                    // false
+   * ```
+   */
+  isContiguous(options: { memoryFormat?: 'contiguous' | 'channelsLast' | 'channelsLast3d' } = {}): boolean {
+    return native.isContiguous(this.#handle, options.memoryFormat ?? 'contiguous');
   }
 
   /** Whether autograd records operations on this tensor. */

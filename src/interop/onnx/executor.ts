@@ -3,6 +3,7 @@
  * after its last reader. It owns what lives between passes: the folded convolution weights and the
  * reordered blocked-layout weights, each refreshed when its source tensor changes.
  */
+import { isAutocastEnabled } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { describeNode } from './attributes.js';
 import { BlockedPass, BlockedWeights } from './blocked.js';
@@ -50,6 +51,8 @@ export class GraphExecutor {
     const owned = new Map<Tensor, number>();
     const ctx = { training: options.training };
     const layout = plan.blocked ? new BlockedPass(this.#blockedWeights) : null;
+    // folded weights kept in bfloat16 under autocast (the inference plans only; training never folds)
+    const foldPrecision = isAutocastEnabled() ? 'bfloat16' : null;
     const dense = (t: Tensor | undefined) => (t === undefined || !layout ? t : layout.dense(t));
     // Tensors with storage of their own (not views), made by this pass.
     const fresh = new Set<Tensor>();
@@ -105,7 +108,7 @@ export class GraphExecutor {
         let inputs = args;
         if (step.fold) {
           const params = step.fold.params.map((v) => values.get(v) as Tensor);
-          inputs = this.#foldCache.inputs(i, args, params, step.fold.eps);
+          inputs = this.#foldCache.inputs(i, args, params, step.fold.eps, foldPrecision);
         }
         const into = inPlaceInput(step, args);
         if (into >= 0) {

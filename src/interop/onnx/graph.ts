@@ -8,7 +8,7 @@
  * The work is split: plan.ts decides once per mode what a pass does (folds, in-place ops, releases,
  * layout), executor.ts runs a plan, surgery.ts cuts, freezes and summarises.
  */
-import { isGradEnabled, scope } from '../../tensor/index.js';
+import { isAutocastEnabled, isGradEnabled, scope } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { GraphExecutor } from './executor.js';
 import type { GraphInitializer, GraphNode, GraphSpec, OnnxInputInfo, OnnxNodeSummary } from './graph-types.js';
@@ -103,12 +103,13 @@ export class OnnxGraph extends TensorTree {
     return bound;
   }
 
-  /** One pass with the plan of the current mode (training flag, grad mode, blockedInference). */
+  /** One pass with the plan of the current mode (training flag, grad mode, autocast, blockedInference). */
   #execute(inputs: Map<string, Tensor>, wanted: readonly string[]): Record<string, Tensor> {
     const mode = this.#plans.modeFor({
       training: this.training,
       gradEnabled: isGradEnabled(),
       blockedInference: this.blockedInference,
+      autocast: isAutocastEnabled(),
     });
     return this.#executor.run(this.#plans.get(mode), inputs, wanted, { training: this.training });
   }

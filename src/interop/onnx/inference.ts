@@ -42,7 +42,8 @@ const version = torch.ops.aten._version as unknown as (t: Tensor) => number;
 /**
  * Folded convolution weights and biases, kept between forward passes and recomputed when any source
  * tensor changed: each source's autograd version counter (bumped by every in-place write: optimizer
- * steps, loadStateDict, copy_) and dtype are compared on every use.
+ * steps, loadStateDict, copy_) and dtype are compared on every use. Under bfloat16 autocast they are
+ * kept in bfloat16 (`lowPrecision`), so autocast does not cast every weight again on every pass.
  */
 export class FoldCache {
   readonly #entries = new Map<number, { sources: Tensor[]; stamps: string[]; weight: Tensor; bias: Tensor }>();
@@ -56,10 +57,11 @@ export class FoldCache {
     conv: readonly (Tensor | undefined)[],
     bn: readonly Tensor[],
     eps: number,
+    lowPrecision: 'bfloat16' | null = null,
   ): (Tensor | undefined)[] {
     const [x, w, b] = conv as [Tensor, Tensor, Tensor | undefined];
     const sources = [w, ...(b ? [b] : []), ...bn];
-    const stamps = sources.map((t) => `${version(t)}:${t.dtype}`);
+    const stamps = sources.map((t) => `${version(t)}:${t.dtype}:${lowPrecision}`);
     const hit = this.#entries.get(key);
     if (
       hit &&
@@ -77,10 +79,12 @@ export class FoldCache {
       torch.scope(() => {
         const factor = torch.div(scale, torch.sqrt(torch.add(variance, eps)));
         const centred = b ? torch.sub(b, mean) : torch.neg(mean);
-        return {
+        const folded = {
           weight: torch.mul(w, factor.reshape([-1, ...new Array(w.ndim - 1).fill(1)])),
           bias: torch.add(torch.mul(centred, factor), shift),
         };
+        if (lowPrecision === null) return folded;
+        return { weight: folded.weight.to(lowPrecision), bias: folded.bias.to(lowPrecision) };
       }),
     );
     this.#entries.set(key, { sources, stamps, weight, bias });

@@ -124,12 +124,19 @@ describe('malformed ONNX input gives a clear error, never a crash', () => {
       'an unsupported attribute value',
       () =>
         tinyModel({
-          nodes: [{ op: 'Resize', inputs: ['x', '', 's'], outputs: ['y'], attrs: { mode: { s: 'cubic' } } }],
+          nodes: [
+            {
+              op: 'Resize',
+              inputs: ['x', '', 's'],
+              outputs: ['y'],
+              attrs: { mode: { s: 'cubic' }, cubic_coeff_a: { f: -0.5 } },
+            },
+          ],
           inputs: { x: [1, 1, 2, 2] },
           outputs: ['y'],
           initializers: { s: { dims: [4], floats: [1, 1, 2, 2] } },
         }),
-      /node 'n0' \(Resize, opset 13\): attribute mode="cubic" is not supported \(supported: nearest, linear\)/,
+      /node 'n0' \(Resize, opset 13\): attribute cubic_coeff_a=-0.5 is not supported \(supported: -0.75\)/,
     ],
     ['an opset out of range', () => conv({ opset: 21 }), /opset 21 is outside the supported 9-18/],
     [

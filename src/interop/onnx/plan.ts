@@ -76,6 +76,8 @@ export interface PassState {
   gradEnabled: boolean;
   /** OnnxGraph.blockedInference */
   blockedInference: boolean | 'auto';
+  /** under torch.autocast: dense bfloat16 convolutions; the blocked path's fp32 weight cache does not apply */
+  autocast?: boolean;
 }
 
 /** The plans of one graph, built on first use per mode. */
@@ -97,6 +99,7 @@ export class ExecutionPlans {
   /** The mode of a forward pass in `state`. */
   modeFor(state: PassState): ExecutionMode {
     if (state.training || state.gradEnabled) return 'standard';
+    if (state.autocast) return 'inference';
     const blocked = state.blockedInference === 'auto' ? this.blockedPays : state.blockedInference;
     return blocked && blockedLayoutAvailable() ? 'blocked-inference' : 'inference';
   }

@@ -80,6 +80,14 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
   if (checkpoints && p.checkpoint?.resume) checkpoints.resume();
 
   const batches = loader.length;
+  history.precision = trainer.precision;
+  emit({
+    type: 'start',
+    precision: trainer.precision.used,
+    precisionReason: trainer.precision.reason,
+    epochSamples: dataset.length,
+    batches,
+  });
   const started = performance.now();
   let epochStarted = performance.now();
   let lastLoss = Number.POSITIVE_INFINITY;

@@ -2,7 +2,8 @@
  * Trainer: one optimization step on one batch, in named phases, and the run's one epoch and iteration
  * counter (the optimizer's, which its schedule reads and its checkpoint restores).
  *
- *   forward -> loss (+ the layers' regularization penalty) -> backward
+ *   forward (under bfloat16 autocast in 'bf16' precision) -> loss in float32 (+ the layers'
+ *   regularization penalty) -> backward
  *     -> gradient hooks (a data-parallel wrapper all-reduces here) -> clipping
  *     -> optimizer step -> gradients cleared
  */
@@ -11,6 +12,14 @@ import { clipGradNorm, clipGradValue, type Optimizer } from '../../optim/index.j
 import type { Tensor } from '../../tensor/index.js';
 import * as torch from '../../tensor/index.js';
 import type { ClippingOptions } from '../options.js';
+import {
+  choosePrecision,
+  float32Output,
+  inMemoryFormat,
+  type MemoryFormat,
+  type PrecisionChoice,
+  withPrecision,
+} from '../precision.js';
 
 /**
  * Runs between backward and the optimizer step, on the trainable parameters whose gradients are set:
@@ -34,6 +43,13 @@ export interface TrainerOptions {
   optimizer: Optimizer;
   /** gradient clipping, after the gradient hooks */
   clipping?: ClippingOptions;
+  /**
+   * the forward pass's precision (default float32): in bf16, parameters, gradients, optimizer state
+   * and the loss stay float32 and only the forward pass runs under autocast
+   */
+  precision?: PrecisionChoice;
+  /** 'channelsLast': 4-d input batches are laid out NHWC (with the module's weights: see Module.to) */
+  memoryFormat?: MemoryFormat;
   /** called with the first batch's output and labels (e.g. to check shapes) */
   checkFirstBatch?: (output: Tensor, labels: Tensor) => void;
 }
@@ -53,6 +69,7 @@ export interface TrainerOptions {
 export class Trainer {
   readonly params: readonly Tensor[];
   readonly optimizer: Optimizer;
+  readonly precision: PrecisionChoice;
   readonly #options: TrainerOptions;
   readonly #hooks: GradientHook[] = [];
   readonly #regularized: boolean;
@@ -64,6 +81,7 @@ export class Trainer {
   ) {
     this.#options = options;
     this.optimizer = options.optimizer;
+    this.precision = options.precision ?? choosePrecision('fp32');
     this.params = options.optimizer.paramGroups.flatMap((g) => g.params);
     this.#regularized = torch.scope(() =>
       module.modules().some((m) => isRegularized(m) && m.regularizationLoss() !== null),
@@ -97,7 +115,8 @@ export class Trainer {
    */
   computeGradients(x: Tensor, y: Tensor): StepResult {
     return torch.scope(() => {
-      const out = this.module.forward(x);
+      const input = inMemoryFormat(x, this.#options.memoryFormat);
+      const out = float32Output(withPrecision(this.precision.used, () => this.module.forward(input)));
       if (this.#firstBatch) this.#options.checkFirstBatch?.(out, y);
       this.#firstBatch = false;
       const dataLoss = this.#options.loss.forward(out, y);

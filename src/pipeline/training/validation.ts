@@ -6,6 +6,7 @@ import type { Loss, Module } from '../../nn/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import * as torch from '../../tensor/index.js';
 import type { Metric } from '../metrics/index.js';
+import { float32Output, inMemoryFormat, type MemoryFormat, withPrecision } from '../precision.js';
 import { scoresOf, type Task } from '../task.js';
 
 /** What a validation pass needs besides the module. */
@@ -17,6 +18,10 @@ export interface ValidationPass {
   metrics: readonly Metric[];
   batchSize: number;
   prefetch?: number;
+  /** the forward pass's precision (default 'fp32'); the loss and metrics are computed in float32 */
+  precision?: 'fp32' | 'bf16';
+  /** layout of 4-d input batches (default 'contiguous') */
+  memoryFormat?: MemoryFormat;
 }
 
 /**
@@ -41,7 +46,8 @@ export async function validate(module: Module, pass: ValidationPass): Promise<Re
       torch.scope(() =>
         torch.noGrad(() => {
           const [x, y] = tensors as [Tensor, Tensor];
-          const out = module.forward(x);
+          const input = inMemoryFormat(x, pass.memoryFormat);
+          const out = float32Output(withPrecision(pass.precision ?? 'fp32', () => module.forward(input)));
           const n = x.shape[0] as number;
           const batchLoss = pass.loss.forward(out, y).item();
           lossSum += batchLoss * n;

@@ -5,7 +5,7 @@ import { nodeError } from '../attributes.js';
 import { maxOutputs, type OpConverter, type PrepareContext, type Runner, required, withBlocked } from './converter.js';
 import { readSpatial, resolvePads, spatialList, symmetric, torchPadList } from './padding.js';
 
-const convolution = torch.ops.aten.convolution as unknown as (
+const atenConvolution = torch.ops.aten.convolution as unknown as (
   input: Tensor,
   weight: Tensor,
   bias: Tensor | null,
@@ -18,6 +18,17 @@ const convolution = torch.ops.aten.convolution as unknown as (
 ) => Tensor;
 
 /**
+ * aten::convolution is not on LibTorch's CPU autocast list (conv1d/2d/3d and conv_transpose* are), so
+ * under autocast its float32 arguments are cast to the autocast dtype here, as autocast does for those.
+ */
+const convolution: typeof atenConvolution = (input, weight, bias, ...rest) => {
+  if (!torch.isAutocastEnabled()) return atenConvolution(input, weight, bias, ...rest);
+  const dtype = torch.getAutocastDtype();
+  const cast = (t: Tensor) => (t.dtype === 'float32' ? t.to(dtype) : t);
+  return atenConvolution(cast(input), cast(weight), bias === null ? null : cast(bias), ...rest);
+};
+
+/**
  * A 4-d input in channels-last layout. Debian's LibTorch 1.13 (oneDNN) picks its convolution
  * algorithm from the input's layout, and 1x1 convolutions of NCHW inputs are about 30x slower there
  * (measured: 8x64x56x56 -> 256, 130 ms vs 3.2 ms). Converting once at the first convolution is
@@ -25,7 +36,7 @@ const convolution = torch.ops.aten.convolution as unknown as (
  */
 function channelsLast(x: Tensor): Tensor {
   return x.ndim === 4 && (x.shape[1] as number) > 1 && x.strides[1] !== 1
-    ? torch.contiguous(x, { memoryFormat: 'channels_last' })
+    ? torch.contiguous(x, { memoryFormat: 'channelsLast' })
     : x;
 }
 

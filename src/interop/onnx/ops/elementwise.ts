@@ -9,7 +9,7 @@ import { type OpConverter, type PrepareContext, type Runner, required, withBlock
  * on oneDNN's blocked layout when an input is blocked already and all have the same shape (mkldnn
  * tensors do not broadcast).
  */
-function simple(fn: (x: Tensor[], c: PrepareContext) => Tensor, arity: number, blocked = false): OpConverter {
+export function simple(fn: (x: Tensor[], c: PrepareContext) => Tensor, arity: number, blocked = false): OpConverter {
   return {
     prepare(c) {
       c.attrs.allow([]);

@@ -1,9 +1,15 @@
-/** Pad (constant, reflect, edge) and Resize (nearest and linear over the last two dimensions). */
+/** Pad (constant, reflect, edge) and Resize (nearest, linear and cubic over the last two dimensions). */
 import * as torch from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { nodeError } from '../attributes.js';
 import { axis, ints, type OpConverter, required } from './converter.js';
 
+const upsampleBicubic2d = torch.ops.aten.upsample_bicubic2d as unknown as (
+  x: Tensor,
+  size: number[] | null,
+  alignCorners: boolean,
+  factors: number[] | null,
+) => Tensor;
 const atenPad = torch.ops.aten.pad as unknown as (x: Tensor, pad: number[], options: { mode: string }) => Tensor;
 
 const pad: OpConverter = {
@@ -58,7 +64,7 @@ const resize: OpConverter = {
           ...(c.opset >= 18 ? ['antialias', 'axes', 'keep_aspect_ratio_policy'] : []),
         ];
     c.attrs.allow(known);
-    const mode = c.attrs.oneOf('mode', c.attrs.string('mode', 'nearest'), ['nearest', 'linear']);
+    const mode = c.attrs.oneOf('mode', c.attrs.string('mode', 'nearest'), ['nearest', 'linear', 'cubic']);
     const coord = legacy ? 'asymmetric' : c.attrs.string('coordinate_transformation_mode', 'half_pixel');
     if (c.attrs.int('exclude_outside', 0) !== 0) nodeError(c.node, 'exclude_outside=1 is not supported');
     if (c.attrs.int('antialias', 0) !== 0) nodeError(c.node, 'antialias=1 is not supported');
@@ -71,6 +77,8 @@ const resize: OpConverter = {
     } else {
       c.attrs.oneOf('coordinate_transformation_mode', coord, ['half_pixel', 'pytorch_half_pixel', 'align_corners']);
       alignCorners = coord === 'align_corners';
+      // torch's bicubic kernel is Keys' with a = -0.75, ONNX's default
+      if (mode === 'cubic') c.attrs.oneOf('cubic_coeff_a', c.attrs.float('cubic_coeff_a', -0.75), [-0.75]);
     }
     const scalesInput = legacy ? 1 : 2;
     return (inputs) => {
@@ -94,6 +102,13 @@ const resize: OpConverter = {
       const factors = scales ? (scales.slice(2) as [number, number]) : null;
       if (mode === 'nearest') {
         return [factors ? torch.upsampleNearest2d(x, null, factors) : torch.upsampleNearest2d(x, outSize, null)];
+      }
+      if (mode === 'cubic') {
+        return [
+          factors && !alignCorners
+            ? upsampleBicubic2d(x, null, alignCorners, factors)
+            : upsampleBicubic2d(x, outSize, alignCorners, null),
+        ];
       }
       return [
         factors && !alignCorners
