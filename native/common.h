@@ -118,5 +118,6 @@ void flushWarnings(napi_env env);
 void registerTensorFunctions(Napi::Env env, Napi::Object exports);
 void registerDispatchFunctions(Napi::Env env, Napi::Object exports);
 void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
+void registerDistributedFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace tszoo
