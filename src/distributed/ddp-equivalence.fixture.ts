@@ -17,7 +17,12 @@ const B = Number(bArg);
 class FrozenBackbone extends nn.Module {
   readonly body = this.registerModule(
     'body',
-    new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.GlobalAvgPool2d(), new nn.Linear(4, 3)),
+    new nn.Sequential(
+      new nn.Conv2d(1, 4, 3, { padding: 1 }),
+      new nn.ReLU(),
+      new nn.GlobalAvgPool2d(),
+      new nn.Linear(4, 3),
+    ),
   );
   readonly unused = this.registerModule('unused', new nn.Linear(3, 3));
   forward(x: torch.Tensor): torch.Tensor {

@@ -9,7 +9,11 @@ type Result = { state: Record<string, number[]>; grads: Record<string, string | 
 
 async function finish(workers: Worker[]): Promise<Result[]> {
   const codes = await Promise.all(workers.map((w) => w.exited));
-  assert.deepEqual(codes, workers.map(() => 0), workers.map((w) => w.stderr).join('\n'));
+  assert.deepEqual(
+    codes,
+    workers.map(() => 0),
+    workers.map((w) => w.stderr).join('\n'),
+  );
   return workers.map((w) => lastJson<Result>(w, 'result '));
 }
 

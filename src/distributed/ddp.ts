@@ -52,12 +52,19 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     this.#trainable = module.parameters().filter((p) => p.requiresGrad);
     this.#reducer =
       pg.worldSize > 1 && this.#trainable.length > 0
-        ? dist.distCreateReducer(pg.handle, this.#trainable.map((p) => p.handle), Math.round(bucketCapMB * 2 ** 20))
+        ? dist.distCreateReducer(
+            pg.handle,
+            this.#trainable.map((p) => p.handle),
+            Math.round(bucketCapMB * 2 ** 20),
+          )
         : null;
   }
 
   /** Wraps `module`: broadcasts rank 0's parameters and buffers, then sets up the gradient buckets. */
-  static async create<M extends Module>(module: M, options: DistributedDataParallelOptions = {}): Promise<DistributedDataParallel<M>> {
+  static async create<M extends Module>(
+    module: M,
+    options: DistributedDataParallelOptions = {},
+  ): Promise<DistributedDataParallel<M>> {
     const pg = options.processGroup ?? getProcessGroup();
     if (pg === null) throw new Error('DistributedDataParallel: no process group (call initProcessGroup first)');
     const cap = options.bucketCapMB ?? 25;
@@ -122,7 +129,9 @@ export async function broadcastTensors(pg: ProcessGroup, tensors: readonly Tenso
   const byDtype = new Map<string, Tensor[]>();
   for (const t of tensors) byDtype.set(t.dtype, [...(byDtype.get(t.dtype) ?? []), t]);
   for (const group of byDtype.values()) {
-    const flat = torch.keep(torch.noGrad(() => torch.scope(() => torch.cat(group.map((t) => t.detach().reshape([-1]))))));
+    const flat = torch.keep(
+      torch.noGrad(() => torch.scope(() => torch.cat(group.map((t) => t.detach().reshape([-1]))))),
+    );
     try {
       await pg.broadcast(flat, { src });
       torch.noGrad(() =>

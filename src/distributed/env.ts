@@ -36,7 +36,8 @@ function intVar(env: Env, name: string): number | undefined {
   const v = env[name];
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`initProcessGroup: ${name} must be a non-negative integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`initProcessGroup: ${name} must be a non-negative integer, got '${v}'`);
   return n;
 }
 

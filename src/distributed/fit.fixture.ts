@@ -31,14 +31,17 @@ if (dir) {
   est.setCheckpoint(dir, severalIteration(2), 2).setResume(true);
   est.on('checkpoint', (e) => console.log(`checkpoint ${e.iteration}`));
   est.on('iteration', () => {
-    if (process.env.SLOW_STEPS) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.SLOW_STEPS));
+    if (process.env.SLOW_STEPS)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.SLOW_STEPS));
   });
 }
 const epochs: number[] = [];
 est.on('epoch', (e) => epochs.push(e.loss));
 const fitted = await est.fit(blobFrame(96, 7));
 const history = fitted.history;
-console.log(
-  `result ${JSON.stringify({ weights: weightsOf(model), validations: history?.validations.map((v) => v.metrics), epochs, iterations: history?.iterations.length })}`,
-);
+// Under a launcher the workers share one stdout, where long lines of two processes can interleave.
+if (!process.env.RESULT_FROM_RANK0 || (pg?.rank ?? 0) === 0)
+  console.log(
+    `result ${JSON.stringify({ weights: weightsOf(model), validations: history?.validations.map((v) => v.metrics), epochs, iterations: history?.iterations.length })}`,
+  );
 pg?.destroy();

@@ -2,31 +2,14 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort, lastJson, startProcess, startWorkers, type Worker } from './workers.testutil.js';
+import { freePort, maxDiff, results, startProcess, startWorkers } from './workers.testutil.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fit.fixture.js');
-export type FitResult = {
-  weights: Record<string, number[]>;
-  validations: Record<string, number>[];
-  epochs: number[];
-  iterations: number;
-};
-
-export async function results(workers: Worker[]): Promise<FitResult[]> {
-  const codes = await Promise.all(workers.map((w) => w.exited));
-  assert.deepEqual(codes, workers.map(() => 0), workers.map((w) => w.stderr).join('\n'));
-  return workers.map((w) => lastJson<FitResult>(w, 'result '));
-}
-
-export function maxDiff(a: Record<string, number[]>, b: Record<string, number[]>): number {
-  let m = 0;
-  for (const [k, v] of Object.entries(a)) for (const [i, x] of v.entries()) m = Math.max(m, Math.abs(x - (b[k]?.[i] ?? Number.NaN)));
-  return Number.isNaN(m) ? Number.POSITIVE_INFINITY : m;
-}
-
 describe('Estimator.fit inside a process group (2 processes)', () => {
   it('trains like one process with the global batch; validation over the whole set equals the single figure', async () => {
-    const [single] = await results([startProcess(process.execPath, [fixture, 'single', '2', '8'], { TSZOO_NUM_THREADS: '1' })]);
+    const [single] = await results([
+      startProcess(process.execPath, [fixture, 'single', '2', '8'], { TSZOO_NUM_THREADS: '1' }),
+    ]);
     const workers = startWorkers(fixture, 2, await freePort(), ['ddp', '2', '8']);
     const [r0, r1] = await results(workers);
     assert.ok(single && r0 && r1);
@@ -38,9 +21,11 @@ describe('Estimator.fit inside a process group (2 processes)', () => {
       for (const r of [r0, r1]) {
         const got = r.validations[e] as Record<string, number>;
         assert.deepEqual(Object.keys(got).sort(), Object.keys(v).sort());
-        for (const k of Object.keys(v)) assert.ok(Math.abs((got[k] as number) - (v[k] as number)) <= 1e-5, `${k}: ${got[k]} vs ${v[k]}`);
+        for (const k of Object.keys(v))
+          assert.ok(Math.abs((got[k] as number) - (v[k] as number)) <= 1e-5, `${k}: ${got[k]} vs ${v[k]}`);
       }
     }
-    for (const [e, l] of single.epochs.entries()) assert.ok(Math.abs((r1.epochs[e] as number) - l) <= 1e-5, `epoch loss ${e}`);
+    for (const [e, l] of single.epochs.entries())
+      assert.ok(Math.abs((r1.epochs[e] as number) - l) <= 1e-5, `epoch loss ${e}`);
   });
 });

@@ -10,7 +10,7 @@
  * const ddp = await distributed.DistributedDataParallel.create(model);
  * ```
  */
-export { DistributedDataParallel, type DistributedDataParallelOptions, broadcastTensors } from './ddp.js';
+export { broadcastTensors, DistributedDataParallel, type DistributedDataParallelOptions } from './ddp.js';
 export { firstSlurmHost, type PlaceOptions, type WorkerPlace, workerPlace } from './env.js';
 export {
   CollectiveError,

@@ -9,12 +9,38 @@ const fixture = join(dirname(fileURLToPath(import.meta.url)), 'collectives.fixtu
 
 describe('workerPlace', () => {
   it('reads torchrun, Kubeflow (no LOCAL_RANK), Slurm and explicit options', () => {
-    const torchrun = workerPlace({}, { RANK: '3', WORLD_SIZE: '4', LOCAL_RANK: '1', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: 'h0', MASTER_PORT: '1234' });
-    assert.deepEqual([torchrun.rank, torchrun.worldSize, torchrun.localRank, torchrun.localWorldSize, torchrun.masterAddr, torchrun.masterPort, torchrun.source], [3, 4, 1, 2, 'h0', 1234, 'torchrun']);
+    const torchrun = workerPlace(
+      {},
+      { RANK: '3', WORLD_SIZE: '4', LOCAL_RANK: '1', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: 'h0', MASTER_PORT: '1234' },
+    );
+    assert.deepEqual(
+      [
+        torchrun.rank,
+        torchrun.worldSize,
+        torchrun.localRank,
+        torchrun.localWorldSize,
+        torchrun.masterAddr,
+        torchrun.masterPort,
+        torchrun.source,
+      ],
+      [3, 4, 1, 2, 'h0', 1234, 'torchrun'],
+    );
     const kf = workerPlace({}, { RANK: '2', WORLD_SIZE: '3', MASTER_ADDR: 'job-master-0', MASTER_PORT: '23456' });
     assert.deepEqual([kf.rank, kf.localRank, kf.localWorldSize, kf.source], [2, 0, 1, 'kubeflow']);
-    const slurm = workerPlace({}, { SLURM_PROCID: '5', SLURM_NTASKS: '8', SLURM_LOCALID: '1', SLURM_NTASKS_PER_NODE: '2', SLURM_NODELIST: 'gpu[07-10],cpu1' });
-    assert.deepEqual([slurm.rank, slurm.worldSize, slurm.localRank, slurm.masterAddr, slurm.masterPort, slurm.source], [5, 8, 1, 'gpu07', 29500, 'slurm']);
+    const slurm = workerPlace(
+      {},
+      {
+        SLURM_PROCID: '5',
+        SLURM_NTASKS: '8',
+        SLURM_LOCALID: '1',
+        SLURM_NTASKS_PER_NODE: '2',
+        SLURM_NODELIST: 'gpu[07-10],cpu1',
+      },
+    );
+    assert.deepEqual(
+      [slurm.rank, slurm.worldSize, slurm.localRank, slurm.masterAddr, slurm.masterPort, slurm.source],
+      [5, 8, 1, 'gpu07', 29500, 'slurm'],
+    );
     const ex = workerPlace({ rank: 1, worldSize: 2, masterPort: 999 }, { RANK: '0', WORLD_SIZE: '1' });
     assert.deepEqual([ex.rank, ex.worldSize, ex.masterPort, ex.source], [1, 2, 999, 'explicit']);
     assert.equal(workerPlace({}, {}).source, 'single');
@@ -42,7 +68,10 @@ describe('ProcessGroup (2 processes on loopback, real Gloo)', () => {
       assert.deepEqual(r.avg, [1.5]);
       assert.deepEqual(r.max, [4]);
       assert.deepEqual(r.broadcast, [42, 1]);
-      assert.deepEqual(r.gather, [[0, 0], [1, 1]]);
+      assert.deepEqual(r.gather, [
+        [0, 0],
+        [1, 1],
+      ]);
       // inputs [1,2]*(r+1) and [3,4]*(r+1): summed over ranks x3; rank 0 gets the first, rank 1 the second
       assert.deepEqual(r.reduceScatter, rank === 0 ? [3, 6] : [9, 12]);
       assert.equal(r.store, `from ${(rank + 1) % 2}`);

@@ -78,7 +78,9 @@ export class ProcessGroup {
 
   /** Reduces `tensor` across all ranks in place. */
   allReduce(tensor: Tensor, options: { op?: ReduceOp; timeoutMs?: number } = {}): Promise<void> {
-    return this.run('allReduce', () => dist.distAllReduce(this.handle, tensor.handle, options.op ?? 'sum', options.timeoutMs));
+    return this.run('allReduce', () =>
+      dist.distAllReduce(this.handle, tensor.handle, options.op ?? 'sum', options.timeoutMs),
+    );
   }
 
   /** Copies `tensor` of rank `src` (default 0) into `tensor` on every rank. */
@@ -95,7 +97,12 @@ export class ProcessGroup {
     );
     try {
       await this.run('allGather', () =>
-        dist.distAllGather(this.handle, outputs.map((o) => o.handle), tensor.handle, options.timeoutMs),
+        dist.distAllGather(
+          this.handle,
+          outputs.map((o) => o.handle),
+          tensor.handle,
+          options.timeoutMs,
+        ),
       );
     } catch (e) {
       for (const o of outputs) o.dispose();
@@ -109,7 +116,11 @@ export class ProcessGroup {
    * reduction of `inputs[rank]` into `output`. Gloo has no reduce-scatter: this all-reduces the whole
    * list, so it moves worldSize times the bytes of a native one.
    */
-  async reduceScatter(output: Tensor, inputs: readonly Tensor[], options: { op?: ReduceOp; timeoutMs?: number } = {}): Promise<void> {
+  async reduceScatter(
+    output: Tensor,
+    inputs: readonly Tensor[],
+    options: { op?: ReduceOp; timeoutMs?: number } = {},
+  ): Promise<void> {
     if (inputs.length !== this.worldSize) {
       throw new RangeError(`reduceScatter: expected ${this.worldSize} inputs (one per rank), got ${inputs.length}`);
     }
@@ -218,23 +229,29 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
   }
   const heartbeatMs = options.heartbeatMs ?? 1000;
   const ifname = options.ifname ?? process.env.GLOO_SOCKET_IFNAME;
-  const handle = await dist.distCreateGroup({
-    host: place.masterAddr,
-    port: place.masterPort,
-    rank: place.rank,
-    worldSize: place.worldSize,
-    isServer: place.rank === 0 && !place.agentStore,
-    // Keys of an earlier attempt (a restarted group, torchrun's agent store) must not be read again.
-    prefix: `tszoo/attempt_${place.restartCount}`,
+  const handle = await dist
+    .distCreateGroup({
+      host: place.masterAddr,
+      port: place.masterPort,
+      rank: place.rank,
+      worldSize: place.worldSize,
+      isServer: place.rank === 0 && !place.agentStore,
+      // Keys of an earlier attempt (a restarted group, torchrun's agent store) must not be read again.
+      prefix: `tszoo/attempt_${place.restartCount}`,
+      timeoutMs,
+      heartbeatMs,
+      ...(ifname ? { ifname } : LOOPBACK.test(place.masterAddr) ? { bindHost: '127.0.0.1' } : {}),
+    })
+    .catch((e: Error) => {
+      throw new Error(
+        `initProcessGroup: rank ${place.rank} of ${place.worldSize} could not join the group at ${place.masterAddr}:${place.masterPort} (${place.source}): ${e.message}`,
+      );
+    });
+  defaultGroup = new ProcessGroup(handle, place, {
     timeoutMs,
+    exitOnFailure: options.exitOnFailure ?? true,
     heartbeatMs,
-    ...(ifname ? { ifname } : LOOPBACK.test(place.masterAddr) ? { bindHost: '127.0.0.1' } : {}),
-  }).catch((e: Error) => {
-    throw new Error(
-      `initProcessGroup: rank ${place.rank} of ${place.worldSize} could not join the group at ${place.masterAddr}:${place.masterPort} (${place.source}): ${e.message}`,
-    );
   });
-  defaultGroup = new ProcessGroup(handle, place, { timeoutMs, exitOnFailure: options.exitOnFailure ?? true, heartbeatMs });
   return defaultGroup;
 }
 

@@ -1,7 +1,7 @@
 /** SyncBatchNorm: batch normalisation with statistics over the whole global batch (all ranks). */
 import { BatchNorm2d, type BatchNormOptions } from '../nn/index.js';
-import { Tensor } from '../tensor/index.js';
 import * as torch from '../tensor/index.js';
+import { Tensor } from '../tensor/index.js';
 import { dist } from './native.js';
 import { getProcessGroup, type ProcessGroup } from './process-group.js';
 
@@ -18,10 +18,7 @@ import { getProcessGroup, type ProcessGroup } from './process-group.js';
  * ```
  */
 export class SyncBatchNorm extends BatchNorm2d {
-  constructor(
-    numFeatures: number,
-    options: BatchNormOptions & { processGroup?: ProcessGroup } = {},
-  ) {
+  constructor(numFeatures: number, options: BatchNormOptions & { processGroup?: ProcessGroup } = {}) {
     super(numFeatures, options);
     this.#group = options.processGroup ?? null;
   }
@@ -29,7 +26,9 @@ export class SyncBatchNorm extends BatchNorm2d {
 
   protected override checkInput(input: Tensor): void {
     if (input.ndim < 2 || input.shape[1] !== this.numFeatures) {
-      throw new RangeError(`SyncBatchNorm: expected [N, ${this.numFeatures}, ...] input, got [${input.shape.join(', ')}]`);
+      throw new RangeError(
+        `SyncBatchNorm: expected [N, ${this.numFeatures}, ...] input, got [${input.shape.join(', ')}]`,
+      );
     }
   }
 

@@ -1,4 +1,6 @@
 /** Test helpers: free TCP ports and worker processes with captured output. */
+
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -52,7 +54,13 @@ export function startProcess(command: string, args: string[], env: Record<string
 }
 
 /** Starts `worldSize` node workers of `script` with the torchrun variables set on loopback. */
-export function startWorkers(script: string, worldSize: number, port: number, args: string[] = [], env: Record<string, string> = {}): Worker[] {
+export function startWorkers(
+  script: string,
+  worldSize: number,
+  port: number,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Worker[] {
   return Array.from({ length: worldSize }, (_, rank) =>
     startProcess(process.execPath, [script, ...args], {
       MASTER_ADDR: '127.0.0.1',
@@ -75,4 +83,31 @@ export function lastJson<T>(w: Worker, prefix: string): T {
     .pop();
   if (line === undefined) throw new Error(`no '${prefix}' line in:\n${w.stdout}\n${w.stderr}`);
   return JSON.parse(line.slice(prefix.length)) as T;
+}
+
+/** What fit.fixture prints. */
+export type FitResult = {
+  weights: Record<string, number[]>;
+  validations: Record<string, number>[];
+  epochs: number[];
+  iterations: number;
+};
+
+/** Waits for the workers, checks they succeeded, and reads their results. */
+export async function results(workers: Worker[]): Promise<FitResult[]> {
+  const codes = await Promise.all(workers.map((w) => w.exited));
+  assert.deepEqual(
+    codes,
+    workers.map(() => 0),
+    workers.map((w) => w.stderr).join('\n'),
+  );
+  return workers.map((w) => lastJson<FitResult>(w, 'result '));
+}
+
+/** The largest difference between two states (infinite when a value is missing). */
+export function maxDiff(a: Record<string, number[]>, b: Record<string, number[]>): number {
+  let m = 0;
+  for (const [k, v] of Object.entries(a))
+    for (const [i, x] of v.entries()) m = Math.max(m, Math.abs(x - (b[k]?.[i] ?? Number.NaN)));
+  return Number.isNaN(m) ? Number.POSITIVE_INFINITY : m;
 }

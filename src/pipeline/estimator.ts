@@ -206,7 +206,8 @@ export class Estimator {
     const group = pg && pg.worldSize > 1 ? pg : null;
     const lead = group === null || group.rank === 0; // only rank 0 shows progress and writes files
     const listeners = [...this.#listeners];
-    if (lead && (o.progress === true || (o.progress === 'auto' && process.stdout.isTTY))) listeners.push(progressListener());
+    if (lead && (o.progress === true || (o.progress === 'auto' && process.stdout.isTTY)))
+      listeners.push(progressListener());
     const log = lead && o.logFile ? new JsonLinesWriter(o.logFile) : undefined;
     if (lead && (o.trainSummary || o.validationSummary || log)) {
       listeners.push(summaryListener({ train: o.trainSummary, validation: o.validationSummary, log }));

@@ -70,7 +70,9 @@ export async function validate(module: Module, pass: ValidationPass): Promise<Re
           const scores = scoresOf(pass.task, out).float().contiguous().data() as Float32Array;
           const labels = y.float().contiguous().data() as Float32Array;
           if (pg) kept.push({ scores: scores.slice(), labels: labels.slice(), numClasses: out.shape[1] as number });
-          else for (const m of pass.metrics) m.update({ scores, labels, numClasses: out.shape[1] as number, loss: batchLoss });
+          else
+            for (const m of pass.metrics)
+              m.update({ scores, labels, numClasses: out.shape[1] as number, loss: batchLoss });
         }),
       );
       dispose();
@@ -113,7 +115,9 @@ async function gatherRows(
   const own = concat(kept.map((b) => b.scores));
   const ownLabels = concat(kept.map((b) => b.labels));
   const numClasses = kept[0]?.numClasses ?? 0;
-  const head = torch.keep(torch.tensor([rows, lossSum, own.length, ownLabels.length, numClasses], { dtype: 'float64' }));
+  const head = torch.keep(
+    torch.tensor([rows, lossSum, own.length, ownLabels.length, numClasses], { dtype: 'float64' }),
+  );
   const heads = (await pg.allGather(head)).map((t) => {
     const v = t.toArray();
     t.dispose();
@@ -135,7 +139,8 @@ async function gatherRows(
     const data = (parts[r] as Tensor).data() as Float32Array;
     total += loss;
     totalRows += count;
-    if (count > 0) batches.push({ scores: data.slice(0, sLen), labels: data.slice(sLen, sLen + lLen), numClasses: classes });
+    if (count > 0)
+      batches.push({ scores: data.slice(0, sLen), labels: data.slice(sLen, sLen + lLen), numClasses: classes });
     (parts[r] as Tensor).dispose();
   }
   return { batches, lossSum: total, rows: totalRows };
