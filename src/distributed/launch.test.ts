@@ -143,7 +143,8 @@ describe("Debian's torchrun --no-python", () => {
         { SLOW_STEPS: '150', TSZOO_NUM_THREADS: '1', RESULT_FROM_RANK0: '1' },
       ),
     );
-    assert.match(w.stderr, /will restart worker group/); // torchrun's elastic agent restarted it
+    // the survivor named the lost rank (or was stopped by the agent first); the agent stopped the group
+    assert.match(w.stderr, /rank 1 is gone|closing signal SIGTERM/);
     assert.ok(reference);
     assert.equal(result.iterations, 18);
     assert.ok(
