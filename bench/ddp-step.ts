@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     `  exposed communication ${(exposed * 100).toFixed(1)}% of the step; ${(hidden * 100).toFixed(0)}% of the all-reduce hidden behind backward`,
   );
   console.log(
-    '\nScaling model (compute per step = the worker's step without reduction measured above; one worker per node):',
+    "\nScaling model (compute per step = each worker's step without reduction measured above; one worker per node):",
   );
   console.log('| nodes | 10 GbE | 25 GbE | 100 GbE |');
   console.log('| ---: | ---: | ---: | ---: |');
