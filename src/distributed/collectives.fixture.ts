@@ -4,6 +4,7 @@
  */
 import * as torch from '../tensor/index.js';
 import { initProcessGroup } from './process-group.js';
+import { SyncBatchNorm } from './sync-batchnorm.js';
 
 const mode = process.argv[2] ?? 'all';
 const pg = await initProcessGroup({ timeoutMs: Number(process.env.TEST_TIMEOUT_MS ?? 20000) });
@@ -39,6 +40,19 @@ if (mode === 'all') {
     out.badInput = (e as Error).message;
   }
   console.log(`result ${JSON.stringify(out)}`);
+  pg.destroy();
+} else if (mode === 'syncbn-eval') {
+  // Rank 0 runs SyncBatchNorm in eval mode, rank 1 does not run it at all: a collective in eval would
+  // pair with rank 1's barrier below and fail. In training both ranks must meet in it.
+  const bn = new SyncBatchNorm(3);
+  const x = torch.randn([4, 3, 2, 2]).add(r * 5);
+  if (r === 0) bn.eval().forward(x);
+  await pg.barrier();
+  bn.train();
+  const y = bn.forward(x);
+  // normalised over both ranks' rows: this rank's mean is far from 0 (rank 0 low, rank 1 high)
+  const mean = y.mean().item() as number;
+  console.log(`result ${JSON.stringify({ rank: r, mean, runningMean: bn.runningMean?.mean().item() })}`);
   pg.destroy();
 } else if (mode === 'loop') {
   const t = torch.ones([1024]);

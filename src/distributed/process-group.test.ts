@@ -80,6 +80,18 @@ describe('ProcessGroup (2 processes on loopback, real Gloo)', () => {
     }
   });
 
+  it('SyncBatchNorm syncs in training only: statistics over both ranks, no collective in eval mode', async () => {
+    const workers = startWorkers(fixture, 2, await freePort(), ['syncbn-eval']);
+    const codes = await Promise.all(workers.map((w) => w.exited));
+    assert.deepEqual(codes, [0, 0], workers.map((w) => w.stderr).join('\n'));
+    const [r0, r1] = workers.map((w) => lastJson<{ mean: number; runningMean: number }>(w, 'result '));
+    assert.ok(r0 && r1);
+    // inputs centred near 0 on rank 0 and 5 on rank 1: normalised together, rank 0's outputs are negative
+    assert.ok(r0.mean < -0.5 && r1.mean > 0.5, `${r0.mean} ${r1.mean}`);
+    assert.ok(Math.abs(r0.runningMean - r1.runningMean) < 1e-6);
+    assert.ok(Math.abs(r0.runningMean - 0.25) < 0.1, `running mean ${r0.runningMean}`); // 0.1 x the global mean 2.5
+  });
+
   it('a peer killed with SIGKILL makes the other fail (not hang), naming the lost rank, and exit 1', async () => {
     for (const victim of [1, 0]) {
       const workers = startWorkers(fixture, 2, await freePort(), ['loop'], { TEST_TIMEOUT_MS: '15000' });
