@@ -259,8 +259,24 @@ class WaitWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
+// Collectives of up to this many bytes are waited for on the JS thread: they take microseconds to a
+// millisecond, less than handing the wait to a libuv thread and back (which costs a context switch each
+// way, and much more on a loaded machine). Larger ones wait off the JS thread. Both wait with the timeout.
+constexpr int64_t kSyncWaitBytes = 1 << 20;
+
 static Napi::Promise waitFor(Napi::Env env, std::vector<c10::intrusive_ptr<c10d::Work>> works, milliseconds timeout,
-                             std::function<void()> after = nullptr) {
+                             std::function<void()> after = nullptr, int64_t bytes = INT64_MAX) {
+  if (bytes <= kSyncWaitBytes) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    try {
+      for (auto& w : works) w->wait(timeout);
+      if (after) after();
+      deferred.Resolve(env.Undefined());
+    } catch (...) {
+      deferred.Reject(Napi::Error::New(env, describe(std::current_exception())).Value());
+    }
+    return deferred.Promise();
+  }
   auto* w = new WaitWorker(env, std::move(works), timeout, std::move(after));
   Napi::Promise p = w->promise();
   w->Queue();
@@ -301,7 +317,7 @@ static Napi::Value AllReduce(const Napi::CallbackInfo& info) {
     auto work = g->pg->allreduce(v, opts);
     std::function<void()> after;
     if (op == "avg") after = [t, g]() mutable { t.div_(g->size); };
-    return waitFor(env, {work}, opts.timeout, after);
+    return waitFor(env, {work}, opts.timeout, after, t.nbytes());
   });
 }
 
@@ -315,7 +331,7 @@ static Napi::Value Broadcast(const Napi::CallbackInfo& info) {
     opts.rootRank = info[2].As<Napi::Number>().Int32Value();
     opts.timeout = timeoutArg(info[3], *g);
     std::vector<at::Tensor> v{t};
-    return waitFor(env, {g->pg->broadcast(v, opts)}, opts.timeout);
+    return waitFor(env, {g->pg->broadcast(v, opts)}, opts.timeout, nullptr, t.nbytes());
   });
 }
 
@@ -330,7 +346,8 @@ static Napi::Value AllGather(const Napi::CallbackInfo& info) {
     std::vector<at::Tensor> inputs{commTensor(env, info[2], "allGather")};
     c10d::AllgatherOptions opts;
     opts.timeout = timeoutArg(info[3], *g);
-    return waitFor(env, {g->pg->allgather(outputs, inputs, opts)}, opts.timeout);
+    return waitFor(env, {g->pg->allgather(outputs, inputs, opts)}, opts.timeout, nullptr,
+                   inputs[0].nbytes() * static_cast<int64_t>(outputs[0].size()));
   });
 }
 
@@ -341,6 +358,7 @@ static Napi::Value Barrier(const Napi::CallbackInfo& info) {
     auto g = unwrapGroup(env, info[0], "barrier");
     c10d::BarrierOptions opts;
     opts.timeout = timeoutArg(info[1], *g);
+    // a barrier can wait for seconds (rank 0 writing a checkpoint): off the JS thread, so output still flows
     return waitFor(env, {g->pg->barrier(opts)}, opts.timeout);
   });
 }
