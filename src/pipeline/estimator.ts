@@ -230,7 +230,7 @@ export class Estimator {
     const optimizer = o.optimizer(this.module.parameters().filter((p) => p.requiresGrad));
     const metrics = o.validation?.metrics ?? [];
     const earlyStopping = o.earlyStopping
-      ? new EarlyStopping(o.earlyStopping, metrics, o.checkpoint?.dir ?? null)
+      ? new EarlyStopping(o.earlyStopping, metrics, o.checkpoint?.dir ?? null, lead)
       : undefined;
     let history: TrainingHistory;
     try {
