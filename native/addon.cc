@@ -39,6 +39,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerTensorFunctions(env, exports);
   registerDispatchFunctions(env, exports);
   registerAutogradFunctions(env, exports);
+  registerDistributedFunctions(env, exports);
   return exports;
 }
 

@@ -121,5 +121,6 @@ bool hasLiveViews(const at::Tensor& t);
 void registerTensorFunctions(Napi::Env env, Napi::Object exports);
 void registerDispatchFunctions(Napi::Env env, Napi::Object exports);
 void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
+void registerDistributedFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace tszoo

@@ -31,6 +31,8 @@ const DEBIAN_PACKAGES = [
   'dataset-fashion-mnist',
   'make',
   'g++',
+  // ip netns / veth: the distributed two-host test runs one worker in each of two network namespaces
+  'iproute2',
 ];
 
 function log(msg) {

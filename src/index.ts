@@ -7,6 +7,7 @@
  */
 
 export * as data from './data/index.js';
+export * as distributed from './distributed/index.js';
 export * from './interop/index.js';
 export * as models from './models/index.js';
 export * as nn from './nn/index.js';

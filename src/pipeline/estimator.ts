@@ -9,6 +9,7 @@ import { FrameDataset } from '../data/frame-dataset.js';
 import type { Transform } from '../data/image/transform.js';
 import type { Image } from '../data/image/types.js';
 import { DataLoader } from '../data/loader.js';
+import { DistributedDataParallel, getProcessGroup } from '../distributed/index.js';
 import type { Loss, Module } from '../nn/index.js';
 import type { OptimizerFactory } from '../optim/index.js';
 import type { Tensor } from '../tensor/index.js';
@@ -218,10 +219,15 @@ export class Estimator {
    */
   async fit(frame: DataFrame): Promise<Model> {
     const o = this.resolve();
+    // Inside a process group of several workers (initProcessGroup) the same fit trains data-parallel.
+    const pg = getProcessGroup();
+    const group = pg && pg.worldSize > 1 ? pg : null;
+    const lead = group === null || group.rank === 0; // only rank 0 shows progress and writes files
     const listeners = [...this.#listeners];
-    if (o.progress === true || (o.progress === 'auto' && process.stdout.isTTY)) listeners.push(progressListener());
-    const log = o.logFile ? new JsonLinesWriter(o.logFile) : undefined;
-    if (o.trainSummary || o.validationSummary || log) {
+    if (lead && (o.progress === true || (o.progress === 'auto' && process.stdout.isTTY)))
+      listeners.push(progressListener());
+    const log = lead && o.logFile ? new JsonLinesWriter(o.logFile) : undefined;
+    if (lead && (o.trainSummary || o.validationSummary || log)) {
       listeners.push(summaryListener({ train: o.trainSummary, validation: o.validationSummary, log }));
     }
     const emit = (e: TrainingEvent) => {
@@ -231,32 +237,41 @@ export class Estimator {
     if (train.length === 0) throw new Error('fit: the frame has no rows');
     const val = o.validation ? await datasetOf(o.validation.frame, o, false) : null;
     if (val?.length === 0) throw new Error('fit: the validation frame has no rows');
-    torch.manualSeed(o.seed);
+    torch.manualSeed(o.seed + (group?.rank ?? 0)); // dropout and augmentation differ between ranks
     this.module.train();
     if (o.memoryFormat) this.module.to({ memoryFormat: o.memoryFormat });
+    const ddp = group ? await DistributedDataParallel.create(this.module, { processGroup: group }) : null;
+    if (group && lead) {
+      process.stderr.write(
+        `fit: data-parallel over ${group.worldSize} workers: batch ${o.batchSize} per worker, global batch ${o.batchSize * group.worldSize}\n`,
+      );
+    }
     const optimizer = o.optimizer(this.module.parameters().filter((p) => p.requiresGrad));
     const metrics = o.validation?.metrics ?? [];
     const earlyStopping = o.earlyStopping
-      ? new EarlyStopping(o.earlyStopping, metrics, o.checkpoint?.dir ?? null)
+      ? new EarlyStopping(o.earlyStopping, metrics, o.checkpoint?.dir ?? null, lead)
       : undefined;
     const precision = choosePrecision(o.precision);
     let history: TrainingHistory;
     try {
       const v = o.validation;
+      const trainer = new Trainer(ddp ?? this.module, {
+        loss: o.loss,
+        optimizer,
+        ...(o.clipping ? { clipping: o.clipping } : {}),
+        precision,
+        ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
+        checkFirstBatch: (out, y) => checkOutput(out, y, o.task),
+      });
+      if (ddp) trainer.addGradientHook(ddp.gradientHook());
       history = await runTraining({
-        trainer: new Trainer(this.module, {
-          loss: o.loss,
-          optimizer,
-          ...(o.clipping ? { clipping: o.clipping } : {}),
-          precision,
-          ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
-          checkFirstBatch: (out, y) => checkOutput(out, y, o.task),
-        }),
+        trainer,
         loader: new DataLoader(train, {
           batchSize: o.batchSize,
           shuffle: o.shuffle,
           seed: o.seed,
           prefetch: o.prefetch,
+          ...(group ? { rank: group.rank, worldSize: group.worldSize } : {}),
         }),
         dataset: train,
         endWhen: o.endWhen,
@@ -274,12 +289,31 @@ export class Estimator {
                     prefetch: o.prefetch,
                     precision: precision.used,
                     ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
+                    ...(group ? { processGroup: group } : {}),
                   }),
               },
             }
           : {}),
         ...(earlyStopping ? { earlyStopping } : {}),
-        ...(o.checkpoint ? { checkpoint: { options: o.checkpoint, resume: o.resume } } : {}),
+        ...(o.checkpoint ? { checkpoint: { options: o.checkpoint, resume: o.resume, writer: lead } } : {}),
+        ...(group && ddp
+          ? {
+              distributed: {
+                globalBatch: o.batchSize * group.worldSize,
+                epochEnd: async (loss: number) => {
+                  await ddp.syncBuffers();
+                  const t = torch.keep(torch.tensor([loss], { dtype: 'float64' }));
+                  try {
+                    await group.allReduce(t, { op: 'avg' });
+                    return t.item() as number;
+                  } finally {
+                    t.dispose();
+                  }
+                },
+                barrier: () => group.barrier(),
+              },
+            }
+          : {}),
         emit,
       });
     } finally {

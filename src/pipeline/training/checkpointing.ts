@@ -54,9 +54,14 @@ export class CheckpointPolicy {
     return info.path;
   }
 
+  /** Whether a checkpoint is due (on every rank alike; only the writer writes it). */
+  due(state: TrainState, force: boolean): boolean {
+    return force || this.trigger.fires(state);
+  }
+
   /** Writes a checkpoint when the trigger fires or `force` is set; returns its path, or null. */
   maybeSave(state: TrainState, force: boolean): string | null {
-    if (!(force || this.trigger.fires(state)) || !this.writer) return null;
+    if (!this.due(state, force) || !this.writer) return null;
     const extra: Record<string, unknown> = {};
     for (const [name, part] of Object.entries(this.parts)) extra[name] = part.stateDict();
     this.#last = saveCheckpoint(

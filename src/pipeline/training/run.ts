@@ -29,12 +29,20 @@ export interface TrainingRunParts {
   earlyStopping?: EarlyStopping;
   checkpoint?: { options: CheckpointOptions; resume: boolean; writer?: boolean };
   emit: (event: TrainingEvent) => void;
+  /**
+   * In distributed training: samples per step over all ranks (to resume mid-epoch at another world size),
+   * what runs at each epoch's end before validation (the mean loss over ranks, BatchNorm buffers broadcast), and the barrier after
+   * every checkpoint, so that no rank reads one half-written.
+   */
+  distributed?: { globalBatch: number; epochEnd: (loss: number) => Promise<number>; barrier: () => Promise<void> };
 }
 
 /** Where the loop stands within an epoch: saved in checkpoints. */
 interface EpochProgress {
   /** batches of the current epoch already done */
   batch: number;
+  /** samples per step over all ranks when `batch` was counted (absent in single-process checkpoints) */
+  globalBatch?: number;
   lossSum: number;
   lossCount: number;
   /** the last validation score, NaN before the first (null in JSON) */
@@ -49,7 +57,8 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
   const { trainer, loader, dataset, emit } = p;
   const module = trainer.module;
   const history = emptyHistory();
-  const progress: EpochProgress = { batch: 0, lossSum: 0, lossCount: 0, score: Number.NaN };
+  const globalBatch = p.distributed?.globalBatch ?? loader.options.batchSize;
+  const progress: EpochProgress = { batch: 0, globalBatch, lossSum: 0, lossCount: 0, score: Number.NaN };
   // each unreadable row once, across epochs and a resume
   const skippedSoFar = () => {
     const seen = new Set(history.skippedSamples.map((e) => `${e.row}\0${e.origin}`));
@@ -78,6 +87,11 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
       )
     : null;
   if (checkpoints && p.checkpoint?.resume) checkpoints.resume();
+  // resumed mid-epoch with another number of workers: skip the samples done, counted in the new steps
+  if (progress.globalBatch !== undefined && progress.globalBatch !== globalBatch) {
+    progress.batch = Math.floor((progress.batch * progress.globalBatch) / globalBatch);
+  }
+  progress.globalBatch = globalBatch;
 
   const batches = loader.length;
   history.precision = trainer.precision;
@@ -104,6 +118,12 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
   /** After a step, or when an epoch's last batches could not be read: the policies, in order. */
   const afterStep = async (epochEnd: boolean) => {
     const s = stateAt(epochEnd);
+    let epochLoss = Number.NaN;
+    if (epochEnd) {
+      epochLoss = progress.lossSum / progress.lossCount;
+      // every rank must see the same loss (Plateau reads it) and the same BatchNorm statistics
+      if (p.distributed) epochLoss = await p.distributed.epochEnd(epochLoss);
+    }
     if (p.validation && validatedAt !== s.iteration && p.validation.trigger.fires(s)) {
       validatedAt = s.iteration;
       const t0 = performance.now();
@@ -116,7 +136,7 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
       if (p.earlyStopping) stop = p.earlyStopping.observe(metrics, module) || stop;
     }
     if (epochEnd) {
-      const loss = progress.lossSum / progress.lossCount;
+      const loss = epochLoss;
       trainer.endEpoch({ loss, ...(Number.isNaN(progress.score) ? {} : { score: progress.score }) });
       const seconds = (performance.now() - epochStarted) / 1000;
       const record = {
@@ -132,8 +152,10 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
       epochStarted = performance.now();
     }
     if (!stop && p.endWhen.fires(s)) stop = `end trigger ${p.endWhen.name}`;
+    const due = checkpoints?.due(s, stop !== '') ?? false;
     const path = checkpoints?.maybeSave(s, stop !== '');
     if (path) emit({ type: 'checkpoint', epoch: s.epoch, iteration: s.iteration, path });
+    if (due) await p.distributed?.barrier();
   };
 
   while (!stop) {
