@@ -31,6 +31,8 @@ const DEBIAN_PACKAGES = [
   'dataset-fashion-mnist',
   'make',
   'g++',
+  // src/serving's Cluster Serving queue (Redis Streams); its tests spawn their own redis-server
+  'redis-server',
 ];
 
 function log(msg) {
