@@ -10,7 +10,7 @@
  * console.log(p.label, p.probabilities);
  * ```
  */
-export { type Backend, BACKENDS } from './backend.js';
+export { BACKENDS, type Backend } from './backend.js';
 export type { BackendReport } from './executor-worker.js';
 export {
   BusyError,
@@ -18,7 +18,9 @@ export {
   type InferenceModelOptions,
   type ModelInfo,
 } from './inference-model.js';
+export { BINARY_TYPES, MODEL_NAME, type Server, type ServerOptions, startServer } from './http/server.js';
 export type { ModelInput, Sample } from './inputs.js';
 export { type ModelSource, readModelSource } from './model-source.js';
+export { PredictTimeoutError, type Predictor } from './predictor.js';
 export { type Prediction, predictionJson } from './scores.js';
 export { InputError, PAYLOAD_DTYPES, type PayloadDType, type TensorPayload } from './tensor-payload.js';
