@@ -12,15 +12,16 @@
  */
 export { BACKENDS, type Backend } from './backend.js';
 export type { BackendReport } from './executor-worker.js';
+export { BINARY_TYPES, MODEL_NAME, type Server, type ServerOptions, startServer } from './http/server.js';
 export {
   BusyError,
   InferenceModel,
   type InferenceModelOptions,
   type ModelInfo,
 } from './inference-model.js';
-export { BINARY_TYPES, MODEL_NAME, type Server, type ServerOptions, startServer } from './http/server.js';
 export type { ModelInput, Sample } from './inputs.js';
 export { type ModelSource, readModelSource } from './model-source.js';
-export { PredictTimeoutError, type Predictor } from './predictor.js';
+export { type Predictor, PredictTimeoutError } from './predictor.js';
 export { type Prediction, predictionJson } from './scores.js';
 export { InputError, PAYLOAD_DTYPES, type PayloadDType, type TensorPayload } from './tensor-payload.js';
+export { loadTransform, transformFromName } from './transform-module.js';
