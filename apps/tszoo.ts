@@ -16,6 +16,10 @@ export interface Subcommand {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand> }> = {
   // launch: distributed training workers (src/distributed); serve: model serving (src/serving);
   // cxr: the chest X-ray application (apps/chest-xray). Each adds its line here.
+  serve: {
+    summary: 'serve a saved model over HTTP, or as Cluster Serving workers on Redis',
+    load: () => import('../src/serving/serve-cli.js'),
+  },
 };
 
 function usage(): string {

@@ -1,4 +1,5 @@
 /** A model served by Cluster Serving workers, behind the HTTP frontend: each input becomes one Redis request. */
+import type { Redis } from 'ioredis';
 import type { ModelInput } from '../inputs.js';
 import type { Predictor } from '../predictor.js';
 import type { Prediction } from '../scores.js';
@@ -28,7 +29,7 @@ export class RedisPredictor implements Predictor {
   }
 
   /** Refreshes the backlog and consumer count from Redis (at most every 500 ms; read by /metrics). */
-  async refresh(redis: { xlen(k: string): Promise<number>; xinfo(...a: string[]): Promise<unknown> }): Promise<void> {
+  async refresh(redis: Redis): Promise<void> {
     if (Date.now() - this.#refreshed < 500) return;
     this.#refreshed = Date.now();
     this.#depth = await redis.xlen(requestsKey(this.#queue.name));
