@@ -32,7 +32,7 @@ export interface RunnerSource {
   threads: number;
 }
 
-/** LibTorch: inference mode, eval, one forward per batch. */
+/** LibTorch: eval mode, no gradients, one forward per batch. */
 export async function libtorchRunner(src: RunnerSource): Promise<Runner> {
   const torch = await import('../tensor/index.js');
   torch.setNumThreads(src.threads);
@@ -59,7 +59,9 @@ export async function libtorchRunner(src: RunnerSource): Promise<Runner> {
   return {
     backend: 'libtorch',
     async run({ shape, data }) {
-      return torch.inferenceMode(() =>
+      // no autograd; not LibTorch's InferenceMode: the imported graph's inference path caches reordered
+      // weights and reads version counters, which inference tensors do not have
+      return torch.noGrad(() =>
         torch.scope(() => {
           const y = module
             .forward(torch.fromBuffer(data, { dtype: 'float32', shape }))
@@ -81,6 +83,8 @@ export async function onnxruntimeRunner(src: RunnerSource): Promise<Runner> {
     intraOpNumThreads: src.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // copies in other worker threads share the cores: idle intra-op threads must not spin
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   });
   const input = session.inputNames[0] as string;
   const output = session.outputNames[0] as string;
