@@ -155,6 +155,41 @@ describe('Cluster Serving over Redis Streams', () => {
     }
   });
 
+  it('a request whose workers keep dying on it gets an error result after maxDeliveries, not a fourth crash', async () => {
+    const name = 'poison';
+    const admin = new Redis(redis.url);
+    const queue = new InputQueue(redis.url, { name });
+    const out = new OutputQueue(redis.url, { name });
+    const worker = new ClusterWorker(model, redis.url, { name, claimIdleMs: 200, maxDeliveries: 3 });
+    await worker.start();
+    try {
+      await worker.stop(); // the group exists; now stage the poison entry by hand
+      await queue.enqueue('poison-1', sample(1));
+      const key = requestsKey(name);
+      const read = (await admin.xreadgroup('GROUP', GROUP, 'ghost-1', 'COUNT', 1, 'STREAMS', key, '>')) as [
+        string,
+        [string, string[]][],
+      ][];
+      const entryId = read[0]?.[1][0]?.[0] as string;
+      await admin.xclaim(key, GROUP, 'ghost-2', 0, entryId);
+      await admin.xclaim(key, GROUP, 'ghost-3', 0, entryId); // delivered 3 times, 3 workers died
+      const survivor = new ClusterWorker(model, redis.url, { name, claimIdleMs: 200, maxDeliveries: 3 });
+      await survivor.start();
+      let result: unknown = null;
+      for (let i = 0; i < 200 && result === null; i++) {
+        result = await out.query('poison-1').catch((e: Error) => e);
+        if (result === null) await new Promise((r) => setTimeout(r, 20));
+      }
+      await survivor.stop();
+      assert.ok(result instanceof Error && /delivered 4 times without a result/.test(result.message), String(result));
+      assert.equal(await admin.xlen(key), 0);
+    } finally {
+      admin.disconnect();
+      await queue.close();
+      await out.close();
+    }
+  });
+
   it('workers reconnect after Redis restarts under them', async () => {
     const name = 'restart';
     const worker = new ClusterWorker(model, redis.url, { name });

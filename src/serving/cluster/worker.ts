@@ -25,6 +25,8 @@ export interface ClusterWorkerOptions {
   resultTtlSeconds?: number;
   /** reads in flight at once, each on its own connection, so the model never waits for Redis (default 2) */
   readers?: number;
+  /** an entry delivered this many times (its workers died on it) gets an error result instead (default 3) */
+  maxDeliveries?: number;
 }
 
 type Entry = [string, Buffer[]];
@@ -49,6 +51,7 @@ export class ClusterWorker {
   readonly #claimIdleMs: number;
   readonly #ttl: number;
   readonly #readers: number;
+  readonly #maxDeliveries: number;
   readonly #conns: Redis[] = [];
   #running = false;
   #loops: Promise<void>[] = [];
@@ -67,6 +70,7 @@ export class ClusterWorker {
     this.#claimIdleMs = options.claimIdleMs ?? 30_000;
     this.#ttl = options.resultTtlSeconds ?? 3600;
     this.#readers = options.readers ?? 2;
+    this.#maxDeliveries = options.maxDeliveries ?? 3;
   }
 
   #connect(): Redis {
@@ -100,7 +104,19 @@ export class ClusterWorker {
     for (const c of this.#conns) c.disconnect();
   }
 
-  async #read(r: Redis): Promise<{ entries: Entry[]; claimed: boolean }> {
+  /** Delivery counts of pending entries (XPENDING's extended form). */
+  async #deliveries(r: Redis, ids: string[]): Promise<Map<string, number>> {
+    const key = requestsKey(this.name);
+    const rows = (await r.xpending(key, GROUP, ids[0] as string, ids[ids.length - 1] as string, ids.length * 2)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    return new Map(rows.map(([id, , , n]) => [id, n]));
+  }
+
+  async #read(r: Redis): Promise<{ entries: Entry[]; claimed: boolean; deliveries?: Map<string, number> }> {
     const key = requestsKey(this.name);
     const now = Date.now();
     if (now - this.#lastClaim >= this.#claimIdleMs / 2) {
@@ -119,7 +135,15 @@ export class ClusterWorker {
       if (entries.length > 0) {
         this.claimed += entries.length;
         this.#lastClaim = 0; // there may be more: look again next time
-        return { entries: entries.map(([id, f]) => [String(id), f]), claimed: true };
+        const claimed: Entry[] = entries.map(([id, f]) => [String(id), f]);
+        return {
+          entries: claimed,
+          claimed: true,
+          deliveries: await this.#deliveries(
+            r,
+            claimed.map(([id]) => id),
+          ),
+        };
       }
     }
     const res = (await r.xreadgroupBuffer(
@@ -140,7 +164,7 @@ export class ClusterWorker {
 
   async #loop(r: Redis): Promise<void> {
     while (this.#running) {
-      let batch: { entries: Entry[]; claimed: boolean };
+      let batch: { entries: Entry[]; claimed: boolean; deliveries?: Map<string, number> };
       try {
         batch = await this.#read(r);
       } catch (e) {
@@ -153,15 +177,26 @@ export class ClusterWorker {
         continue;
       }
       if (batch.entries.length === 0) continue;
-      const results = await Promise.all(batch.entries.map(([, f]) => this.#handle(f, batch.claimed)));
+      const results = await Promise.all(
+        batch.entries.map(([id, f]) => this.#handle(f, batch.claimed, batch.deliveries?.get(id) ?? 1)),
+      );
       await this.#write(r, batch.entries, results);
     }
   }
 
-  async #handle(flat: Buffer[], claimed: boolean): Promise<{ result: ResultMessage; reply: string }> {
+  async #handle(
+    flat: Buffer[],
+    claimed: boolean,
+    deliveries: number,
+  ): Promise<{ result: ResultMessage; reply: string }> {
     const fields = fieldMap(flat);
     const id = fields.get('id')?.toString('utf8') ?? '';
     const reply = fields.get('reply')?.toString('utf8') ?? '';
+    if (deliveries > this.#maxDeliveries) {
+      // the workers that read it before all died: do not let it take down another one
+      const error = `request ${id} was delivered ${deliveries} times without a result (its workers died); not retried`;
+      return { result: { id, ok: false, error, status: 500, worker: this.consumer }, reply };
+    }
     try {
       const req = decodeRequest(fields);
       const p = await this.#model.predictOne(req.input, `request ${id}`);
