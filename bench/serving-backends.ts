@@ -58,6 +58,17 @@ for (const backend of ['libtorch', 'onnxruntime', 'auto'] as Backend[]) {
   );
   await model.close();
 }
+// memory: each copy is a worker thread with its own weights (measured: resident set growth per copy)
+for (const concurrency of [1, 2]) {
+  const before = process.memoryUsage().rss;
+  const model = await InferenceModel.load(dir, { concurrency, threadsPerWorker: 1, maxBatch: 8 });
+  await model.predict(input(8));
+  const mib = (process.memoryUsage().rss - before) / 2 ** 20;
+  console.log(
+    `libtorch, ${concurrency} cop${concurrency === 1 ? 'y' : 'ies'}: resident set +${mib.toFixed(0)} MiB after a batch of 8`,
+  );
+  await model.close();
+}
 let diff = 0;
 const a = outputs.libtorch as Float32Array[];
 const b = outputs.onnxruntime as Float32Array[];

@@ -121,8 +121,11 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     if (draining) return reply.code(503).send({ status: 'draining' });
     return { status: 'ready', models: [...models.keys()] };
   });
+  // what each model is, without server file paths
+  const described = (info: object) =>
+    Object.fromEntries(Object.entries(info).filter(([k]) => k !== 'path' && k !== 'model'));
   app.get('/v1/models', async () => ({
-    models: Object.fromEntries([...models].map(([name, m]) => [name, m.info])),
+    models: Object.fromEntries([...models].map(([name, m]) => [name, described(m.info)])),
   }));
   app.get('/openapi.json', async () => openApiDocument([...models.keys()]));
   app.get('/metrics', async (_req, reply) => {
