@@ -26,6 +26,17 @@ const input = (b: number) => ({
   data: Float32Array.from({ length: b * 3 * 224 * 224 }, (_, i) => Math.sin(i * 0.001)),
 });
 
+// memory: each copy is a worker thread with its own weights (measured: resident set growth per copy)
+for (const concurrency of [1, 2]) {
+  const before = process.memoryUsage().rss;
+  const model = await InferenceModel.load(dir, { concurrency, threadsPerWorker: 1, maxBatch: 8 });
+  await model.predict(input(8));
+  const mib = (process.memoryUsage().rss - before) / 2 ** 20;
+  console.log(
+    `libtorch, ${concurrency} cop${concurrency === 1 ? 'y' : 'ies'}: resident set +${mib.toFixed(0)} MiB after a batch of 8`,
+  );
+  await model.close();
+}
 console.log('| backend | kept | batch 1 ms | batch 8 ms | batch 8 img/s |');
 console.log('| --- | --- | ---: | ---: | ---: |');
 const ms8: Record<string, number> = {};
@@ -55,17 +66,6 @@ for (const backend of ['libtorch', 'onnxruntime', 'auto'] as Backend[]) {
       : r.backend;
   console.log(
     `| ${backend} | ${kept} | ${row[0]?.toFixed(1)} | ${row[1]?.toFixed(1)} | ${(8000 / (row[1] as number)).toFixed(1)} |`,
-  );
-  await model.close();
-}
-// memory: each copy is a worker thread with its own weights (measured: resident set growth per copy)
-for (const concurrency of [1, 2]) {
-  const before = process.memoryUsage().rss;
-  const model = await InferenceModel.load(dir, { concurrency, threadsPerWorker: 1, maxBatch: 8 });
-  await model.predict(input(8));
-  const mib = (process.memoryUsage().rss - before) / 2 ** 20;
-  console.log(
-    `libtorch, ${concurrency} cop${concurrency === 1 ? 'y' : 'ies'}: resident set +${mib.toFixed(0)} MiB after a batch of 8`,
   );
   await model.close();
 }
