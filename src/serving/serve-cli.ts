@@ -4,6 +4,7 @@
  * Redis when `--http` is given. Start more workers (here or on other machines) to scale.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { type CliCommand, CliUsageError, formatHelp, intOption, numberOption, parseCommand } from '../util/cli.js';
 import { BACKENDS, type Backend } from './backend.js';
@@ -38,6 +39,11 @@ export const SERVE_COMMAND: CliCommand = {
       value: 'N',
       default: '1',
       help: 'model copies: threads in-process, worker processes with --redis (0: frontend only)',
+    },
+    threads: {
+      type: 'string',
+      value: 'N',
+      help: 'intra-op threads per model copy (default: cores / workers, at least 1)',
     },
     backend: { type: 'string', value: 'B', default: 'libtorch', help: `engine: ${BACKENDS.join(' | ')}` },
     transform: {
@@ -110,6 +116,9 @@ export async function main(argv: string[]): Promise<number> {
   if (!MODEL_NAME.test(name)) throw new CliUsageError(`--name '${name}' must match ${MODEL_NAME}`);
   const redisUrl = values.redis as string | undefined;
   const workers = intOption(values, 'workers', { min: redisUrl ? 0 : 1, max: 256 }) as number;
+  const threads =
+    intOption(values, 'threads', { min: 1, max: 1024 }) ??
+    Math.max(1, Math.floor(availableParallelism() / Math.max(1, workers)));
   const maxBatch = intOption(values, 'max-batch', { min: 1, max: 4096 }) as number;
   const maxDelayMs = numberOption(values, 'max-delay-ms', { min: 0, max: 10_000 }) as number;
   const maxQueue = intOption(values, 'max-queue', { min: 1 }) as number;
@@ -133,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     const model = await InferenceModel.load(modelPath, {
       backend,
       concurrency: workers,
+      threadsPerWorker: threads,
       maxBatch,
       maxDelayMs,
       maxQueue,
@@ -160,6 +170,7 @@ export async function main(argv: string[]): Promise<number> {
     redisUrl,
     name: streamName,
     backend,
+    threadsPerWorker: threads,
     maxBatch,
     maxDelayMs,
     ...(transformModule ? { transformModule: resolve(transformModule) } : {}),
