@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,31 @@ import { ToTensor } from '../../data/image/photometric.js';
 import { InferenceModel } from '../inference-model.js';
 import { saveTinyModel, TINY_CLASSES, tinyInputs } from '../model.testutil.js';
 import { type Server, startServer } from './server.js';
+
+/** Writes a 20x24 8-bit MONOCHROME2 DICOM with pixels (i * 11) % 256 (pydicom, the independent writer). */
+const MAKE_DICOM = `
+import sys
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+meta = FileMetaDataset()
+meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'
+meta.MediaStorageSOPInstanceUID = generate_uid()
+meta.TransferSyntaxUID = ExplicitVRLittleEndian
+ds = Dataset()
+ds.file_meta = meta
+ds.SOPClassUID = meta.MediaStorageSOPClassUID
+ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+ds.Modality = 'OT'
+ds.Rows, ds.Columns = 20, 24
+ds.SamplesPerPixel = 1
+ds.PhotometricInterpretation = 'MONOCHROME2'
+ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+ds.PixelData = (np.arange(20 * 24, dtype=np.uint32) * 11 % 256).astype(np.uint8).tobytes()
+ds.is_little_endian = True
+ds.is_implicit_VR = False
+ds.save_as(sys.argv[1], write_like_original=False)
+`;
 
 /** A raw HTTP request (no URL normalisation, unlike fetch). */
 function rawRequest(port: number, method: string, path: string): Promise<number> {
@@ -65,6 +91,22 @@ describe('HTTP frontend', () => {
     const ib = (await img.json()) as { predictions: { probabilities: Record<string, number>; label: string }[] };
     assert.deepEqual(Object.keys(ib.predictions[0]?.probabilities ?? {}), TINY_CLASSES);
     assert.ok(TINY_CLASSES.includes(ib.predictions[0]?.label as string));
+  });
+
+  it('predicts a DICOM upload (written by pydicom) as its decoded pixels', async () => {
+    const path = join(tmp, 'x.dcm');
+    execFileSync('/usr/bin/python3', ['-c', MAKE_DICOM, path]);
+    const bytes = new Uint8Array(readFileSync(path));
+    const res = await post('/v1/models/tiny/predict', bytes, 'application/dicom');
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { predictions: { output: number[] }[] };
+    // the oracle: the same pixels, 0, 11, 22, ... as pydicom wrote them, through the model in-process
+    const pixels = Uint8Array.from({ length: 20 * 24 }, (_, i) => (i * 11) % 256);
+    const png = await sharp(Buffer.from(pixels), { raw: { width: 24, height: 20, channels: 1 } })
+      .png()
+      .toBuffer();
+    const want = await model.predictOne(new Uint8Array(png));
+    assert.deepEqual(body.predictions[0]?.output, Array.from(want.output));
   });
 
   it('answers each bad input with a clear 4xx and keeps serving', async () => {
