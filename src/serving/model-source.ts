@@ -74,6 +74,6 @@ export function readModelSource(path: string): ModelSource {
     threshold: typeof meta.threshold === 'number' ? meta.threshold : 0.5,
     decode: (meta.decode as DecodeImageOptions | undefined) ?? {},
     transformName: typeof meta.transformName === 'string' ? meta.transformName : null,
-    inputShape: shape && shape.every((d) => Number.isInteger(d) && d > 0) ? [...shape] : null,
+    inputShape: shape?.every((d) => Number.isInteger(d) && d > 0) ? [...shape] : null,
   };
 }

@@ -131,7 +131,7 @@ export class ClusterWorker {
         'COUNT',
         this.#readCount,
       )) as [Buffer, Entry[]];
-      const entries = (res[1] ?? []).filter((e) => e && e[1]);
+      const entries = (res[1] ?? []).filter((e) => e?.[1]);
       if (entries.length > 0) {
         this.claimed += entries.length;
         this.#lastClaim = 0; // there may be more: look again next time
