@@ -10,9 +10,12 @@ import { type RedisServer, startRedisServer } from './redis-server.testutil.js';
 
 const CLI = fileURLToPath(new URL('../../apps/tszoo.js', import.meta.url));
 
+const started: ChildProcess[] = [];
+
 /** Starts `tszoo serve ...` and resolves with the prediction URL it prints. */
 function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString();
@@ -51,6 +54,8 @@ describe('tszoo serve', () => {
     redis = await startRedisServer();
   });
   after(async () => {
+    // a failed assertion may leave a server running (its worker processes exit with it)
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await redis.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
