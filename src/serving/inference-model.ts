@@ -255,7 +255,11 @@ export class InferenceModel {
         },
         (e: Error) => {
           // a model error on this input (e.g. a shape the network cannot take) is the request's fault
-          const err = this.#spec.inputShape ? e : new InputError(`the model could not run on this input: ${e.message}`);
+          const crashed = e.message.startsWith('serving: the inference worker exited');
+          const err =
+            this.#spec.inputShape || crashed
+              ? e
+              : new InputError(`the model could not run on this input: ${e.message}`);
           for (const w of batch) w.reject(err);
         },
       )
