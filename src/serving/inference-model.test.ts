@@ -121,6 +121,55 @@ describe('InferenceModel', () => {
     }
   });
 
+  it('builds the architecture from moduleUrl; a copy that dies fails only its batch and is replaced', async () => {
+    const testutil = new URL('./model.testutil.js', import.meta.url).href;
+    const moduleFile = join(tmp, 'crashing-module.mjs');
+    // the tiny architecture, whose forward ends its worker thread on an input above 100
+    writeFileSync(
+      moduleFile,
+      `import { tinyModule } from ${JSON.stringify(testutil)};
+export default () => {
+  const m = tinyModule(99);
+  const forward = m.forward.bind(m);
+  m.forward = (x) => { if (x.max().item() > 100) process.exit(7); return forward(x); };
+  return m;
+};`,
+    );
+    const model = await InferenceModel.load(dir, {
+      moduleUrl: moduleFile,
+      threadsPerWorker: 1,
+      maxBatch: 3,
+      maxDelayMs: 200,
+    });
+    try {
+      const data = tinyInputs(3);
+      const one = (i: number) => ({
+        dtype: 'float32' as const,
+        shape: [1, 16, 16],
+        data: data.subarray(i * 256, (i + 1) * 256),
+      });
+      // the saved weights were loaded into the module built by the code (seed 99 alone would differ)
+      const first = await model.predictOne(one(0));
+      assert.ok(maxDiff(first.output, expected[0] as Float32Array) < 1e-5);
+      const poison = { dtype: 'float32' as const, shape: [1, 16, 16], data: new Float32Array(256).fill(1000) };
+      // three requests batched together with the poison: the batch fails, the others are unaffected later
+      const crashed = await Promise.allSettled([
+        model.predictOne(one(1)),
+        model.predictOne(poison),
+        model.predictOne(one(2)),
+      ]);
+      for (const r of crashed) {
+        assert.equal(r.status, 'rejected');
+        assert.match(String((r as PromiseRejectedResult).reason), /inference worker exited \(code 7\)/);
+      }
+      for (let i = 0; i < 500 && model.workers === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(model.workers, 1);
+      assert.ok(maxDiff((await model.predictOne(one(1))).output, expected[1] as Float32Array) < 1e-5);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('says what is wrong with a path that is not a model', async () => {
     const bogus = join(tmp, 'bogus.txt');
     writeFileSync(bogus, 'x');
