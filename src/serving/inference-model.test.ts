@@ -116,6 +116,13 @@ describe('InferenceModel', () => {
       );
       // still serving after the bad ones
       assert.ok(maxDiff((await model.predictOne(new Uint8Array(png))).output, fromPng.output) === 0);
+      // without { transform }, the saved one ('ToTensor()') is rebuilt from its name
+      const rebuilt = await InferenceModel.load(dir, { threadsPerWorker: 1 });
+      try {
+        assert.deepEqual((await rebuilt.predictOne(new Uint8Array(png))).output, fromPng.output);
+      } finally {
+        await rebuilt.close();
+      }
     } finally {
       await model.close();
     }

@@ -13,6 +13,7 @@ import { type InputSpec, type ModelInput, type Sample, splitBatch, toSample } fr
 import { type ModelSource, readModelSource } from './model-source.js';
 import { type Prediction, toPrediction } from './scores.js';
 import { InputError, type TensorPayload } from './tensor-payload.js';
+import { transformFromName } from './transform-module.js';
 
 /** Options of {@link InferenceModel.load}. */
 export interface InferenceModelOptions {
@@ -26,7 +27,10 @@ export interface InferenceModelOptions {
   maxBatch?: number;
   /** how long the first request of a batch waits for others while a worker is free (default 2 ms) */
   maxDelayMs?: number;
-  /** the image transform the model was trained with (deterministic; its name is checked against the saved one) */
+  /**
+   * the deterministic image transform for serving (default: rebuilt from the saved transform's name when
+   * it is a chain of deterministic steps, see transformFromName; a warning when the names differ)
+   */
   transform?: Transform<Image, Tensor>;
   /** a module (path or URL) whose default export builds the architecture, for saved models without model.onnx */
   moduleUrl?: string | URL;
@@ -62,6 +66,10 @@ export interface ModelInfo {
   threadsPerWorker: number;
   maxBatch: number;
   maxDelayMs: number;
+  /** the image transform's name, or null (the model then takes tensors only) */
+  transform: string | null;
+  /** why the saved transform could not be rebuilt, when it could not */
+  transformNote: string | null;
 }
 
 interface Waiting {
@@ -128,6 +136,15 @@ export class InferenceModel {
         `InferenceModel: '${path}' was trained with ${source.transformName}; serving with ${options.transform.name}`,
       );
     }
+    let transform = options.transform ?? null;
+    let transformNote: string | null = null;
+    if (!transform && source.transformName) {
+      try {
+        transform = transformFromName(source.transformName);
+      } catch (e) {
+        transformNote = `its saved transform ${source.transformName} cannot be rebuilt: ${(e as Error).message}`;
+      }
+    }
     const inputShape = options.inputShape ?? source.inputShape;
     const pool = await ExecutorPool.start(
       {
@@ -151,8 +168,10 @@ export class InferenceModel {
       threadsPerWorker,
       maxBatch,
       maxDelayMs,
+      transform: transform?.name ?? null,
+      transformNote,
     };
-    const spec: InputSpec = { transform: options.transform ?? null, decode: source.decode, inputShape };
+    const spec: InputSpec = { transform, decode: source.decode, inputShape, transformNote };
     return new InferenceModel(pool, source, spec, info, options.maxQueue ?? 10_000);
   }
 

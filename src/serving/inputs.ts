@@ -30,6 +30,8 @@ export interface InputSpec {
   decode: DecodeImageOptions;
   /** the sample shape the model takes, when known (inputs of another shape are refused) */
   inputShape: number[] | null;
+  /** why there is no transform, when the saved one could not be rebuilt */
+  transformNote?: string | null;
 }
 
 function isImage(v: unknown): v is Image {

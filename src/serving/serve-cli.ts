@@ -49,7 +49,7 @@ export const SERVE_COMMAND: CliCommand = {
     transform: {
       type: 'string',
       value: 'MODULE',
-      help: "a JS module exporting the model's serving `transform` (default: rebuilt from the saved name)",
+      help: "a JS module exporting the model's serving `transform` (default: the saved one, rebuilt from its name if all its steps are deterministic)",
     },
     'max-batch': { type: 'string', value: 'N', default: '8', help: 'most requests in one batch' },
     'max-delay-ms': {
@@ -138,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(httpPort !== undefined ? { port: httpPort } : {}),
   };
   if (!redisUrl) {
-    const transform = await loadTransform(transformModule, modelPath);
+    const transform = await loadTransform(transformModule);
     const model = await InferenceModel.load(modelPath, {
       backend,
       concurrency: workers,
@@ -149,6 +149,11 @@ export async function main(argv: string[]): Promise<number> {
       ...(transform ? { transform } : {}),
     });
     const r = model.info.backendReport;
+    if (!model.info.transform) {
+      log(
+        `model ${name} takes tensors only: ${model.info.transformNote ?? 'it has no image transform'}; pass --transform MODULE for images`,
+      );
+    }
     log(
       `model ${name}: ${model.info.backend} (${r.reason}${r.timingsMs ? ` ${JSON.stringify(r.timingsMs)}` : ''}), ${workers} worker thread(s) x ${model.info.threadsPerWorker} threads`,
     );

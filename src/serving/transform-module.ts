@@ -10,7 +10,6 @@ import { ChannelNormalize, GreyToRGB, ToFloat, ToTensor } from '../data/image/ph
 import { chain, type Transform } from '../data/image/transform.js';
 import type { Image } from '../data/image/types.js';
 import type { Tensor } from '../tensor/index.js';
-import { readModelSource } from './model-source.js';
 
 /** Splits `s` at ', ' outside parentheses. */
 function splitTop(s: string): string[] {
@@ -84,30 +83,17 @@ export function transformFromName(name: string): Transform<Image, Tensor> {
 }
 
 /**
- * The transform for serving `modelPath`: from `modulePath` when given, else rebuilt from the saved name,
- * else undefined (the model then takes tensors only).
+ * The serving transform exported by `modulePath` (its `transform` or default export), or undefined without
+ * one (InferenceModel then rebuilds the saved transform from its name when it can).
  */
-export async function loadTransform(
-  modulePath: string | undefined,
-  modelPath: string,
-): Promise<Transform<Image, Tensor> | undefined> {
-  if (modulePath) {
-    const url =
-      isAbsolute(modulePath) || modulePath.startsWith('.') ? pathToFileURL(resolve(modulePath)).href : modulePath;
-    const mod = (await import(url)) as { transform?: unknown; default?: unknown };
-    const t = (mod.transform ?? mod.default) as Transform<Image, Tensor> | undefined;
-    if (!t || typeof t.apply !== 'function') {
-      throw new Error(`${modulePath} exports no transform (export const transform = chain(...))`);
-    }
-    return t;
+export async function loadTransform(modulePath: string | undefined): Promise<Transform<Image, Tensor> | undefined> {
+  if (!modulePath) return undefined;
+  const url =
+    isAbsolute(modulePath) || modulePath.startsWith('.') ? pathToFileURL(resolve(modulePath)).href : modulePath;
+  const mod = (await import(url)) as { transform?: unknown; default?: unknown };
+  const t = (mod.transform ?? mod.default) as Transform<Image, Tensor> | undefined;
+  if (!t || typeof t.apply !== 'function') {
+    throw new Error(`${modulePath} exports no transform (export const transform = chain(...))`);
   }
-  const saved = readModelSource(modelPath).transformName;
-  if (!saved) return undefined;
-  try {
-    return transformFromName(saved);
-  } catch (e) {
-    throw new Error(
-      `the model's transform ${saved} cannot be rebuilt from its name (${(e as Error).message}); pass --transform MODULE with its deterministic serving transform`,
-    );
-  }
+  return t;
 }

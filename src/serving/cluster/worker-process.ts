@@ -26,7 +26,7 @@ export interface WorkerProcessConfig {
 
 /** Loads the model and serves until SIGTERM/SIGINT. */
 export async function runWorkerProcess(config: WorkerProcessConfig): Promise<void> {
-  const transform = await loadTransform(config.transformModule, config.model);
+  const transform = await loadTransform(config.transformModule);
   const model = await InferenceModel.load(config.model, {
     ...(config.backend ? { backend: config.backend } : {}),
     ...(config.concurrency ? { concurrency: config.concurrency } : {}),
