@@ -173,6 +173,10 @@ describe('Cluster Serving over Redis Streams', () => {
       const entryId = read[0]?.[1][0]?.[0] as string;
       await admin.xclaim(key, GROUP, 'ghost-2', 0, entryId);
       await admin.xclaim(key, GROUP, 'ghost-3', 0, entryId); // delivered 3 times, 3 workers died
+      const ghosts = ((await admin.xinfo('CONSUMERS', key, GROUP)) as string[][]).filter((c) =>
+        c[1]?.startsWith('ghost'),
+      );
+      assert.equal(ghosts.length, 3);
       const survivor = new ClusterWorker(model, redis.url, { name, claimIdleMs: 200, maxDeliveries: 3 });
       await survivor.start();
       let result: unknown = null;
@@ -180,8 +184,18 @@ describe('Cluster Serving over Redis Streams', () => {
         result = await out.query('poison-1').catch((e: Error) => e);
         if (result === null) await new Promise((r) => setTimeout(r, 20));
       }
-      await survivor.stop();
       assert.ok(result instanceof Error && /delivered 4 times without a result/.test(result.message), String(result));
+      // the ghosts hold nothing now and read nothing for 10 claim periods: the survivor removes them from the group
+      const names = async () =>
+        ((await admin.xinfo('CONSUMERS', requestsKey(name), GROUP)) as string[][]).map((c) => c[c.indexOf('name') + 1]);
+      for (let i = 0; i < 100 && (await names()).some((n) => n?.startsWith('ghost')); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(
+        (await names()).filter((n) => n?.startsWith('ghost')),
+        [],
+      );
+      await survivor.stop();
       assert.equal(await admin.xlen(key), 0);
     } finally {
       admin.disconnect();

@@ -104,6 +104,23 @@ export class ClusterWorker {
     for (const c of this.#conns) c.disconnect();
   }
 
+  /**
+   * Removes consumers that hold nothing and have not read for 10 claim periods (workers that died or
+   * stopped), so that the group does not grow with every restart; a live one would be re-added on its next
+   * read anyway.
+   */
+  async #forgetDeadConsumers(r: Redis): Promise<void> {
+    const key = requestsKey(this.name);
+    const consumers = (await r.xinfo('CONSUMERS', key, GROUP)) as (string | number)[][];
+    for (const c of consumers) {
+      const field = (k: string) => c[c.indexOf(k) + 1];
+      const name = String(field('name'));
+      if (name !== this.consumer && Number(field('pending')) === 0 && Number(field('idle')) > 10 * this.#claimIdleMs) {
+        await r.xgroup('DELCONSUMER', key, GROUP, name);
+      }
+    }
+  }
+
   /** Delivery counts of pending entries (XPENDING's extended form). */
   async #deliveries(r: Redis, ids: string[]): Promise<Map<string, number>> {
     const key = requestsKey(this.name);
@@ -131,6 +148,7 @@ export class ClusterWorker {
         'COUNT',
         this.#readCount,
       )) as [Buffer, Entry[]];
+      await this.#forgetDeadConsumers(r);
       const entries = (res[1] ?? []).filter((e) => e?.[1]);
       if (entries.length > 0) {
         this.claimed += entries.length;
