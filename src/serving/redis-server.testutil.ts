@@ -84,10 +84,17 @@ export async function startRedisServer(args: string[] = []): Promise<RedisServer
   const dir = mkdtempSync(join(tmpdir(), 'tszoo-redis-'));
   const port = await freePort();
   let child = await launch(port, dir, args);
+  // a test or bench that dies without stop() must not leave the server running
+  const onExit = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     async stop() {
+      process.off('exit', onExit);
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
     },
