@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand
     summary: 'start supervised data-parallel training workers',
     load: () => import('../src/distributed/launch.js'),
   },
+  serve: {
+    summary: 'serve a saved model over HTTP, or as Cluster Serving workers on Redis',
+    load: () => import('../src/serving/serve-cli.js'),
+  },
 };
 
 function usage(): string {

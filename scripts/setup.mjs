@@ -33,6 +33,8 @@ const DEBIAN_PACKAGES = [
   'g++',
   // ip netns / veth: the distributed two-host test runs one worker in each of two network namespaces
   'iproute2',
+  // src/serving's Cluster Serving queue (Redis Streams); its tests spawn their own redis-server
+  'redis-server',
 ];
 
 function log(msg) {

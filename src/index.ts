@@ -13,4 +13,5 @@ export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as pipeline from './pipeline/index.js';
+export * as serving from './serving/index.js';
 export * as torch from './tensor/index.js';

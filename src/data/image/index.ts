@@ -12,7 +12,7 @@
  */
 export type { ColourMode } from './colour.js';
 export { type DecodeImageOptions, decodeImage } from './decode.js';
-export { DICOM_EXTENSIONS, decodeImageFile } from './decode-file.js';
+export { DICOM_EXTENSIONS, decodeImageBytes, decodeImageFile, isDicom } from './decode-file.js';
 export { DecodePool } from './decode-pool.js';
 export { type DecodeDicomOptions, type DicomImage, type DicomInfo, decodeDicom } from './dicom/decode.js';
 export { decodeRleFrame } from './dicom/rle.js';
