@@ -16,6 +16,10 @@ export interface Subcommand {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand> }> = {
   // launch: distributed training workers (src/distributed); serve: model serving (src/serving);
   // cxr: the chest X-ray application (apps/chest-xray). Each adds its line here.
+  cxr: {
+    summary: 'chest X-ray triage: prepare, train, evaluate, predict, explain, serve, review',
+    load: () => import('./chest-xray/cli.js'),
+  },
 };
 
 function usage(): string {
