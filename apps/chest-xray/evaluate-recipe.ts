@@ -27,9 +27,9 @@ import type { CxrRow } from './dataset.js';
 import { gradCam, peakOf, upsampleMap } from './gradcam.js';
 import { loadCxrModel, writeModelInfo } from './model-store.js';
 import { writeOverlay } from './overlay.js';
-import { decodeOptions, evalTransform } from './transforms.js';
+import { decodeOptions, evalTransform, inputRegion } from './transforms.js';
 import { triage } from './triage.js';
-import { type Study, writeWorklist } from './worklist.js';
+import { type HeatmapFile, type Study, writeWorklist } from './worklist.js';
 
 export interface EvaluateJob {
   modelDir: string;
@@ -185,7 +185,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   });
   const order = studies.map((_, i) => i).sort((a, b) => (studies[b]?.priority ?? 0) - (studies[a]?.priority ?? 0));
   const onWorklist = new Set(order.slice(0, job.worklist));
-  const maps = new Map<number, { h: number; w: number; maps: number[][] }>();
+  const maps = new Map<number, HeatmapFile>();
   const best = CXR14_LABELS.map(() => ({ i: -1, p: -1 }));
   const crop = r.crop;
   const transform = evalTransform(r);
@@ -221,6 +221,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
       });
       if (onWorklist.has(i)) {
         maps.set(i, {
+          region: inputRegion(r),
           h: cams.height,
           w: cams.width,
           maps: (cams.maps[b] ?? []).map((m) => Array.from(m, (v) => Math.round(v * 1000) / 1000)),

@@ -47,3 +47,10 @@ export function trainTransform(r: CxrRecipe): Transform<Image, torch.Tensor> {
 export function evalTransform(r: CxrRecipe): Transform<Image, torch.Tensor> {
   return chain<torch.Tensor>(...tail(r), ToTensor());
 }
+
+/** The part of the image the model sees (the centre crop of the resized image), normalised [x0, y0, x1, y1]. */
+export function inputRegion(r: CxrRecipe): [number, number, number, number] {
+  const off = Math.round((r.resize - r.crop) / 2) / r.resize;
+  const end = off + r.crop / r.resize;
+  return [off, off, end, end];
+}

@@ -43,6 +43,8 @@ export interface HeatmapFile {
   w: number;
   /** one row-major h*w map per finding, in label order */
   maps: number[][];
+  /** the part of the image the maps cover (the model's centre crop), normalised [x0, y0, x1, y1] */
+  region?: [number, number, number, number];
 }
 
 /**
