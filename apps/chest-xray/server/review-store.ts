@@ -17,7 +17,7 @@ export interface Review {
   at: string;
 }
 
-const CSV_COLUMNS = ['study_id', 'finding', 'verdict', 'note', 'reviewer', 'at'] as const;
+const CSV_COLUMNS = ['study_id', 'finding', 'verdict', 'note', 'reviewer', 'reviewed_at'] as const;
 
 function csvCell(v: string): string {
   // a leading = + - @ would be a formula in a spreadsheet: quote it with a ' in front
@@ -39,7 +39,7 @@ export class ReviewStore {
   static async open(path: string): Promise<ReviewStore> {
     const session = new Session(path, { threads: '1' });
     await session.run(
-      'CREATE TABLE IF NOT EXISTS reviews (study_id VARCHAR NOT NULL, finding VARCHAR NOT NULL, verdict VARCHAR NOT NULL, note VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, at TIMESTAMP NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS reviews (study_id VARCHAR NOT NULL, finding VARCHAR NOT NULL, verdict VARCHAR NOT NULL, note VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, reviewed_at TIMESTAMP NOT NULL)',
     );
     return new ReviewStore(session);
   }
@@ -58,8 +58,8 @@ export class ReviewStore {
   /** The latest review of each finding of a study, by finding. */
   async current(studyId: string): Promise<Record<string, Review>> {
     const result = await this.session.run(
-      `SELECT study_id, finding, verdict, note, reviewer, strftime(at, '%Y-%m-%dT%H:%M:%S.%gZ') AS at FROM reviews WHERE study_id = $study
-       QUALIFY row_number() OVER (PARTITION BY finding ORDER BY at DESC, rowid DESC) = 1`,
+      `SELECT study_id, finding, verdict, note, reviewer, strftime(reviewed_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS reviewed_at FROM reviews WHERE study_id = $study
+       QUALIFY row_number() OVER (PARTITION BY finding ORDER BY reviewed_at DESC, rowid DESC) = 1`,
       { study: studyId },
     );
     const out: Record<string, Review> = {};
@@ -80,10 +80,10 @@ export class ReviewStore {
     return out;
   }
 
-  /** Every review ever given, oldest first, as CSV (header study_id,finding,verdict,note,reviewer,at). */
+  /** Every review ever given, oldest first, as CSV (header study_id,finding,verdict,note,reviewer,reviewed_at). */
   async exportCsv(): Promise<string> {
     const result = await this.session.run(
-      "SELECT study_id, finding, verdict, note, reviewer, strftime(at, '%Y-%m-%dT%H:%M:%S.%gZ') AS at FROM reviews ORDER BY at, rowid",
+      "SELECT study_id, finding, verdict, note, reviewer, strftime(reviewed_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS reviewed_at FROM reviews ORDER BY reviewed_at, rowid",
     );
     const lines = [CSV_COLUMNS.join(',')];
     for (const row of await result.getRowObjectsJS()) {
@@ -104,6 +104,6 @@ function toReview(row: Record<string, unknown>): Review {
     verdict: row.verdict === 'disagree' ? 'disagree' : 'agree',
     note: String(row.note ?? ''),
     reviewer: String(row.reviewer ?? ''),
-    at: String(row.at),
+    at: String(row.reviewed_at),
   };
 }
