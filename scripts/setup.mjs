@@ -31,6 +31,8 @@ const DEBIAN_PACKAGES = [
   'dataset-fashion-mnist',
   'make',
   'g++',
+  // the chest X-ray review page's end-to-end test drives Debian's Chromium with playwright-core (no browser download)
+  'chromium',
 ];
 
 function log(msg) {

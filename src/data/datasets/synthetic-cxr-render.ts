@@ -12,7 +12,7 @@ import type { Cxr14Label } from './chestxray14.js';
 type Rng = () => number;
 
 /** Per-image exposure variation (uniform half-widths): gain around 1, offset around 0.05, plate gradient. */
-const EXPOSURE = { gain: 0.4, bias: 0.12, gradient: 0.2 };
+const EXPOSURE = { gain: 0.4, bias: 0.12, gradient: 0.2, gamma: 0.6 };
 
 class Canvas {
   readonly px: Float32Array;
@@ -126,20 +126,20 @@ export function renderCxrWithRegions(
 ): { pixels: Float32Array; regions: FindingRegion[] } {
   const c = new Canvas(size);
   const j = (amount: number) => (rng() - 0.5) * 2 * amount;
-  const ox = j(0.09);
-  const oy = j(0.07);
-  const scale = 1 + j(0.14);
+  const ox = j(0.13);
+  const oy = j(0.1);
+  const scale = 1 + j(0.16);
   const has = (l: Cxr14Label) => findings.has(l);
   const regions: FindingRegion[] = [];
   const mark = (label: Cxr14Label, ...boxes: Box[]) => regions.push({ label, boxes });
   // Anatomy.
   c.ellipse(0.5 + ox, 0.56 + oy, 0.46 * scale, 0.5 * scale, 0.45, 0.1);
-  const emph = has('Emphysema') ? 1.08 : 1;
+  const emph = (has('Emphysema') ? 1.06 : 1) * (1 + j(0.06));
   const lungs: Lungs = {
     left: [0.31 + ox, 0.46 + oy, 0.15 * scale * emph, 0.29 * scale * emph],
     right: [0.69 + ox, 0.46 + oy, 0.15 * scale * emph, 0.29 * scale * emph],
   };
-  const lungDark = has('Emphysema') ? -0.38 : -0.3;
+  const lungDark = (has('Emphysema') ? -0.36 : -0.3) + j(0.03);
   c.ellipse(...lungs.left, lungDark, 0.12);
   c.ellipse(...lungs.right, lungDark, 0.12);
   for (let k = 0; k < 6; k++) {
@@ -148,8 +148,8 @@ export function renderCxrWithRegions(
     c.line(0.54 + ox, y, 0.84 + ox, y + 0.03, 0.05, 1);
   }
   c.ellipse(0.5 + ox, 0.5 + oy, 0.03, 0.48, 0.22, 0.2);
-  const heartX = has('Cardiomegaly') ? 0.19 : 0.12;
-  const heartY = has('Cardiomegaly') ? 0.14 : 0.115;
+  const heartX = (has('Cardiomegaly') ? 0.18 : 0.12) * (1 + j(0.08));
+  const heartY = (has('Cardiomegaly') ? 0.135 : 0.115) * (1 + j(0.06));
   const heart: [number, number, number, number] = [0.55 + ox + j(0.01), 0.63 + oy, heartX * scale, heartY * scale];
   c.ellipse(...heart, 0.28, 0.15);
   if (has('Cardiomegaly')) mark('Cardiomegaly', ellipseBox(...heart));
@@ -171,13 +171,13 @@ export function renderCxrWithRegions(
   if (has('Effusion')) {
     const lung = pickLung(lungs, rng);
     const level = lung[1] + lung[3] * (0.3 + rng() * 0.25);
-    c.lowerPart(...lung, level, 0.24, 0.12);
+    c.lowerPart(...lung, level, 0.2, 0.12);
     mark('Effusion', clampBox([lung[0] - lung[2], level - 0.12, lung[0] + lung[2], lung[1] + lung[3]]));
   }
   if (has('Pneumothorax')) {
     const [cx, cy, rx, ry] = pickLung(lungs, rng);
     const side = cx < 0.5 ? -1 : 1;
-    c.ellipse(cx + side * rx * 0.55, cy - ry * 0.35, rx * 0.45, ry * 0.55, -0.16, 0.1);
+    c.ellipse(cx + side * rx * 0.55, cy - ry * 0.35, rx * 0.45, ry * 0.55, -0.14, 0.1);
     mark('Pneumothorax', ellipseBox(cx + side * rx * 0.55, cy - ry * 0.35, rx * 0.45, ry * 0.55));
   }
   if (has('Infiltration')) {
@@ -193,7 +193,7 @@ export function renderCxrWithRegions(
   }
   if (has('Atelectasis')) {
     const lung = pickLung(lungs, rng);
-    c.lowerPart(...lung, lung[1] + lung[3] * 0.55, 0.26, -0.05);
+    c.lowerPart(...lung, lung[1] + lung[3] * 0.55, 0.21, -0.05);
     mark('Atelectasis', clampBox([lung[0] - lung[2], lung[1] + lung[3] * 0.55, lung[0] + lung[2], lung[1] + lung[3]]));
   }
   if (has('Consolidation')) {
@@ -203,8 +203,8 @@ export function renderCxrWithRegions(
   }
   if (has('Edema')) {
     const [ex, ey] = [j(0.04), j(0.05)];
-    c.ellipse(0.38 + ox + ex, 0.5 + oy + ey, 0.1, 0.14, 0.15, 0.8);
-    c.ellipse(0.62 + ox - ex, 0.5 + oy + ey, 0.1, 0.14, 0.15, 0.8);
+    c.ellipse(0.38 + ox + ex, 0.5 + oy + ey, 0.1, 0.14, 0.12, 0.8);
+    c.ellipse(0.62 + ox - ex, 0.5 + oy + ey, 0.1, 0.14, 0.12, 0.8);
     mark(
       'Edema',
       ellipseBox(0.38 + ox + ex, 0.5 + oy + ey, 0.15, 0.2),
@@ -242,6 +242,8 @@ export function renderCxrWithRegions(
   if (has('Emphysema')) mark('Emphysema', ellipseBox(...lungs.left), ellipseBox(...lungs.right));
   // Exposure, contrast, a gradient across the plate and noise, as scanners and patients differ.
   const gain = 1 + j(EXPOSURE.gain);
+  // a film/detector response curve: v^gamma, gamma log-uniform in [e^-0.6, e^0.6]
+  const gamma = Math.exp(j(EXPOSURE.gamma));
   const bias = 0.05 + j(EXPOSURE.bias);
   const [gx, gy] = [j(EXPOSURE.gradient), j(EXPOSURE.gradient)];
   for (let y = 0; y < size; y++) {
@@ -250,7 +252,7 @@ export function renderCxrWithRegions(
       const i = y * size + x;
       const noise = (rng() + rng() + rng() - 1.5) * 0.03;
       const v = (c.px[i] as number) * gain + rowShade + gx * (x / size - 0.5) + noise;
-      c.px[i] = Math.min(1, Math.max(0, v));
+      c.px[i] = Math.min(1, Math.max(0, v)) ** gamma;
     }
   }
   return { pixels: c.px, regions };
