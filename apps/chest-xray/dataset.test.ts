@@ -32,10 +32,16 @@ describe('indexing a ChestX-ray14 copy', () => {
     assert.ok(index.rows.some((r) => r.split === 'val') && index.rows.some((r) => r.split === 'train'));
     const sides = new Map<string, Set<string>>();
     for (const r of index.rows) sides.set(r.patientId, (sides.get(r.patientId) ?? new Set()).add(r.split));
-    assert.ok([...sides.values()].every((s) => s.size === 1), 'no patient in two parts');
+    assert.ok(
+      [...sides.values()].every((s) => s.size === 1),
+      'no patient in two parts',
+    );
     // the same seed gives the same carve-out, whatever the row order
     const again = indexChestXray14(root, { valFraction: 0.25, seed: 3 });
-    assert.deepEqual(again.rows.map((r) => r.split), index.rows.map((r) => r.split));
+    assert.deepEqual(
+      again.rows.map((r) => r.split),
+      index.rows.map((r) => r.split),
+    );
     assert.deepEqual(index.problems, []);
   });
 
@@ -58,7 +64,10 @@ describe('indexing a ChestX-ray14 copy', () => {
     const bad = index.problems.filter((p) => p.kind === 'bad-age');
     assert.equal(bad.length, 1);
     assert.match(bad[0]?.detail ?? '', /impossible age '412Y'/);
-    assert.ok(index.rows.every((r) => /^\d+$/.test(r.patientId) && !r.patientId.startsWith('0')), 'ids unpadded');
+    assert.ok(
+      index.rows.every((r) => /^\d+$/.test(r.patientId) && !r.patientId.startsWith('0')),
+      'ids unpadded',
+    );
   });
 
   it('an unknown label is a clear problem, or mapped by option', async () => {
@@ -110,7 +119,10 @@ describe('indexing a ChestX-ray14 copy', () => {
     }));
     assignSplits(rows, { split: 'random-patient', seed: 1 });
     const share = (s: string) => rows.filter((r) => r.split === s).length / rows.length;
-    assert.ok(Math.abs(share('train') - 0.7) < 0.08 && Math.abs(share('test') - 0.2) < 0.08, `${share('train')}, ${share('test')}`);
+    assert.ok(
+      Math.abs(share('train') - 0.7) < 0.08 && Math.abs(share('test') - 0.2) < 0.08,
+      `${share('train')}, ${share('test')}`,
+    );
     const leaky = rows.slice(0, 6).map((r) => ({ ...r, split: 'train' as const }));
     (leaky[1] as CxrRow).split = 'test';
     assert.throws(() => assignSplits(leaky, {}), /patient 0 is in .* the split must be by patient/);

@@ -166,7 +166,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     );
   }
   // Grad-CAM over the test split: pointing game, gallery, worklist heatmaps
-  send({ stage: 'heatmaps', images: test.length });
+  send({ stage: 'heatmaps' });
   const boxes =
     job.boxesCsv && existsSync(job.boxesCsv) ? readBoxes(job.boxesCsv) : new Map<string, Map<string, Box[]>>();
   const hits = CXR14_LABELS.map(() => ({ n: 0, hit: 0, centre: 0 }));
@@ -189,8 +189,17 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   const best = CXR14_LABELS.map(() => ({ i: -1, p: -1 }));
   const crop = r.crop;
   const transform = evalTransform(r);
-  for (let s = 0; s < test.length; s += 32) {
-    const idx = Array.from({ length: Math.min(32, test.length - s) }, (_, k) => s + k);
+  // the gallery's image per finding: its most confident true positive
+  test.forEach((row, i) => {
+    CXR14_LABELS.forEach((_, k) => {
+      const p = testScores[i]?.[k] ?? 0;
+      if (row.labels[k] === 1 && p > (best[k]?.p ?? 0)) best[k] = { i, p };
+    });
+  });
+  // heatmaps only where they are used: worklist studies and images with boxes (the pointing game)
+  const camRows = test.map((_, i) => i).filter((i) => onWorklist.has(i) || boxes.has((test[i] as CxrRow).imageIndex));
+  for (let s = 0; s < camRows.length; s += 32) {
+    const idx = camRows.slice(s, s + 32);
     const images = await Promise.all(idx.map((i) => decodeImage((test[i] as CxrRow).path, decodeOptions(r))));
     const sizes = await Promise.all(idx.map((i) => originalSize((test[i] as CxrRow).path)));
     const batch = torch.scope(() => torch.keep(torch.stack(images.map((im) => transform.apply(im, Math.random)))));
@@ -201,8 +210,6 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
       const flagged = studies[i]?.flags ?? [];
       CXR14_LABELS.forEach((label, k) => {
         const m = cams.maps[b]?.[k] as Float32Array;
-        if (row.labels[k] === 1 && (testScores[i]?.[k] ?? 0) > (best[k]?.p ?? 0))
-          best[k] = { i, p: testScores[i]?.[k] ?? 0 };
         const drawn = boxes.get(row.imageIndex)?.get(label);
         if (!drawn || row.labels[k] !== 1 || !flagged.includes(label)) return;
         const up = upsampleMap(m, cams.height, cams.width, crop);

@@ -47,9 +47,25 @@ function convBlock(inC: number, outC: number): nn.Module[] {
   return [new nn.Conv2d(inC, outC, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(outC), new nn.ReLU()];
 }
 
-/** Seven 3x3 conv-BN-ReLU layers with three 2x2 max pools: stride 8, a few hundred thousand weights. */
+/**
+ * Each image scaled to zero mean and unit variance (over its pixels and channels): removes the exposure
+ * (gain and offset) that differs between scanners before the first convolution.
+ */
+export class PerImageStandardize extends nn.Module {
+  forward(x: torch.Tensor): torch.Tensor {
+    return torch.scope(() => {
+      const dims = Array.from({ length: x.ndim - 1 }, (_, k) => k + 1);
+      const mean = torch.mean(x, dims, true);
+      const std = torch.std(x, dims, false, true).clamp(1e-5);
+      return torch.div(torch.sub(x, mean), std);
+    });
+  }
+}
+
+/** Per-image standardisation, then seven 3x3 conv-BN-ReLU layers with three 2x2 max pools: stride 8, about 150k weights. */
 function smallCnn(inChannels: number, w: number): Trunk {
   const module = new nn.Sequential(
+    new PerImageStandardize(),
     ...convBlock(inChannels, w),
     ...convBlock(w, w),
     new nn.MaxPool2d(2),

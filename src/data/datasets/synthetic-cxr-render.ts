@@ -12,7 +12,7 @@ import type { Cxr14Label } from './chestxray14.js';
 type Rng = () => number;
 
 /** Per-image exposure variation (uniform half-widths): gain around 1, offset around 0.05, plate gradient. */
-const EXPOSURE = { gain: 0.4, bias: 0.12, gradient: 0.2, gamma: 0.6 };
+const EXPOSURE = { gain: 0.4, bias: 0.12, gradient: 0.2, gamma: 0.35 };
 
 class Canvas {
   readonly px: Float32Array;
