@@ -3,7 +3,9 @@
  * feature maps A_k weighted by the spatial mean of d logit_c / d A_k, summed over k, ReLU. The
  * gradients come from autograd through the head only (the feature map is a detached leaf), so one
  * backbone pass serves all 14 findings. Maps are returned at feature resolution, scaled to [0, 1]
- * per image and finding (all zeros when nothing in the image supports the finding).
+ * per image and finding. When no location has positive evidence (a call made by a low threshold on a
+ * negative logit), ReLU would leave an empty map: the map then shows relative evidence instead, the
+ * weighted sum scaled from its minimum to its maximum, so its peak is still where the score comes from.
  */
 import { nn, torch } from '../../src/index.js';
 import type { CxrNet } from './model.js';
@@ -36,14 +38,12 @@ export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14): HeatmapBatc
     for (let c = 0; c < classes; c++) {
       const target = torch.enableGrad(() => torch.sum(torch.select(logits, 1, c)));
       const [g] = torch.grad(target, a, { retainGraph: c < classes - 1 }) as [torch.Tensor];
-      const cam = torch.noGrad(() => {
+      const weighted = torch.noGrad(() => {
         const weights = torch.mean(g, [2, 3], true);
-        const raw = torch.relu(torch.sum(torch.mul(weights, torch.detach(a)), [1]));
-        const peak = torch.amax(raw, [1, 2], true).clamp(1e-12);
-        return torch.div(raw, peak).contiguous();
+        return torch.sum(torch.mul(weights, torch.detach(a)), [1]).contiguous();
       });
-      const data = cam.data() as Float32Array;
-      for (let i = 0; i < n; i++) maps[i]?.push(data.slice(i * h * w, (i + 1) * h * w));
+      const data = weighted.data() as Float32Array;
+      for (let i = 0; i < n; i++) maps[i]?.push(normaliseMap(data.slice(i * h * w, (i + 1) * h * w)));
     }
     return { height: h, width: w, maps };
   });
@@ -63,4 +63,18 @@ export function peakOf(map: Float32Array, size: number): { row: number; col: num
   let best = 0;
   for (let i = 1; i < map.length; i++) if ((map[i] as number) > (map[best] as number)) best = i;
   return { row: Math.floor(best / size), col: best % size };
+}
+
+/** ReLU and scale by the peak; without any positive value, min-max scaling of the raw values. */
+export function normaliseMap(raw: Float32Array): Float32Array {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of raw) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const out = new Float32Array(raw.length);
+  if (hi > 0) for (let i = 0; i < raw.length; i++) out[i] = Math.max(0, raw[i] as number) / hi;
+  else if (hi > lo) for (let i = 0; i < raw.length; i++) out[i] = ((raw[i] as number) - lo) / (hi - lo);
+  return out;
 }
