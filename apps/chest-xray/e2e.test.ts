@@ -250,6 +250,26 @@ describe('chest X-ray application end to end', () => {
     assert.equal((await fetch(`${server.url}api/worklist`)).status, 200);
   });
 
+  it('generates a token when bound wider than loopback', async () => {
+    const s = await startReviewServer({
+      worklistDir: join(dir, 'explained'),
+      db: join(dir, 'r3.duckdb'),
+      host: '0.0.0.0',
+      port: 0,
+    });
+    try {
+      assert.ok(s.token && s.token.length >= 16);
+      const port = new URL(s.url).port;
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/worklist`)).status, 401);
+      const ok = await fetch(`http://127.0.0.1:${port}/api/worklist`, {
+        headers: { authorization: `Bearer ${s.token}` },
+      });
+      assert.equal(ok.status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('requires the token when one is set, and serves DICOM studies with window/level pixels and heatmaps', async () => {
     const s = await startReviewServer({
       worklistDir: join(dir, 'explained'),
@@ -280,6 +300,46 @@ describe('chest X-ray application end to end', () => {
       assert.equal(hm.maps.length, 14);
       // the page itself is public (no data in it); the API is not
       assert.equal((await fetch(s.url)).status, 200);
+      // the page takes the token from the address, opens the DICOM study, windows it and shows a heatmap
+      const browser = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'chromium-')), {
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${s.url}#token=a-long-enough-test-token`);
+        await page.waitForSelector('#worklist tbody tr[data-id="patient-a"]');
+        assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+        await page.locator('#worklist tbody tr[data-id="patient-a"]').click();
+        await page.waitForSelector('#findings tbody tr');
+        assert.match((await page.locator('#study-title').textContent()) ?? '', /patient PAT-0042 · DICOM/);
+        // evaluated in the page (a string: this file is compiled without the DOM types)
+        const centre = async () =>
+          page.evaluate(
+            "(() => { const c = document.getElementById('image'); return Array.from(c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data); })()",
+          );
+        const before = await centre();
+        await page.locator('#ww').fill('0.05');
+        await page.locator('#ww').dispatchEvent('input');
+        assert.notDeepEqual(await centre(), before, 'window/level changes the rendering');
+        await page.keyboard.press('h');
+        assert.equal(await page.locator('#heat').isHidden(), false);
+        assert.deepEqual(errors, []);
+      } finally {
+        await browser.close();
+      }
     } finally {
       await s.close();
     }
