@@ -99,10 +99,10 @@ export async function loadIndex(values: ParsedCommand['values']): Promise<CxrInd
     const path = resolve(values.index as string);
     if (!existsSync(path)) throw new CliUsageError(`--index: no file ${path}`);
     const rows = (await DataFrame.readParquet(path).collect()) as unknown as CxrRow[];
-    const root = (rows[0] as unknown as { root?: string })?.root ?? path;
+    const first = rows[0] as unknown as { root?: string; csvVersion?: string } | undefined;
     return {
-      root,
-      csvVersion: '2020',
+      root: first?.root ?? path,
+      csvVersion: first?.csvVersion === '2017' ? '2017' : '2020',
       rows: rows.map((r) => ({ ...r, labels: Array.from(r.labels as ArrayLike<number>, Number) })),
       problems: [],
       missing: { trainVal: 0, test: 0 },
