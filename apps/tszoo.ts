@@ -24,6 +24,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand
     summary: 'serve a saved model over HTTP, or as Cluster Serving workers on Redis',
     load: () => import('../src/serving/serve-cli.js'),
   },
+  cxr: {
+    summary: 'chest X-ray triage: prepare, train, evaluate, predict, explain, serve, review',
+    load: () => import('./chest-xray/cli.js'),
+  },
 };
 
 function usage(): string {

@@ -35,6 +35,8 @@ const DEBIAN_PACKAGES = [
   'iproute2',
   // src/serving's Cluster Serving queue (Redis Streams); its tests spawn their own redis-server
   'redis-server',
+  // the chest X-ray review page's end-to-end test drives Debian's Chromium with playwright-core (no browser download)
+  'chromium',
 ];
 
 function log(msg) {

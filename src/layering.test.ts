@@ -17,7 +17,6 @@ const LAYERS: readonly (readonly string[])[] = [
   ['pipeline'],
   ['serving'],
   ['index'],
-  ['demo'],
 ];
 const layerOf = (folder: string) => LAYERS.findIndex((l) => l.includes(folder));
 

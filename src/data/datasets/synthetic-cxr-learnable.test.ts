@@ -39,7 +39,11 @@ describe('synthetic ChestX-ray14', () => {
         label: 'label',
         transform: chain<torch.Tensor>(ToTensor()),
       });
-      return torch.keep(await ds.getBatch(Int32Array.from(samples.map((_, i) => i))));
+      const [x, y] = (await ds.getBatch(Int32Array.from(samples.map((_, i) => i)))) as [torch.Tensor, torch.Tensor];
+      // each image to zero mean and unit variance: exposure differs per image by design (as in the app's small CNN)
+      const mean = torch.mean(x, [1, 2, 3], true);
+      const std = torch.std(x, [1, 2, 3], false, true).clamp(1e-5);
+      return torch.keep([torch.div(torch.sub(x, mean), std), y]);
     };
     const [xTrain, yTrain] = (await load(all.filter((s) => !test.has(basename(s.path))))) as [
       torch.Tensor,

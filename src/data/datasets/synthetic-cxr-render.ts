@@ -1,10 +1,18 @@
 /**
  * Draws a synthetic frontal chest radiograph: a thorax-like background (body, lungs, spine, heart,
  * clavicles) and findings whose look follows the labels. Grey levels in [0, 1], row-major.
+ *
+ * Pose (position, size), exposure (gain, offset, a gradient across the plate) and the place of every
+ * finding vary per image, so a finding is a shape relative to the anatomy rather than a fixed pixel
+ * pattern: a linear model on pixels stays weak (about 0.7 mean AUC) while a small CNN learns it.
+ * Where each finding was drawn is returned as boxes (for localisation checks such as the pointing game).
  */
 import type { Cxr14Label } from './chestxray14.js';
 
 type Rng = () => number;
+
+/** Per-image exposure variation (uniform half-widths): gain around 1, offset around 0.05, plate gradient. */
+const EXPOSURE = { gain: 0.4, bias: 0.12, gradient: 0.2, gamma: 0.35 };
 
 class Canvas {
   readonly px: Float32Array;
@@ -84,22 +92,54 @@ function pointIn([cx, cy, rx, ry]: [number, number, number, number], rng: Rng, l
   return [cx + Math.cos(a) * rx * r, lower ? cy + Math.abs(y - cy) * 0.8 : y];
 }
 
+/** A box [x0, y0, x1, y1] in normalised image coordinates (0..1, top-left origin). */
+export type Box = [number, number, number, number];
+
+/** Where one finding was drawn: one box per drawn part (a finding may have several). */
+export interface FindingRegion {
+  label: Cxr14Label;
+  boxes: Box[];
+}
+
+const clampBox = ([x0, y0, x1, y1]: Box): Box => [Math.max(0, x0), Math.max(0, y0), Math.min(1, x1), Math.min(1, y1)];
+const ellipseBox = (cx: number, cy: number, rx: number, ry: number): Box =>
+  clampBox([cx - rx, cy - ry, cx + rx, cy + ry]);
+
 /** Renders one image of `size` pixels with the given findings. */
 export function renderCxr(size: number, findings: ReadonlySet<Cxr14Label>, rng: Rng): Float32Array {
+  return renderCxrWithRegions(size, findings, rng).pixels;
+}
+
+/**
+ * Renders one image and says where each finding was drawn.
+ *
+ * @example
+ * ```ts
+ * const { pixels, regions } = renderCxrWithRegions(128, new Set(['Nodule']), seededRandom(1));
+ * regions[0]; // { label: 'Nodule', boxes: [[x0, y0, x1, y1]] }
+ * ```
+ */
+export function renderCxrWithRegions(
+  size: number,
+  findings: ReadonlySet<Cxr14Label>,
+  rng: Rng,
+): { pixels: Float32Array; regions: FindingRegion[] } {
   const c = new Canvas(size);
   const j = (amount: number) => (rng() - 0.5) * 2 * amount;
-  const ox = j(0.03);
-  const oy = j(0.03);
-  const scale = 1 + j(0.05);
+  const ox = j(0.13);
+  const oy = j(0.1);
+  const scale = 1 + j(0.16);
   const has = (l: Cxr14Label) => findings.has(l);
+  const regions: FindingRegion[] = [];
+  const mark = (label: Cxr14Label, ...boxes: Box[]) => regions.push({ label, boxes });
   // Anatomy.
   c.ellipse(0.5 + ox, 0.56 + oy, 0.46 * scale, 0.5 * scale, 0.45, 0.1);
-  const emph = has('Emphysema') ? 1.12 : 1;
+  const emph = (has('Emphysema') ? 1.06 : 1) * (1 + j(0.06));
   const lungs: Lungs = {
     left: [0.31 + ox, 0.46 + oy, 0.15 * scale * emph, 0.29 * scale * emph],
     right: [0.69 + ox, 0.46 + oy, 0.15 * scale * emph, 0.29 * scale * emph],
   };
-  const lungDark = has('Emphysema') ? -0.42 : -0.3;
+  const lungDark = (has('Emphysema') ? -0.36 : -0.3) + j(0.03);
   c.ellipse(...lungs.left, lungDark, 0.12);
   c.ellipse(...lungs.right, lungDark, 0.12);
   for (let k = 0; k < 6; k++) {
@@ -108,71 +148,112 @@ export function renderCxr(size: number, findings: ReadonlySet<Cxr14Label>, rng: 
     c.line(0.54 + ox, y, 0.84 + ox, y + 0.03, 0.05, 1);
   }
   c.ellipse(0.5 + ox, 0.5 + oy, 0.03, 0.48, 0.22, 0.2);
-  const heartX = has('Cardiomegaly') ? 0.19 : 0.12;
-  const heartY = has('Cardiomegaly') ? 0.14 : 0.115;
-  c.ellipse(0.55 + ox + j(0.01), 0.63 + oy, heartX * scale, heartY * scale, 0.28, 0.15);
+  const heartX = (has('Cardiomegaly') ? 0.18 : 0.12) * (1 + j(0.08));
+  const heartY = (has('Cardiomegaly') ? 0.135 : 0.115) * (1 + j(0.06));
+  const heart: [number, number, number, number] = [0.55 + ox + j(0.01), 0.63 + oy, heartX * scale, heartY * scale];
+  c.ellipse(...heart, 0.28, 0.15);
+  if (has('Cardiomegaly')) mark('Cardiomegaly', ellipseBox(...heart));
   c.line(0.18 + ox, 0.17 + oy, 0.46 + ox, 0.22 + oy, 0.2, 2);
   c.line(0.54 + ox, 0.22 + oy, 0.82 + ox, 0.17 + oy, 0.2, 2);
   // Findings.
   if (has('Nodule')) {
     const [x, y] = pointIn(pickLung(lungs, rng), rng);
     c.ellipse(x, y, 0.022, 0.022, 0.3, 0.25);
+    mark('Nodule', ellipseBox(x, y, 0.03, 0.03));
   }
   if (has('Mass')) {
     const [x, y] = pointIn(pickLung(lungs, rng), rng);
     const r = 0.05 + rng() * 0.03;
-    c.ellipse(x, y, r, r * (0.8 + rng() * 0.4), 0.3, 0.15);
+    const ry = r * (0.8 + rng() * 0.4);
+    c.ellipse(x, y, r, ry, 0.3, 0.15);
+    mark('Mass', ellipseBox(x, y, r, ry));
   }
   if (has('Effusion')) {
     const lung = pickLung(lungs, rng);
-    c.lowerPart(...lung, lung[1] + lung[3] * (0.3 + rng() * 0.25), 0.3, 0.12);
+    const level = lung[1] + lung[3] * (0.3 + rng() * 0.25);
+    c.lowerPart(...lung, level, 0.2, 0.12);
+    mark('Effusion', clampBox([lung[0] - lung[2], level - 0.12, lung[0] + lung[2], lung[1] + lung[3]]));
   }
   if (has('Pneumothorax')) {
     const [cx, cy, rx, ry] = pickLung(lungs, rng);
     const side = cx < 0.5 ? -1 : 1;
-    c.ellipse(cx + side * rx * 0.55, cy - ry * 0.35, rx * 0.45, ry * 0.55, -0.2, 0.1);
+    c.ellipse(cx + side * rx * 0.55, cy - ry * 0.35, rx * 0.45, ry * 0.55, -0.14, 0.1);
+    mark('Pneumothorax', ellipseBox(cx + side * rx * 0.55, cy - ry * 0.35, rx * 0.45, ry * 0.55));
   }
   if (has('Infiltration')) {
     const lung = pickLung(lungs, rng);
+    const boxes: Box[] = [];
     for (let k = 0; k < 8; k++) {
       const [x, y] = pointIn(lung, rng);
-      c.ellipse(x, y, 0.025 + rng() * 0.02, 0.02 + rng() * 0.02, 0.1, 0.6);
+      const [rx, ry] = [0.025 + rng() * 0.02, 0.02 + rng() * 0.02];
+      c.ellipse(x, y, rx, ry, 0.1, 0.6);
+      boxes.push(ellipseBox(x, y, rx * 1.6, ry * 1.6));
     }
+    mark('Infiltration', ...boxes);
   }
   if (has('Atelectasis')) {
     const lung = pickLung(lungs, rng);
-    c.lowerPart(...lung, lung[1] + lung[3] * 0.55, 0.26, -0.05);
+    c.lowerPart(...lung, lung[1] + lung[3] * 0.55, 0.21, -0.05);
+    mark('Atelectasis', clampBox([lung[0] - lung[2], lung[1] + lung[3] * 0.55, lung[0] + lung[2], lung[1] + lung[3]]));
   }
   if (has('Consolidation')) {
     const [x, y] = pointIn(pickLung(lungs, rng), rng);
     c.ellipse(x, y, 0.08, 0.07, 0.22, 0.1);
+    mark('Consolidation', ellipseBox(x, y, 0.08, 0.07));
   }
   if (has('Edema')) {
-    c.ellipse(0.38 + ox, 0.5 + oy, 0.1, 0.14, 0.15, 0.8);
-    c.ellipse(0.62 + ox, 0.5 + oy, 0.1, 0.14, 0.15, 0.8);
+    const [ex, ey] = [j(0.04), j(0.05)];
+    c.ellipse(0.38 + ox + ex, 0.5 + oy + ey, 0.1, 0.14, 0.12, 0.8);
+    c.ellipse(0.62 + ox - ex, 0.5 + oy + ey, 0.1, 0.14, 0.12, 0.8);
+    mark(
+      'Edema',
+      ellipseBox(0.38 + ox + ex, 0.5 + oy + ey, 0.15, 0.2),
+      ellipseBox(0.62 + ox - ex, 0.5 + oy + ey, 0.15, 0.2),
+    );
   }
   if (has('Fibrosis')) {
+    const boxes: Box[] = [];
     for (let k = 0; k < 18; k++) {
       const [x, y] = pointIn(pickLung(lungs, rng), rng, true);
-      c.line(x, y, x + j(0.05), y + j(0.05), 0.08, 0.6);
+      const [x1, y1] = [x + j(0.05), y + j(0.05)];
+      c.line(x, y, x1, y1, 0.08, 0.6);
+      boxes.push(
+        clampBox([Math.min(x, x1) - 0.02, Math.min(y, y1) - 0.02, Math.max(x, x1) + 0.02, Math.max(y, y1) + 0.02]),
+      );
     }
+    mark('Fibrosis', ...boxes);
   }
   if (has('Pleural_Thickening')) {
     const [cx, cy, rx, ry] = pickLung(lungs, rng);
     c.ellipse(cx, cy, rx * 1.02, ry * 1.02, 0.12, 0.05);
     c.ellipse(cx, cy, rx * 0.92, ry * 0.95, -0.12, 0.05);
+    mark('Pleural_Thickening', ellipseBox(cx, cy, rx * 1.1, ry * 1.1));
   }
   if (has('Pneumonia')) {
     const [x, y] = pointIn(pickLung(lungs, rng), rng, true);
     c.ellipse(x, y, 0.07, 0.06, 0.18, 0.5);
+    mark('Pneumonia', ellipseBox(x, y, 0.09, 0.08));
   }
-  if (has('Hernia')) c.ellipse(0.5 + ox, 0.79 + oy, 0.06, 0.05, 0.25, 0.2);
-  // Exposure, contrast and noise, as scanners differ.
-  const gain = 1 + j(0.12);
-  const bias = 0.05 + j(0.04);
-  for (let i = 0; i < c.px.length; i++) {
-    const noise = (rng() + rng() + rng() - 1.5) * 0.03;
-    c.px[i] = Math.min(1, Math.max(0, (c.px[i] as number) * gain + bias + noise));
+  if (has('Hernia')) {
+    const [x, y] = [0.5 + ox + j(0.06), 0.79 + oy + j(0.03)];
+    c.ellipse(x, y, 0.06, 0.05, 0.25, 0.2);
+    mark('Hernia', ellipseBox(x, y, 0.07, 0.06));
   }
-  return c.px;
+  if (has('Emphysema')) mark('Emphysema', ellipseBox(...lungs.left), ellipseBox(...lungs.right));
+  // Exposure, contrast, a gradient across the plate and noise, as scanners and patients differ.
+  const gain = 1 + j(EXPOSURE.gain);
+  // a film/detector response curve: v^gamma, gamma log-uniform in [e^-0.6, e^0.6]
+  const gamma = Math.exp(j(EXPOSURE.gamma));
+  const bias = 0.05 + j(EXPOSURE.bias);
+  const [gx, gy] = [j(EXPOSURE.gradient), j(EXPOSURE.gradient)];
+  for (let y = 0; y < size; y++) {
+    const rowShade = bias + gy * (y / size - 0.5);
+    for (let x = 0; x < size; x++) {
+      const i = y * size + x;
+      const noise = (rng() + rng() + rng() - 1.5) * 0.03;
+      const v = (c.px[i] as number) * gain + rowShade + gx * (x / size - 0.5) + noise;
+      c.px[i] = Math.min(1, Math.max(0, v)) ** gamma;
+    }
+  }
+  return { pixels: c.px, regions };
 }

@@ -1,7 +1,8 @@
 /**
  * Writes a small synthetic ChestX-ray14 in exactly the NIH layout (PNG images, Data_Entry CSV, the
- * patient-wise train_val/test lists), so the whole pipeline can run and be tested without the real
- * 45 GB set. Findings are drawn to follow the labels (see synthetic-cxr-render.ts).
+ * patient-wise train_val/test lists, and BBox_List_2017.csv with where every finding was drawn), so the
+ * whole pipeline can run and be tested without the real 45 GB set. Findings are drawn to follow the
+ * labels (see synthetic-cxr-render.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import sharp from 'sharp';
 import { checkChoice, checkInt, checkOptions } from '../../util/options.js';
 import { seededRandom } from '../sampler.js';
 import { CXR14_LABELS, type Cxr14Label } from './chestxray14.js';
-import { renderCxr } from './synthetic-cxr-render.js';
+import { type FindingRegion, renderCxrWithRegions } from './synthetic-cxr-render.js';
 
 /** Prevalence of each finding in the synthetic set: NIH's order of magnitude, raised so rare ones occur. */
 export const SYNTHETIC_PREVALENCE: Record<Cxr14Label, number> = {
@@ -48,6 +49,8 @@ export interface SyntheticCxrRow {
   findings: Cxr14Label[];
   patientId: number;
   followUp: number;
+  /** where each finding was drawn (normalised boxes), filled in when the image is written */
+  regions: FindingRegion[];
 }
 
 /**
@@ -87,7 +90,7 @@ export async function generateSyntheticCxr(
     for (let v = 0; v < visits && rows.length < count; v++) {
       const findings = CXR14_LABELS.filter((l) => rng() < SYNTHETIC_PREVALENCE[l]);
       const imageIndex = `${String(patient).padStart(8, '0')}_${String(v).padStart(3, '0')}.png`;
-      rows.push({ imageIndex, findings, patientId: patient, followUp: v });
+      rows.push({ imageIndex, findings, patientId: patient, followUp: v, regions: [] });
     }
   }
   const perFolder = options.imagesPerFolder;
@@ -97,7 +100,8 @@ export async function generateSyntheticCxr(
       : join(root, 'images');
   const queue = rows.map((r, i) => ({ r, i, seed: Math.floor(rng() * 2 ** 32) }));
   const writeOne = async ({ r, i, seed }: (typeof queue)[number]) => {
-    const pixels = renderCxr(size, new Set(r.findings), seededRandom(seed));
+    const { pixels, regions } = renderCxrWithRegions(size, new Set(r.findings), seededRandom(seed));
+    r.regions = regions;
     const bytes = Buffer.alloc(size * size);
     for (let k = 0; k < bytes.length; k++) bytes[k] = Math.round((pixels[k] as number) * 255);
     const dir = folderOf(i);
@@ -113,6 +117,7 @@ export async function generateSyntheticCxr(
     join(root, version === '2020' ? 'Data_Entry_2017_v2020.csv' : 'Data_Entry_2017.csv'),
     csv(rows, size, version, rng),
   );
+  writeFileSync(join(root, 'BBox_List_2017.csv'), bboxCsv(rows, size));
   const testPatients = new Set<number>();
   const testFraction = options.testFraction ?? 0.2;
   for (let p = 1; p <= patient; p++) if (rng() < testFraction) testPatients.add(p);
@@ -143,6 +148,20 @@ function csv(rows: SyntheticCxrRow[], size: number, version: '2017' | '2020', rn
     const view = rng() < 0.6 ? 'PA' : 'AP';
     const cells = [r.imageIndex, labels, r.followUp, id, age, d.sex, view, size, size, 0.143, 0.143];
     lines.push(version === '2017' ? `${cells.join(',')},` : cells.join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** NIH's box file: `Image Index,Finding Label,Bbox [x,y,w,h],,,` then one row per box, in image pixels. */
+function bboxCsv(rows: SyntheticCxrRow[], size: number): string {
+  const lines = ['Image Index,Finding Label,Bbox [x,y,w,h],,,'];
+  const px = (v: number) => Number((v * size).toFixed(3));
+  for (const r of rows) {
+    for (const { label, boxes } of r.regions) {
+      for (const [x0, y0, x1, y1] of boxes) {
+        lines.push([r.imageIndex, label, px(x0), px(y0), px(x1 - x0), px(y1 - y0)].join(','));
+      }
+    }
   }
   return `${lines.join('\n')}\n`;
 }

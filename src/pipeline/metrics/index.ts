@@ -23,6 +23,13 @@ export {
   rocAucConfidenceIntervals,
 } from './bootstrap.js';
 export {
+  applyTemperature,
+  type Calibration,
+  calibration,
+  fitTemperature,
+  type ReliabilityBin,
+} from './calibration.js';
+export {
   accuracyScore,
   confusionMatrix,
   type PrecisionRecallF1,

@@ -1,0 +1,64 @@
+/** `tszoo cxr prepare`: indexes a ChestX-ray14 copy into a Parquet file and prints counts and data problems. */
+import { resolve } from 'node:path';
+import { DataFrame } from '../../../src/data/dataframe/index.js';
+import { type CliCommand, formatHelp, parseCommand } from '../../../src/util/cli.js';
+import { type CxrIndex, countsBySplit } from '../dataset.js';
+import { DATA_OPTIONS, loadIndex } from './common.js';
+
+export const PREPARE_COMMAND: CliCommand = {
+  name: 'cxr prepare',
+  summary:
+    'Index a NIH ChestX-ray14 copy (v2017 or v2020 CSV, images/ or images_*/images/, partly unpacked copies too).',
+  options: {
+    ...DATA_OPTIONS,
+    out: { type: 'string', value: 'FILE', default: 'runs/cxr/index.parquet', help: 'the Parquet index to write' },
+  },
+  epilog: 'Example:\n  tszoo cxr prepare --data /data/nih --out runs/cxr/index.parquet',
+};
+
+/** The printed summary: counts per finding and split, missing images per list, problems grouped by kind. */
+export function formatIndexSummary(index: CxrIndex): string {
+  const lines = [
+    `ChestX-ray14 at ${index.root} (CSV ${index.csvVersion}, ${index.imageFolders.length} image folders)`,
+    '',
+  ];
+  lines.push(`${'finding'.padEnd(20)}${'train'.padStart(8)}${'val'.padStart(8)}${'test'.padStart(8)}`);
+  for (const c of countsBySplit(index.rows)) {
+    lines.push(
+      `${c.label.padEnd(20)}${String(c.train).padStart(8)}${String(c.val).padStart(8)}${String(c.test).padStart(8)}`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    `missing images: ${index.missing.trainVal} of train_val_list.txt, ${index.missing.test} of test_list.txt (left out)`,
+  );
+  const byKind = new Map<string, { count: number; example: string }>();
+  for (const p of index.problems) {
+    const k = byKind.get(p.kind) ?? { count: 0, example: `${p.imageIndex}: ${p.detail}` };
+    k.count++;
+    byKind.set(p.kind, k);
+  }
+  if (byKind.size > 0) {
+    lines.push('', `${'data problem'.padEnd(16)}${'rows'.padStart(8)}  example`);
+    for (const [kind, { count, example }] of byKind)
+      lines.push(`${kind.padEnd(16)}${String(count).padStart(8)}  ${example}`);
+  } else lines.push('data problems: none');
+  return `${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, help } = parseCommand(PREPARE_COMMAND, argv);
+  if (help) {
+    process.stdout.write(formatHelp(PREPARE_COMMAND));
+    return 0;
+  }
+  const index = await loadIndex(values);
+  const out = resolve(values.out as string);
+  const { mkdirSync } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  mkdirSync(dirname(out), { recursive: true });
+  await DataFrame.fromRows(index.rows.map((r) => ({ ...r, root: index.root, csvVersion: index.csvVersion }))).writeParquet(out);
+  process.stdout.write(formatIndexSummary(index));
+  process.stdout.write(`index: ${out} (${index.rows.length} rows)\n`);
+  return 0;
+}

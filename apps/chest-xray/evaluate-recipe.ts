@@ -1,0 +1,311 @@
+/**
+ * Evaluation, run in a worker thread: predictions on validation and test, per-finding AUC with 95%
+ * CIs from a bootstrap over patients, AUPRC, operating points chosen on validation (saved into the
+ * model's cxr.json for predict and review), calibration (ECE before and after a per-finding temperature
+ * fitted on validation), the logistic-regression baseline, Grad-CAM heatmaps with the pointing game
+ * where boxes exist, and the worklist of test studies for the review page.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { DataFrame } from '../../src/data/dataframe/index.js';
+import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
+import { decodeImage } from '../../src/data/image/decode.js';
+import { torch } from '../../src/index.js';
+import {
+  applyTemperature,
+  type ClassifierEvaluation,
+  calibration,
+  chooseOperatingPoints,
+  evaluateClassifier,
+  fitTemperature,
+  type OperatingPointRule,
+} from '../../src/pipeline/metrics/index.js';
+import type { RecipeContext } from '../../src/pipeline/worker-run.js';
+import { writeFileAtomic } from '../../src/util/atomic-write.js';
+import { type BaselineResult, logisticBaseline } from './baseline.js';
+import type { CxrRow } from './dataset.js';
+import { gradCam, peakOf, upsampleMap } from './gradcam.js';
+import { loadCxrModel, writeModelInfo } from './model-store.js';
+import { writeOverlay } from './overlay.js';
+import { decodeOptions, evalTransform, inputRegion } from './transforms.js';
+import { triage } from './triage.js';
+import { type HeatmapFile, type Study, writeWorklist } from './worklist.js';
+
+export interface EvaluateJob {
+  modelDir: string;
+  rows: CxrRow[];
+  outDir: string;
+  operatingPoint: OperatingPointRule;
+  bootstrap: number;
+  baseline: boolean;
+  /** the data set's BBox_List_2017.csv (NIH's format), for the pointing game */
+  boxesCsv?: string | undefined;
+  /** test studies put on the review worklist (highest priority first), with their heatmaps */
+  worklist: number;
+}
+
+export interface FindingSummary {
+  label: string;
+  positives: number;
+  auc: number;
+  lower: number;
+  upper: number;
+  auprc: number;
+  threshold: number;
+  sensitivity: number;
+  specificity: number;
+  ppv: number;
+  npv: number;
+  ece: number;
+  eceCalibrated: number;
+  temperature: number;
+  /** share of test true positives whose heatmap peak lies in a box of the finding; NaN without boxes */
+  pointing: number;
+  pointingN: number;
+  /** the same share for the image centre (a baseline that needs no model) */
+  centre: number;
+}
+
+export interface EvaluateResult {
+  evaluation: ClassifierEvaluation & { split: string };
+  findings: FindingSummary[];
+  meanAuc: number;
+  meanAucLower: number;
+  meanAucUpper: number;
+  baseline: BaselineResult | null;
+  reliability: { meanProbability: number; frequency: number; rows: number }[];
+  ece: number;
+  gallery: { label: string; file: string; probability: number }[];
+  worklist: string;
+  counts: { val: number; test: number; testPatients: number };
+}
+
+type Box = { x: number; y: number; w: number; h: number };
+
+/** NIH's BBox_List_2017.csv: image -> finding -> boxes in the original image's pixels. */
+export function readBoxes(path: string): Map<string, Map<string, Box[]>> {
+  const out = new Map<string, Map<string, Box[]>>();
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/).slice(1);
+  for (const line of lines) {
+    const c = line.split(',');
+    if (c.length < 6) continue;
+    // NIH's file says 'Infiltrate' where the labels say 'Infiltration'
+    const label = c[1] === 'Infiltrate' ? 'Infiltration' : (c[1] as string);
+    const [x, y, w, h] = c.slice(2, 6).map(Number) as [number, number, number, number];
+    if (![x, y, w, h].every(Number.isFinite)) continue;
+    let m = out.get(c[0] as string);
+    if (!m) out.set(c[0] as string, (m = new Map()));
+    const list = m.get(label) ?? [];
+    list.push({ x, y, w, h });
+    m.set(label, list);
+  }
+  return out;
+}
+
+const frameOf = (rows: CxrRow[]) => DataFrame.fromColumns({ origin: rows.map((r) => r.path) });
+
+export default async function evaluateCxr({ data: job, send }: RecipeContext<EvaluateJob>): Promise<EvaluateResult> {
+  const { model, net, info } = await loadCxrModel(job.modelDir);
+  const r = info.recipe;
+  const val = job.rows.filter((x) => x.split === 'val');
+  const test = job.rows.filter((x) => x.split === 'test');
+  if (test.length === 0) throw new Error('evaluate: the test split is empty');
+  send({ stage: 'predict', val: val.length, test: test.length });
+  const predict = async (rows: CxrRow[]) => {
+    const { predictions, errors } = await model.predictRows(frameOf(rows));
+    if (errors.size > 0) throw new Error(`evaluate: ${errors.size} images unreadable, e.g. ${[...errors.values()][0]}`);
+    return predictions.map((p) => Array.from(p as Float32Array));
+  };
+  const valScores = val.length > 0 ? await predict(val) : [];
+  const testScores = await predict(test);
+  const valLabels = val.map((x) => x.labels);
+  const testLabels = test.map((x) => x.labels);
+  send({ stage: 'bootstrap', iterations: job.bootstrap });
+  const evaluation = evaluateClassifier(testScores.flat(), testLabels.flat(), 14, {
+    classNames: CXR14_LABELS,
+    groups: test.map((x) => x.patientId),
+    ...(val.length > 0 ? { validation: { scores: valScores.flat(), labels: valLabels.flat() } } : {}),
+    operatingPoint: job.operatingPoint,
+    bootstrap: job.bootstrap > 0 ? { iterations: job.bootstrap, seed: 0 } : false,
+  });
+  const thresholds =
+    val.length > 0
+      ? chooseOperatingPoints(valScores.flat(), valLabels.flat(), 14, job.operatingPoint).thresholds.map((t) =>
+          Number.isFinite(t) ? t : 0.5,
+        )
+      : CXR14_LABELS.map(() => 0.5);
+  writeModelInfo(job.modelDir, {
+    ...info,
+    thresholds,
+    thresholdRule: job.operatingPoint.rule === 'youden' ? 'youden' : `sensitivity>=${job.operatingPoint.target}`,
+  });
+  // calibration per finding, before and after a temperature fitted on validation
+  const column = (m: number[][], k: number) => m.map((row) => row[k] as number);
+  const calib = CXR14_LABELS.map((_, k) => {
+    const p = column(testScores, k);
+    const y = column(testLabels, k);
+    const t = val.length > 0 ? fitTemperature(column(valScores, k), column(valLabels, k)) : 1;
+    return {
+      ece: calibration(p, y).ece,
+      eceCalibrated: calibration(
+        p.map((v) => applyTemperature(v, t)),
+        y,
+      ).ece,
+      t,
+    };
+  });
+  const pooled = calibration(testScores.flat(), testLabels.flat(), 10);
+  let baseline: BaselineResult | null = null;
+  if (job.baseline) {
+    send({ stage: 'baseline' });
+    const train = job.rows.filter((x) => x.split === 'train');
+    baseline = await logisticBaseline(
+      { paths: train.map((x) => x.path), labels: train.map((x) => x.labels) },
+      { paths: val.map((x) => x.path), labels: valLabels },
+      { paths: test.map((x) => x.path), labels: testLabels },
+    );
+  }
+  // Grad-CAM over the test split: pointing game, gallery, worklist heatmaps
+  send({ stage: 'heatmaps' });
+  const boxes =
+    job.boxesCsv && existsSync(job.boxesCsv) ? readBoxes(job.boxesCsv) : new Map<string, Map<string, Box[]>>();
+  const hits = CXR14_LABELS.map(() => ({ n: 0, hit: 0, centre: 0 }));
+  const studies: Study[] = test.map((row, i) => {
+    const p = testScores[i] as number[];
+    const t = triage(p, thresholds);
+    return {
+      id: row.imageIndex.replace(/\.[^.]+$/, ''),
+      file: row.path,
+      patientId: row.patientId,
+      probabilities: p,
+      flags: t.flags,
+      priority: t.priority,
+      truth: CXR14_LABELS.filter((_, k) => row.labels[k] === 1),
+    };
+  });
+  const order = studies.map((_, i) => i).sort((a, b) => (studies[b]?.priority ?? 0) - (studies[a]?.priority ?? 0));
+  const onWorklist = new Set(order.slice(0, job.worklist));
+  const maps = new Map<number, HeatmapFile>();
+  const best = CXR14_LABELS.map(() => ({ i: -1, p: -1 }));
+  const crop = r.crop;
+  const transform = evalTransform(r);
+  // the gallery's image per finding: its most confident true positive
+  test.forEach((row, i) => {
+    CXR14_LABELS.forEach((_, k) => {
+      const p = testScores[i]?.[k] ?? 0;
+      if (row.labels[k] === 1 && p > (best[k]?.p ?? 0)) best[k] = { i, p };
+    });
+  });
+  // heatmaps only where they are used: worklist studies and images with boxes (the pointing game)
+  const camRows = test.map((_, i) => i).filter((i) => onWorklist.has(i) || boxes.has((test[i] as CxrRow).imageIndex));
+  for (let s = 0; s < camRows.length; s += 32) {
+    const idx = camRows.slice(s, s + 32);
+    const images = await Promise.all(idx.map((i) => decodeImage((test[i] as CxrRow).path, decodeOptions(r))));
+    const sizes = await Promise.all(idx.map((i) => originalSize((test[i] as CxrRow).path)));
+    const batch = torch.scope(() => torch.keep(torch.stack(images.map((im) => transform.apply(im, Math.random)))));
+    const cams = gradCam(net, batch);
+    batch.dispose();
+    idx.forEach((i, b) => {
+      const row = test[i] as CxrRow;
+      const flagged = studies[i]?.flags ?? [];
+      CXR14_LABELS.forEach((label, k) => {
+        const m = cams.maps[b]?.[k] as Float32Array;
+        const drawn = boxes.get(row.imageIndex)?.get(label);
+        if (!drawn || row.labels[k] !== 1 || !flagged.includes(label)) return;
+        const up = upsampleMap(m, cams.height, cams.width, crop);
+        const { row: py, col: px } = peakOf(up, crop);
+        const [ow, oh] = sizes[b] as [number, number];
+        const inside = (x: number, y: number) =>
+          drawn.some((bx) => {
+            const [x0, y0] = toCrop(bx.x, bx.y, ow, oh, r.resize, crop);
+            const [x1, y1] = toCrop(bx.x + bx.w, bx.y + bx.h, ow, oh, r.resize, crop);
+            return x + 0.5 >= x0 && x + 0.5 <= x1 && y + 0.5 >= y0 && y + 0.5 <= y1;
+          });
+        const h = hits[k] as { n: number; hit: number; centre: number };
+        h.n++;
+        if (inside(px, py)) h.hit++;
+        if (inside((crop - 1) / 2, (crop - 1) / 2)) h.centre++;
+      });
+      if (onWorklist.has(i)) {
+        maps.set(i, {
+          region: inputRegion(r),
+          h: cams.height,
+          w: cams.width,
+          maps: (cams.maps[b] ?? []).map((m) => Array.from(m, (v) => Math.round(v * 1000) / 1000)),
+        });
+      }
+    });
+  }
+  const heatDir = join(job.outDir, 'heatmaps');
+  mkdirSync(heatDir, { recursive: true });
+  const gallery: EvaluateResult['gallery'] = [];
+  for (const [k, b] of best.entries()) {
+    if (b.i < 0) continue;
+    const row = test[b.i] as CxrRow;
+    const image = await decodeImage(row.path, decodeOptions(r));
+    const batch = torch.scope(() => torch.keep(torch.stack([transform.apply(image, Math.random)])));
+    const cams = gradCam(net, batch);
+    batch.dispose();
+    const label = CXR14_LABELS[k] as string;
+    const file = `${basename(row.imageIndex, '.png')}-${label}.png`;
+    await writeOverlay(
+      join(heatDir, file),
+      image,
+      upsampleMap(cams.maps[0]?.[k] as Float32Array, cams.height, cams.width, crop),
+      Math.max(1, Math.floor(256 / crop)),
+    );
+    gallery.push({ label, file: `heatmaps/${file}`, probability: b.p });
+  }
+  const worklist = writeWorklist(
+    join(job.outDir, 'worklist'),
+    order.slice(0, job.worklist).map((i) => ({ ...(studies[i] as Study), heatmap: maps.get(i) })),
+    { thresholds, modelDir: job.modelDir, source: `test split of ${info.data?.root ?? 'the data set'}` },
+  );
+  const findings: FindingSummary[] = evaluation.classes.map((c, k) => ({
+    label: c.name,
+    positives: c.positives,
+    auc: c.auc,
+    lower: c.aucInterval?.lower ?? Number.NaN,
+    upper: c.aucInterval?.upper ?? Number.NaN,
+    auprc: c.averagePrecision,
+    threshold: thresholds[k] as number,
+    sensitivity: c.operatingPoint?.sensitivity ?? Number.NaN,
+    specificity: c.operatingPoint?.specificity ?? Number.NaN,
+    ppv: c.operatingPoint?.ppv ?? Number.NaN,
+    npv: c.operatingPoint?.npv ?? Number.NaN,
+    ece: calib[k]?.ece ?? Number.NaN,
+    eceCalibrated: calib[k]?.eceCalibrated ?? Number.NaN,
+    temperature: calib[k]?.t ?? 1,
+    pointing: hits[k]?.n ? (hits[k]?.hit ?? 0) / (hits[k]?.n ?? 1) : Number.NaN,
+    pointingN: hits[k]?.n ?? 0,
+    centre: hits[k]?.n ? (hits[k]?.centre ?? 0) / (hits[k]?.n ?? 1) : Number.NaN,
+  }));
+  net.dispose();
+  const result: EvaluateResult = {
+    evaluation: { ...evaluation, split: 'test' },
+    findings,
+    meanAuc: evaluation.meanAuc,
+    meanAucLower: evaluation.meanAucInterval?.lower ?? Number.NaN,
+    meanAucUpper: evaluation.meanAucInterval?.upper ?? Number.NaN,
+    baseline,
+    reliability: pooled.bins.map((b) => ({ meanProbability: b.meanProbability, frequency: b.frequency, rows: b.rows })),
+    ece: pooled.ece,
+    gallery,
+    worklist,
+    counts: { val: val.length, test: test.length, testPatients: new Set(test.map((x) => x.patientId)).size },
+  };
+  writeFileAtomic(join(job.outDir, 'evaluation.json'), JSON.stringify(result, null, 1), { mkdir: true });
+  return result;
+}
+
+/** A point of the original image in the model's input (resized to resize x resize, centre-cropped to crop). */
+function toCrop(x: number, y: number, w: number, h: number, resize: number, crop: number): [number, number] {
+  const off = Math.round((resize - crop) / 2);
+  return [(x * resize) / w - off, (y * resize) / h - off];
+}
+
+async function originalSize(path: string): Promise<[number, number]> {
+  const { default: sharp } = await import('sharp');
+  const m = await sharp(path).metadata();
+  return [m.width ?? 0, m.height ?? 0];
+}

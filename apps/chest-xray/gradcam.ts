@@ -1,0 +1,80 @@
+/**
+ * Grad-CAM (Selvaraju et al. 2017) at the backbone's last convolutional block: for finding c, the
+ * feature maps A_k weighted by the spatial mean of d logit_c / d A_k, summed over k, ReLU. The
+ * gradients come from autograd through the head only (the feature map is a detached leaf), so one
+ * backbone pass serves all 14 findings. Maps are returned at feature resolution, scaled to [0, 1]
+ * per image and finding. When no location has positive evidence (a call made by a low threshold on a
+ * negative logit), ReLU would leave an empty map: the map then shows relative evidence instead, the
+ * weighted sum scaled from its minimum to its maximum, so its peak is still where the score comes from.
+ */
+import { nn, torch } from '../../src/index.js';
+import type { CxrNet } from './model.js';
+
+export interface HeatmapBatch {
+  /** h x w of each map */
+  height: number;
+  width: number;
+  /** maps[i][c]: row-major h*w values in [0, 1] for image i and finding c */
+  maps: Float32Array[][];
+}
+
+/**
+ * Grad-CAM maps of a batch [N, C, H, W] for every finding.
+ *
+ * @example
+ * ```ts
+ * const { maps, height, width } = gradCam(net, batch);
+ * maps[0][1]; // image 0, Cardiomegaly: height * width values in [0, 1]
+ * ```
+ */
+export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14): HeatmapBatch {
+  net.eval();
+  return torch.scope(() => {
+    const features = torch.noGrad(() => net.featureMap(x));
+    const a = torch.detach(features).requiresGrad_();
+    const logits = torch.enableGrad(() => net.headOf(a));
+    const [n, , h, w] = a.shape as [number, number, number, number];
+    const maps: Float32Array[][] = Array.from({ length: n }, () => []);
+    for (let c = 0; c < classes; c++) {
+      const target = torch.enableGrad(() => torch.sum(torch.select(logits, 1, c)));
+      const [g] = torch.grad(target, a, { retainGraph: c < classes - 1 }) as [torch.Tensor];
+      const weighted = torch.noGrad(() => {
+        const weights = torch.mean(g, [2, 3], true);
+        return torch.sum(torch.mul(weights, torch.detach(a)), [1]).contiguous();
+      });
+      const data = weighted.data() as Float32Array;
+      for (let i = 0; i < n; i++) maps[i]?.push(normaliseMap(data.slice(i * h * w, (i + 1) * h * w)));
+    }
+    return { height: h, width: w, maps };
+  });
+}
+
+/** Bilinear upsampling of one map to size x size (what the overlays and the pointing game use). */
+export function upsampleMap(map: Float32Array, h: number, w: number, size: number): Float32Array {
+  return torch.scope(() => {
+    const t = torch.tensor(map, { shape: [1, 1, h, w] });
+    const up = nn.functional.interpolate(t, { size: [size, size], mode: 'bilinear', alignCorners: false });
+    return up.contiguous().data() as Float32Array;
+  });
+}
+
+/** Row and column of the largest value of a size x size map (the first on ties). */
+export function peakOf(map: Float32Array, size: number): { row: number; col: number } {
+  let best = 0;
+  for (let i = 1; i < map.length; i++) if ((map[i] as number) > (map[best] as number)) best = i;
+  return { row: Math.floor(best / size), col: best % size };
+}
+
+/** ReLU and scale by the peak; without any positive value, min-max scaling of the raw values. */
+export function normaliseMap(raw: Float32Array): Float32Array {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of raw) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const out = new Float32Array(raw.length);
+  if (hi > 0) for (let i = 0; i < raw.length; i++) out[i] = Math.max(0, raw[i] as number) / hi;
+  else if (hi > lo) for (let i = 0; i < raw.length; i++) out[i] = ((raw[i] as number) - lo) / (hi - lo);
+  return out;
+}
