@@ -274,7 +274,11 @@ export abstract class Module {
    * ```
    */
   to(target: string | ModuleToOptions): this {
-    if (typeof target === 'string' && !(DTYPES as readonly string[]).includes(target) && !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(target)) {
+    if (
+      typeof target === 'string' &&
+      !(DTYPES as readonly string[]).includes(target) &&
+      !/^(cpu|cuda|mps|meta)(:\d+)?$/.test(target)
+    ) {
       const floating = DTYPES.filter((d) => isFloatingDType(d));
       throw new TypeError(
         `${this.constructor.name}.to: '${target}' is neither a floating-point dtype (${floating.join(', ')}) nor a device such as 'cpu'${didYouMean(target, floating)}`,

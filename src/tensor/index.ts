@@ -13,8 +13,8 @@ import './methods.js';
 
 export { type AutocastDType, type AutocastOptions, autocast, getAutocastDtype, isAutocastEnabled } from './autocast.js';
 export * from './autograd.js';
-export { arange, type CreationScalar, full } from './creation.js';
 export { backends, type CpuCapability } from './cpu-capability.js';
+export { arange, type CreationScalar, full } from './creation.js';
 export { allSchemas, type IntList, OpSet, ops, type Reduction, type Scalar } from './dispatch.js';
 export * from './dtype.js';
 export * from './memory.js';

@@ -57,7 +57,9 @@ export async function main(argv: string[]): Promise<number> {
   const { mkdirSync } = await import('node:fs');
   const { dirname } = await import('node:path');
   mkdirSync(dirname(out), { recursive: true });
-  await DataFrame.fromRows(index.rows.map((r) => ({ ...r, root: index.root, csvVersion: index.csvVersion }))).writeParquet(out);
+  await DataFrame.fromRows(
+    index.rows.map((r) => ({ ...r, root: index.root, csvVersion: index.csvVersion })),
+  ).writeParquet(out);
   process.stdout.write(formatIndexSummary(index));
   process.stdout.write(`index: ${out} (${index.rows.length} rows)\n`);
   return 0;
