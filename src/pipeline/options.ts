@@ -123,38 +123,43 @@ export interface EstimatorOptions {
   memoryFormat?: MemoryFormat;
 }
 
+/** Every key of EstimatorOptions, checked by the compiler both ways (a new option must be listed here). */
+const ESTIMATOR_OPTION_KEYS = {
+  task: true,
+  loss: true,
+  transform: true,
+  featureShape: true,
+  featuresCol: true,
+  labelCol: true,
+  predictionCol: true,
+  classNames: true,
+  decode: true,
+  batchSize: true,
+  maxEpoch: true,
+  endWhen: true,
+  optimizer: true,
+  validation: true,
+  earlyStopping: true,
+  clipping: true,
+  cacheSamples: true,
+  checkpoint: true,
+  resume: true,
+  seed: true,
+  progress: true,
+  shuffle: true,
+  trainSummary: true,
+  validationSummary: true,
+  logFile: true,
+  prefetch: true,
+  concurrency: true,
+  workers: true,
+  maxSkippedFraction: true,
+  precision: true,
+  memoryFormat: true,
+} satisfies Record<keyof EstimatorOptions, true>;
+
 /** The keys of EstimatorOptions (an unknown key is an error naming the nearest one). */
-export const ESTIMATOR_OPTIONS: readonly string[] = [
-  'task',
-  'loss',
-  'transform',
-  'featureShape',
-  'featuresCol',
-  'labelCol',
-  'predictionCol',
-  'classNames',
-  'decode',
-  'batchSize',
-  'maxEpoch',
-  'endWhen',
-  'optimizer',
-  'validation',
-  'earlyStopping',
-  'clipping',
-  'cacheSamples',
-  'checkpoint',
-  'resume',
-  'seed',
-  'progress',
-  'shuffle',
-  'trainSummary',
-  'validationSummary',
-  'logFile',
-  'prefetch',
-  'concurrency',
-  'workers',
-  'maxSkippedFraction',
-];
+export const ESTIMATOR_OPTIONS: readonly string[] = Object.keys(ESTIMATOR_OPTION_KEYS);
 
 /** The resolved configuration a run uses. */
 export type ResolvedOptions = Required<
