@@ -245,7 +245,20 @@ describe('Cluster Serving over Redis Streams', () => {
           settled++;
         }),
       );
-      while (settled < 100) await new Promise((r) => setTimeout(r, 5));
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      while (settled < 100) await sleep(5);
+      // kill `a` while it holds entries it has read and not acknowledged: stop it, let its last commands
+      // land, look; on a fast machine it may have acknowledged everything at that instant, so try again
+      const pendingOfA = async () =>
+        ((await admin.xpending(requestsKey(name), GROUP, '-', '+', 10, a.consumer)) as unknown[]).length;
+      for (;;) {
+        assert.ok(settled < 1000, 'worker a never held a pending entry while requests were in flight');
+        a.child.kill('SIGSTOP');
+        await sleep(50);
+        if ((await pendingOfA()) > 0) break;
+        a.child.kill('SIGCONT');
+        await sleep(5);
+      }
       a.child.kill('SIGKILL');
       const results = await Promise.allSettled(all);
       const failed = results.filter((r) => r.status === 'rejected');
