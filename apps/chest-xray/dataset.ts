@@ -6,9 +6,8 @@
  * Splits are always by patient: the official lists, with validation carved from train_val by patient,
  * or a seeded random 70/10/20 patient split as CheXNet did; never by image.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CXR14_LABELS, type Cxr14Label } from '../../src/data/datasets/chestxray14.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { CXR14_LABELS, type Cxr14Label, scanChestXray14 } from '../../src/data/datasets/chestxray14.js';
 import { seededRandom } from '../../src/data/sampler.js';
 
 export type Split = 'train' | 'val' | 'test';
@@ -53,26 +52,6 @@ export interface IndexOptions {
   labelMap?: Record<string, string>;
 }
 
-function readList(path: string): string[] {
-  if (!existsSync(path)) throw new Error(`ChestX-ray14: missing ${path}`);
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0);
-}
-
-/** Image folders and every PNG in them: images/ and images_NNN/images/ (partly unpacked copies have some). */
-function findImages(root: string): { folders: string[]; paths: Map<string, string> } {
-  const folders: string[] = [];
-  if (existsSync(join(root, 'images'))) folders.push(join(root, 'images'));
-  for (const d of readdirSync(root).sort()) {
-    if (/^images_\d+$/.test(d) && existsSync(join(root, d, 'images'))) folders.push(join(root, d, 'images'));
-  }
-  const paths = new Map<string, string>();
-  for (const f of folders) for (const name of readdirSync(f)) if (name.endsWith('.png')) paths.set(name, join(f, name));
-  return { folders, paths };
-}
-
 /** Age in years from '58', '058Y', '006M', '010D'; null (with a problem) when impossible (> 120 years). */
 function parseAge(text: string): { age: number | null; problem?: string } {
   const m = /^(\d+)([YMD]?)$/.exec(text.trim());
@@ -101,14 +80,10 @@ function patientDraw(seed: number, patient: string): number {
  */
 export function indexChestXray14(root: string, options: IndexOptions = {}): CxrIndex {
   if (!existsSync(root)) throw new Error(`ChestX-ray14: no folder ${root}`);
-  const v2020 = join(root, 'Data_Entry_2017_v2020.csv');
-  const v2017 = join(root, 'Data_Entry_2017.csv');
-  const csvPath = existsSync(v2020) ? v2020 : v2017;
-  if (!existsSync(csvPath)) throw new Error(`ChestX-ray14: neither ${v2020} nor ${v2017} exists`);
-  const { folders, paths } = findImages(root);
-  if (folders.length === 0) throw new Error(`ChestX-ray14: no images/ or images_*/images/ folder under ${root}`);
-  const trainVal = new Set(readList(join(root, 'train_val_list.txt')));
-  const test = new Set(readList(join(root, 'test_list.txt')));
+  const files = scanChestXray14(root);
+  const { labelsCsv: csvPath, imagePaths: paths, imageFolders: folders } = files;
+  const trainVal = new Set(files.trainValList);
+  const test = new Set(files.testList);
   for (const f of test)
     if (trainVal.has(f)) throw new Error(`ChestX-ray14: ${f} is in both train_val_list.txt and test_list.txt`);
   const lines = readFileSync(csvPath, 'utf8').split(/\r?\n/);
@@ -185,7 +160,7 @@ export function indexChestXray14(root: string, options: IndexOptions = {}): CxrI
   if (rows.length === 0) {
     throw new Error(`ChestX-ray14: no usable image under ${root} (${listed} listed images are absent)`);
   }
-  return { root, csvVersion: csvPath === v2020 ? '2020' : '2017', rows, problems, missing, imageFolders: folders };
+  return { root, csvVersion: files.csvVersion, rows, problems, missing, imageFolders: folders };
 }
 
 /** Official: validation carved from train_val by patient. random-patient: 70/10/20 by patient, lists ignored. */

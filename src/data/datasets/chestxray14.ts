@@ -45,38 +45,52 @@ function readList(path: string): string[] {
     .filter((l) => l.length > 0);
 }
 
+/** The files of a ChestX-ray14 copy as found, before any check that they fit together. */
+export interface ChestXray14Files extends ChestXray14Layout {
+  /** the image folders found: images/ and images_NNN/images/ (a partly unpacked copy has some) */
+  imageFolders: string[];
+}
+
+/**
+ * Lists the files of a ChestX-ray14 copy without checking that they fit together (a partly unpacked copy
+ * lacks some listed images): the labels CSV, the official lists and every PNG of its image folders.
+ */
+export function scanChestXray14(root: string): ChestXray14Files {
+  const v2020 = join(root, 'Data_Entry_2017_v2020.csv');
+  const v2017 = join(root, 'Data_Entry_2017.csv');
+  const labelsCsv = existsSync(v2020) ? v2020 : v2017;
+  if (!existsSync(labelsCsv)) throw new Error(`ChestX-ray14: neither ${v2020} nor ${v2017} exists`);
+  const imageFolders: string[] = [];
+  if (existsSync(join(root, 'images'))) imageFolders.push(join(root, 'images'));
+  for (const d of readdirSync(root).sort()) {
+    if (/^images_\d+$/.test(d) && existsSync(join(root, d, 'images'))) imageFolders.push(join(root, d, 'images'));
+  }
+  if (imageFolders.length === 0) throw new Error(`ChestX-ray14: no images/ or images_*/images/ folder under ${root}`);
+  const imagePaths = new Map<string, string>();
+  for (const d of imageFolders) for (const f of readdirSync(d)) if (f.endsWith('.png')) imagePaths.set(f, join(d, f));
+  return {
+    root,
+    labelsCsv,
+    csvVersion: labelsCsv === v2020 ? '2020' : '2017',
+    trainValList: readList(join(root, 'train_val_list.txt')),
+    testList: readList(join(root, 'test_list.txt')),
+    imagePaths,
+    imageFolders,
+  };
+}
+
 /**
  * Finds the files of a ChestX-ray14 copy (the real one or `generateSyntheticCxr`'s) and checks that
  * they fit together: every listed image exists, no image is in both lists.
  */
 export function findChestXray14(root: string): ChestXray14Layout {
-  const v2020 = join(root, 'Data_Entry_2017_v2020.csv');
-  const v2017 = join(root, 'Data_Entry_2017.csv');
-  const labelsCsv = existsSync(v2020) ? v2020 : v2017;
-  if (!existsSync(labelsCsv)) throw new Error(`ChestX-ray14: neither ${v2020} nor ${v2017} exists`);
-  const dirs: string[] = [];
-  if (existsSync(join(root, 'images'))) dirs.push(join(root, 'images'));
-  for (const d of existsSync(root) ? readdirSync(root) : []) {
-    if (/^images_\d+$/.test(d) && existsSync(join(root, d, 'images'))) dirs.push(join(root, d, 'images'));
-  }
-  if (dirs.length === 0) throw new Error(`ChestX-ray14: no images/ or images_*/images/ folder under ${root}`);
-  const imagePaths = new Map<string, string>();
-  for (const d of dirs) for (const f of readdirSync(d)) if (f.endsWith('.png')) imagePaths.set(f, join(d, f));
-  const trainValList = readList(join(root, 'train_val_list.txt'));
-  const testList = readList(join(root, 'test_list.txt'));
-  const testSet = new Set(testList);
-  const both = trainValList.filter((f) => testSet.has(f));
+  const { imageFolders: _, ...layout } = scanChestXray14(root);
+  const testSet = new Set(layout.testList);
+  const both = layout.trainValList.filter((f) => testSet.has(f));
   if (both.length) throw new Error(`ChestX-ray14: ${both.length} images in both lists, e.g. ${both[0]}`);
-  const missing = [...trainValList, ...testList].filter((f) => !imagePaths.has(f));
+  const missing = [...layout.trainValList, ...layout.testList].filter((f) => !layout.imagePaths.has(f));
   if (missing.length) throw new Error(`ChestX-ray14: ${missing.length} listed images are missing, e.g. ${missing[0]}`);
-  return {
-    root,
-    labelsCsv,
-    csvVersion: labelsCsv === v2020 ? '2020' : '2017',
-    trainValList,
-    testList,
-    imagePaths,
-  };
+  return layout;
 }
 
 /** Multi-hot vector in CXR14_LABELS order for a 'Finding Labels' value ('A|B' or 'No Finding'). */
