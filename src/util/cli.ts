@@ -115,18 +115,20 @@ export function parseCommand(
   }
 }
 
-/** A string option's value as an integer within bounds, or a {@link CliUsageError} naming the option. */
-export function intOption(
-  values: ParsedCommand['values'],
-  name: string,
-  bounds: { min?: number; max?: number } = {},
-): number | undefined {
+/** Bounds of a numeric option, inclusive. */
+export interface OptionBounds {
+  min?: number;
+  max?: number;
+}
+
+function numericOption(values: ParsedCommand['values'], name: string, bounds: OptionBounds, integer: boolean) {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) {
-    throw new CliUsageError(`--${name} must be an integer, got '${String(raw)}'`);
-  }
+  const valid = integer
+    ? typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) && Number.isSafeInteger(n)
+    : typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(n);
+  if (!valid) throw new CliUsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${String(raw)}'`);
   if (bounds.min !== undefined && n < bounds.min)
     throw new CliUsageError(`--${name} must be >= ${bounds.min}, got ${n}`);
   if (bounds.max !== undefined && n > bounds.max)
@@ -134,21 +136,20 @@ export function intOption(
   return n;
 }
 
+/** A string option's value as an integer within bounds, or a {@link CliUsageError} naming the option. */
+export function intOption(
+  values: ParsedCommand['values'],
+  name: string,
+  bounds: OptionBounds = {},
+): number | undefined {
+  return numericOption(values, name, bounds, true);
+}
+
 /** A string option's value as a finite number within bounds, or a {@link CliUsageError} naming the option. */
 export function numberOption(
   values: ParsedCommand['values'],
   name: string,
-  bounds: { min?: number; max?: number } = {},
+  bounds: OptionBounds = {},
 ): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) {
-    throw new CliUsageError(`--${name} must be a number, got '${String(raw)}'`);
-  }
-  if (bounds.min !== undefined && n < bounds.min)
-    throw new CliUsageError(`--${name} must be >= ${bounds.min}, got ${n}`);
-  if (bounds.max !== undefined && n > bounds.max)
-    throw new CliUsageError(`--${name} must be <= ${bounds.max}, got ${n}`);
-  return n;
+  return numericOption(values, name, bounds, false);
 }
