@@ -5,12 +5,12 @@
  * `set_autocast_cpu_dtype`): while it is on, the ops on PyTorch's CPU lists run in bfloat16 (conv*,
  * linear, matmul, mm, bmm, addmm, baddbmm, ...) or are forced to float32 (losses, norms, softmax-like
  * reductions, ...), and the rest run in the widest dtype of their inputs. The state a piece of code wants
- * lives in an AsyncLocalStorage context set by {@link autocast}, and the native state is brought in line
- * with it before every op while an async autocast callback is pending (see grad-mode.ts for the scheme).
+ * lives in the async context set by {@link autocast}, and the native state is brought in line with it
+ * before every op while an async autocast callback is pending (the scheme is in async-mode.ts).
  * When the last autocast region of the thread closes, the cache of bfloat16 weight copies is cleared,
  * as PyTorch does on leaving its outermost `torch.autocast`.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncMode } from './async-mode.js';
 import { native } from './native.js';
 
 /** Lower-precision dtypes CPU autocast supports (LibTorch 1.13: bfloat16 only). */
@@ -32,18 +32,10 @@ interface AutocastContext {
 }
 
 const OFF: AutocastContext = { enabled: false, dtype: 'bfloat16' };
-const storage = new AsyncLocalStorage<AutocastContext>();
-
-/** autocast callbacks whose promise has not settled yet (this thread). */
-let pendingAsync = 0;
 /** autocast regions open on this thread (running or pending), for clearing the cache at the last exit. */
 let openRegions = 0;
 /** What the native state holds: every change goes through this module. */
 let applied: AutocastContext = { enabled: native.isAutocastEnabled(), dtype: 'bfloat16' };
-
-function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
-}
 
 function apply(want: AutocastContext): void {
   if (want.enabled !== applied.enabled || want.dtype !== applied.dtype) {
@@ -52,9 +44,7 @@ function apply(want: AutocastContext): void {
   }
 }
 
-function wanted(): AutocastContext {
-  return storage.getStore() ?? OFF;
-}
+const mode = new AsyncMode<AutocastContext>(apply, () => OFF);
 
 function closeRegion(): void {
   openRegions--;
@@ -66,7 +56,7 @@ function closeRegion(): void {
  * state in line with the caller's context.
  */
 export function applyAutocastMode(): void {
-  if (pendingAsync !== 0) apply(storage.getStore() ?? OFF);
+  mode.reapply();
 }
 
 /**
@@ -97,45 +87,15 @@ export function autocast<T>(options: AutocastOptions, fn: () => T): T {
   if (typeof fn !== 'function') throw new TypeError('autocast: expected a callback as the second argument');
   const context: AutocastContext = { enabled: options.enabled ?? true, dtype };
   openRegions++;
-  apply(context);
-  let result: T;
-  try {
-    result = storage.run(context, fn);
-  } catch (e) {
-    apply(wanted());
-    closeRegion();
-    throw e;
-  }
-  // back in the caller's context, whether fn returned or is awaiting
-  apply(wanted());
-  if (!isPromiseLike(result)) {
-    closeRegion();
-    return result;
-  }
-  pendingAsync++;
-  const settled = () => {
-    pendingAsync--;
-    apply(wanted());
-    closeRegion();
-  };
-  return Promise.resolve(result).then(
-    (v) => {
-      settled();
-      return v;
-    },
-    (e: unknown) => {
-      settled();
-      throw e;
-    },
-  ) as T;
+  return mode.run(context, fn, closeRegion);
 }
 
 /** Whether the calling code runs under CPU autocast (PyTorch's `torch.is_autocast_cpu_enabled()`). */
 export function isAutocastEnabled(): boolean {
-  return wanted().enabled;
+  return mode.wanted().enabled;
 }
 
 /** The lower-precision dtype of the calling code's autocast (PyTorch's `torch.get_autocast_cpu_dtype()`). */
 export function getAutocastDtype(): AutocastDType {
-  return wanted().dtype;
+  return mode.wanted().dtype;
 }

@@ -1,22 +1,9 @@
 /**
- * Grad mode that follows async functions, as scopes do.
- *
- * LibTorch's grad mode is one flag per thread, but `noGrad(async () => ...)` must hold only for its own
- * callback, across `await`, while other async work on the thread keeps its own mode. So the mode a
- * piece of code wants lives in an AsyncLocalStorage context (set by noGrad/enableGrad/inferenceMode,
- * inherited by everything they start), and the native flag is brought in line with it where it matters:
- *
- * - entering and leaving noGrad/enableGrad/inferenceMode sets the native flag directly;
- * - while an async callback of theirs is still running (its promise not settled), other code can run in
- *   between on the same thread, so every op call first re-applies the calling context's mode
- *   ({@link applyGradMode}; a no-op unless it changed, which costs one native call);
- * - while no async callback is running, the flag is always right, and op calls skip the lookup: one
- *   comparison of a counter.
- *
- * Work that an async callback starts and does not await (fire and forget) keeps the callback's mode only
- * while the callback itself is running.
+ * Grad mode that follows async functions, as scopes do: the wanted mode lives in the async context and
+ * LibTorch's thread-local flag is brought in line with it (the scheme is in async-mode.ts).
+ * `withInferenceMode` uses LibTorch's inference-mode guard, for synchronous callbacks only.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncMode, isPromiseLike } from './async-mode.js';
 import { native } from './native.js';
 
 /** The grad mode one async context wants. */
@@ -24,18 +11,10 @@ interface GradContext {
   enabled: boolean;
 }
 
-const storage = new AsyncLocalStorage<GradContext>();
-
-/** noGrad/enableGrad callbacks whose promise has not settled yet (this thread). */
-let pendingAsync = 0;
 /** What the native flag holds: every change goes through this module. */
 let applied = native.isGradEnabled();
 /** The mode outside any noGrad/enableGrad/inferenceMode (setGradEnabled changes it there). */
 let outside = applied;
-
-function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
-}
 
 function apply(enabled: boolean): void {
   if (enabled !== applied) {
@@ -44,9 +23,14 @@ function apply(enabled: boolean): void {
   }
 }
 
+const mode = new AsyncMode<GradContext>(
+  (context) => apply(context.enabled),
+  () => ({ enabled: outside }),
+);
+
 /** The mode the calling code wants. */
 function wanted(): boolean {
-  return storage.getStore()?.enabled ?? outside;
+  return mode.store()?.enabled ?? outside;
 }
 
 /**
@@ -54,35 +38,12 @@ function wanted(): boolean {
  * line with the caller's context.
  */
 export function applyGradMode(): void {
-  if (pendingAsync !== 0) apply(storage.getStore()?.enabled ?? outside);
+  mode.reapply();
 }
 
 /** Runs `fn` (sync or async) with grad mode `enabled` for it and everything it awaits. */
 export function withGradMode<T>(enabled: boolean, fn: () => T): T {
-  apply(enabled);
-  let result: T;
-  try {
-    result = storage.run({ enabled }, fn);
-  } finally {
-    // back in the caller's context: its mode, whether fn returned, threw or is awaiting
-    apply(wanted());
-  }
-  if (!isPromiseLike(result)) return result;
-  pendingAsync++;
-  const settled = () => {
-    pendingAsync--;
-    apply(wanted());
-  };
-  return Promise.resolve(result).then(
-    (v) => {
-      settled();
-      return v;
-    },
-    (e: unknown) => {
-      settled();
-      throw e;
-    },
-  ) as T;
+  return mode.run({ enabled }, fn);
 }
 
 /** The calling code's grad mode. */
@@ -95,7 +56,7 @@ export function gradEnabled(): boolean {
  * elsewhere, for code outside them). Returns the previous mode.
  */
 export function setGradMode(enabled: boolean): boolean {
-  const context = storage.getStore();
+  const context = mode.store();
   const previous = context?.enabled ?? outside;
   if (context) context.enabled = enabled;
   else outside = enabled;
@@ -112,7 +73,7 @@ export function withInferenceMode<T>(fn: () => T): T {
   native.enterInferenceMode(true);
   applied = false;
   try {
-    const result = storage.run({ enabled: false }, fn);
+    const result = mode.runStoreOnly({ enabled: false }, fn);
     if (isPromiseLike(result)) {
       throw new TypeError('inferenceMode: the callback must be synchronous; use noGrad() for async code');
     }
