@@ -6,10 +6,11 @@
  * where boxes exist, and the worklist of test studies for the review page.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { DataFrame } from '../../src/data/dataframe/index.js';
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
-import { decodeImage } from '../../src/data/image/decode.js';
+import { decodeImageFile } from '../../src/data/image/decode-file.js';
+import { readHeader } from '../../src/data/image/dicom/header.js';
 import { torch } from '../../src/index.js';
 import {
   applyTemperature,
@@ -27,6 +28,7 @@ import type { CxrRow } from './dataset.js';
 import { gradCam, peakOf, upsampleMap } from './gradcam.js';
 import { loadCxrModel, writeModelInfo } from './model-store.js';
 import { writeOverlay } from './overlay.js';
+import { isDicomPath, studyIdOf } from './score.js';
 import { decodeOptions, evalTransform, inputRegion } from './transforms.js';
 import { triage } from './triage.js';
 import { type HeatmapFile, type Study, writeWorklist } from './worklist.js';
@@ -170,13 +172,16 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   const boxes =
     job.boxesCsv && existsSync(job.boxesCsv) ? readBoxes(job.boxesCsv) : new Map<string, Map<string, Box[]>>();
   const hits = CXR14_LABELS.map(() => ({ n: 0, hit: 0, centre: 0 }));
+  const taken = new Set<string>();
   const studies: Study[] = test.map((row, i) => {
     const p = testScores[i] as number[];
     const t = triage(p, thresholds);
     return {
-      id: row.imageIndex.replace(/\.[^.]+$/, ''),
+      // a DICOM folder's imageIndex is a relative path: the id is its file name, made safe and unique
+      id: studyIdOf(row.imageIndex, taken),
       file: row.path,
       patientId: row.patientId,
+      dicom: isDicomPath(row.path),
       probabilities: p,
       flags: t.flags,
       priority: t.priority,
@@ -200,7 +205,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   const camRows = test.map((_, i) => i).filter((i) => onWorklist.has(i) || boxes.has((test[i] as CxrRow).imageIndex));
   for (let s = 0; s < camRows.length; s += 32) {
     const idx = camRows.slice(s, s + 32);
-    const images = await Promise.all(idx.map((i) => decodeImage((test[i] as CxrRow).path, decodeOptions(r))));
+    const images = await Promise.all(idx.map((i) => decodeImageFile((test[i] as CxrRow).path, decodeOptions(r))));
     const sizes = await Promise.all(idx.map((i) => originalSize((test[i] as CxrRow).path)));
     const batch = torch.scope(() => torch.keep(torch.stack(images.map((im) => transform.apply(im, Math.random)))));
     const cams = gradCam(net, batch);
@@ -242,12 +247,12 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   for (const [k, b] of best.entries()) {
     if (b.i < 0) continue;
     const row = test[b.i] as CxrRow;
-    const image = await decodeImage(row.path, decodeOptions(r));
+    const image = await decodeImageFile(row.path, decodeOptions(r));
     const batch = torch.scope(() => torch.keep(torch.stack([transform.apply(image, Math.random)])));
     const cams = gradCam(net, batch);
     batch.dispose();
     const label = CXR14_LABELS[k] as string;
-    const file = `${basename(row.imageIndex, '.png')}-${label}.png`;
+    const file = `${basename(row.imageIndex, extname(row.imageIndex))}-${label}.png`;
     await writeOverlay(
       join(heatDir, file),
       image,
@@ -305,6 +310,10 @@ function toCrop(x: number, y: number, w: number, h: number, resize: number, crop
 }
 
 async function originalSize(path: string): Promise<[number, number]> {
+  if (isDicomPath(path)) {
+    const h = readHeader(new Uint8Array(readFileSync(path)));
+    return [h.columns, h.rows];
+  }
   const { default: sharp } = await import('sharp');
   const m = await sharp(path).metadata();
   return [m.width ?? 0, m.height ?? 0];
