@@ -5,7 +5,7 @@
  * prepare -> train (a few iterations) from the Parquet index -> evaluate -> predict.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -212,7 +212,9 @@ describe('indexing a DICOM folder with a labels CSV', () => {
     ]);
     assert.equal(evaluated.status, 0);
     assert.match(evaluated.out, /^mean\s+\d\.\d{3}/m);
-    assert.ok(existsSync(join(out, 'report.html')));
+    const report = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(report, /<h3>Precision-recall curves<\/h3>/);
+    assert.ok((report.match(/<path class="pr-curve"/g) ?? []).length >= 1, 'PR curves beside the ROC curves');
     const worklist = JSON.parse(readFileSync(join(out, 'worklist', 'worklist.json'), 'utf8')) as {
       studies: { id: string; dicom?: boolean; patientId?: string }[];
     };

@@ -1,8 +1,8 @@
 /**
  * The application's HTML report: the pipeline's run report (training curves, validation AUC, per-finding
- * evaluation with ROC curves, configuration) plus the chest X-ray sections: the per-finding table with
- * CIs, operating points, calibration and pointing game beside the published columns, the pixel
- * baseline, the reliability curve and a Grad-CAM gallery.
+ * evaluation with ROC and precision-recall curves, configuration) plus the chest X-ray sections: the
+ * per-finding table with CIs, operating points, calibration and pointing game beside the published
+ * columns, the pixel baseline, the reliability curve and a Grad-CAM gallery.
  */
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
 import type { RunRecord } from '../../src/pipeline/report/index.js';
