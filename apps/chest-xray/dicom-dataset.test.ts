@@ -41,8 +41,10 @@ async function run(
 ): Promise<{ status: number; out: string }> {
   const write = process.stdout.write.bind(process.stdout);
   let text = '';
+  // the commands write strings; the test runner's own reports (bytes) pass through
   process.stdout.write = ((chunk: string | Uint8Array) => {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    if (typeof chunk !== 'string') return write(chunk);
+    text += chunk;
     return true;
   }) as typeof process.stdout.write;
   try {
