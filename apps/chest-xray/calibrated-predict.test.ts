@@ -9,12 +9,15 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
 import { generateSyntheticCxr } from '../../src/data/datasets/synthetic-cxr.js';
 import { main as evaluate } from './commands/evaluate.js';
 import { main as predict } from './commands/predict.js';
 import { main as train } from './commands/train.js';
+import { writeCxrDicom } from './dicom.testutil.js';
 import { type CxrModelInfo, readModelInfo, writeModelInfo } from './model-store.js';
+import { hasOnnx, inferencePredictor } from './server/inference-predictor.js';
 import { localPredictor } from './server/predictor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tszoo-cxr-calibrated-'));
@@ -144,5 +147,45 @@ describe('calibrated probabilities', () => {
     assert.match(report, /No calibration/);
     const calibratedReport = readFileSync(join(out, 'report.html'), 'utf8');
     assert.match(calibratedReport, /Thresholds were chosen on the calibrated validation probabilities/);
+  });
+
+  it("cxr serve's InferenceModel predictor gives what the in-process one gives, PNG and DICOM, batching concurrent uploads", async () => {
+    // CxrNet has no ONNX exporter: the workers build it from the recipe (cxr-module.ts)
+    assert.equal(hasOnnx(model), false);
+    const png = join(data, 'images', '00000004_000.png');
+    const { data: grey, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    const dcm = join(dir, 'upload.dcm');
+    writeCxrDicom(dcm, new Uint8Array(grey), info.width, info.height, { patientId: 'P-9', studyInstanceUid: '1.2.9' });
+    const local = await localPredictor(model);
+    const served = await inferencePredictor(model, { maxBatch: 4, maxDelayMs: 20 });
+    try {
+      assert.deepEqual(served.thresholds, local.thresholds);
+      for (const f of [png, dcm]) {
+        const a = await local.predict(f);
+        const b = await served.predict(f);
+        // another engine path (model.onnx in a worker) and batch shape: agreement to float32 rounding
+        a.probabilities.forEach((p, k) => {
+          assert.ok(
+            Math.abs(p - (b.probabilities[k] as number)) < 1e-5,
+            `${f} ${CXR14_LABELS[k]}: ${p} vs ${b.probabilities[k]}`,
+          );
+        });
+        const t = served.thresholds;
+        const clear = a.probabilities.every((p, k) => Math.abs(p - (t[k] as number)) > 1e-5);
+        if (clear) assert.deepEqual(b.flags, a.flags);
+        assert.ok(Math.abs(a.priority - b.priority) < 1e-5);
+        assert.equal(b.patientId, a.patientId);
+      }
+      assert.equal((await served.predict(dcm)).patientId, 'P-9');
+      const many = await Promise.all(Array.from({ length: 8 }, () => served.predict(png)));
+      assert.equal(many.length, 8);
+      assert.ok(
+        [...served.model.batchSizes.keys()].some((k) => k > 1),
+        `batch sizes ${[...served.model.batchSizes.keys()]}`,
+      );
+      await assert.rejects(served.predict(join(dir, 'raw.json')), /raw\.json/);
+    } finally {
+      await served.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The one place the server gets predictions from: a function from an image file to its 14
- * probabilities. Today it runs the pipeline's Model in this process; src/serving's InferenceModel
- * (batching, workers, Redis) can replace it behind the same signature.
+ * The one place the server gets predictions from: a function from an image file to its 14 calibrated
+ * probabilities, flags and priority. This one runs the pipeline's Model in this process (and gives Grad-CAM
+ * maps on request); inference-predictor.ts serves the same signature from src/serving's InferenceModel.
  */
 import { loadCxrModel, operatingOf } from '../model-store.js';
 import { scoreFiles } from '../score.js';
