@@ -27,20 +27,33 @@ export interface CxrRow {
 
 /** A data problem found while indexing: shown as a table, never as a stack trace. */
 export interface DataProblem {
-  kind: 'bad-age' | 'unknown-label' | 'missing-image' | 'not-in-lists' | 'bad-row';
+  kind:
+    | 'bad-age'
+    | 'unknown-label'
+    | 'missing-image'
+    | 'not-in-lists'
+    | 'bad-row'
+    | 'missing-file'
+    | 'unreadable-file'
+    | 'no-patient'
+    | 'patient-mismatch'
+    | 'duplicate';
   imageIndex: string;
   detail: string;
 }
 
 export interface CxrIndex {
   root: string;
-  csvVersion: '2017' | '2020';
+  /** NIH's labels CSV version, or 'dicom' for a folder of DICOM files with a labels CSV (dicom-dataset.ts) */
+  csvVersion: '2017' | '2020' | 'dicom';
   rows: CxrRow[];
   problems: DataProblem[];
   /** listed images whose file is absent, per official list */
   missing: { trainVal: number; test: number };
   /** image folders found (images/ or images_NNN/images/) */
   imageFolders: string[];
+  /** a DICOM folder: its labels CSV, the DICOM files under it and how many of them the CSV does not list */
+  dicom?: { labelsCsv: string; files: number; unlabelled: number };
 }
 
 export interface IndexOptions {
@@ -53,13 +66,32 @@ export interface IndexOptions {
 }
 
 /** Age in years from '58', '058Y', '006M', '010D'; null (with a problem) when impossible (> 120 years). */
-function parseAge(text: string): { age: number | null; problem?: string } {
+export function parseAge(text: string): { age: number | null; problem?: string } {
   const m = /^(\d+)([YMD]?)$/.exec(text.trim());
   if (!m) return { age: null, problem: `age '${text}' is not a number` };
   const n = Number(m[1]);
   const years = m[2] === 'M' ? n / 12 : m[2] === 'D' ? n / 365 : n;
   if (years > 120) return { age: null, problem: `impossible age '${text}'` };
   return { age: years };
+}
+
+/**
+ * NIH's 'Finding Labels' cell ('No Finding' or findings joined by '|') as 14 zeros and ones in
+ * CXR14_LABELS order; tokens neither known nor mapped by `labelMap` are returned in `unknown`.
+ */
+export function parseFindingLabels(
+  text: string,
+  labelMap: Record<string, string> = {},
+): { labels: number[]; unknown: string[] } {
+  const found = new Set<Cxr14Label>();
+  const unknown: string[] = [];
+  for (const raw of text.split('|').map((t) => t.trim())) {
+    const t = raw in labelMap ? (labelMap[raw] as string) : raw;
+    if (t === '' || t === 'No Finding') continue;
+    if ((CXR14_LABELS as readonly string[]).includes(t)) found.add(t as Cxr14Label);
+    else unknown.push(raw);
+  }
+  return { labels: CXR14_LABELS.map((l) => (found.has(l) ? 1 : 0)), unknown };
 }
 
 /** Stable patient -> [0, 1) draw for a seed, so a patient lands in the same part whatever the order. */
@@ -129,26 +161,16 @@ export function indexChestXray14(root: string, options: IndexOptions = {}): CxrI
       else missing.trainVal++;
       continue;
     }
-    const tokens = (cells[cLabels] ?? '').split('|').map((t) => t.trim());
-    const found = new Set<Cxr14Label>();
-    let unknown = false;
-    for (const raw of tokens) {
-      const t = raw in labelMap ? (labelMap[raw] as string) : raw;
-      if (t === '' || t === 'No Finding') continue;
-      if ((CXR14_LABELS as readonly string[]).includes(t)) found.add(t as Cxr14Label);
-      else {
-        problems.push({ kind: 'unknown-label', imageIndex, detail: `unknown label '${raw}'` });
-        unknown = true;
-      }
-    }
-    if (unknown) continue;
+    const { labels, unknown } = parseFindingLabels(cells[cLabels] ?? '', labelMap);
+    for (const raw of unknown) problems.push({ kind: 'unknown-label', imageIndex, detail: `unknown label '${raw}'` });
+    if (unknown.length > 0) continue;
     const { age, problem } = parseAge(cells[cAge] ?? '');
     if (problem) problems.push({ kind: 'bad-age', imageIndex, detail: problem });
     rows.push({
       imageIndex,
       path,
       patientId: String(Number(cells[cPatient])),
-      labels: CXR14_LABELS.map((l) => (found.has(l) ? 1 : 0)),
+      labels,
       split: inTest ? 'test' : 'train',
       age,
       sex: cells[cSex]?.trim() ?? '',

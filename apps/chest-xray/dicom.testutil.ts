@@ -23,6 +23,9 @@ export function writeCxrDicom(
   height: number,
   ids: { patientId: string; studyInstanceUid: string },
 ): void {
+  if (grey.length !== width * height) {
+    throw new RangeError(`writeCxrDicom: expected ${width * height} grey bytes (${width}x${height}, one channel), got ${grey.length}`);
+  }
   const bytes = new Uint8Array(width * height * 2);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < width * height; i++) view.setUint16(2 * i, (255 - (grey[i] as number)) * 16, true);

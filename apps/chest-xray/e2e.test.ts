@@ -51,6 +51,7 @@ async function run(
 before(async () => {
   await generateSyntheticCxr(data, { count: 90, size: 32, seed: 3 });
   const { data: grey, info } = await sharp(join(data, 'images', '00000001_000.png'))
+    .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true });
   const { mkdirSync } = await import('node:fs');

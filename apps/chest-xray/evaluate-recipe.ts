@@ -1,18 +1,19 @@
 /**
  * Evaluation, run in a worker thread: predictions on validation and test, per-finding AUC with 95%
- * CIs from a bootstrap over patients, AUPRC, operating points chosen on validation (saved into the
- * model's cxr.json for predict and review), calibration (ECE before and after a per-finding temperature
- * fitted on validation), the logistic-regression baseline, Grad-CAM heatmaps with the pointing game
- * where boxes exist, and the worklist of test studies for the review page.
+ * CIs from a bootstrap over patients, AUPRC, a per-finding temperature fitted on validation and applied to
+ * every probability after it (ECE before and after), operating points chosen on the calibrated validation
+ * probabilities (thresholds and temperatures saved into the model's cxr.json for predict and review),
+ * the logistic-regression baseline, Grad-CAM heatmaps with the pointing game where boxes exist, and the
+ * worklist of test studies for the review page.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { DataFrame } from '../../src/data/dataframe/index.js';
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
-import { decodeImage } from '../../src/data/image/decode.js';
+import { decodeImageFile } from '../../src/data/image/decode-file.js';
+import { readHeader } from '../../src/data/image/dicom/header.js';
 import { torch } from '../../src/index.js';
 import {
-  applyTemperature,
   type ClassifierEvaluation,
   calibration,
   chooseOperatingPoints,
@@ -25,8 +26,9 @@ import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { type BaselineResult, logisticBaseline } from './baseline.js';
 import type { CxrRow } from './dataset.js';
 import { gradCam, peakOf, upsampleMap } from './gradcam.js';
-import { loadCxrModel, writeModelInfo } from './model-store.js';
+import { calibrated, loadCxrModel, writeModelInfo } from './model-store.js';
 import { writeOverlay } from './overlay.js';
+import { isDicomPath, studyIdOf } from './score.js';
 import { decodeOptions, evalTransform, inputRegion } from './transforms.js';
 import { triage } from './triage.js';
 import { type HeatmapFile, type Study, writeWorklist } from './worklist.js';
@@ -42,6 +44,8 @@ export interface EvaluateJob {
   boxesCsv?: string | undefined;
   /** test studies put on the review worklist (highest priority first), with their heatmaps */
   worklist: number;
+  /** 'temperature': a temperature per finding fitted on validation, saved with the thresholds and applied everywhere */
+  calibration: 'temperature' | 'none';
 }
 
 export interface FindingSummary {
@@ -73,8 +77,13 @@ export interface EvaluateResult {
   meanAucLower: number;
   meanAucUpper: number;
   baseline: BaselineResult | null;
+  /** pooled over findings, of the calibrated test probabilities (the uncalibrated ones without calibration) */
   reliability: { meanProbability: number; frequency: number; rows: number }[];
   ece: number;
+  /** the same of the model's raw probabilities */
+  reliabilityUncalibrated: { meanProbability: number; frequency: number; rows: number }[];
+  eceUncalibrated: number;
+  calibration: 'temperature' | 'none';
   gallery: { label: string; file: string; probability: number }[];
   worklist: string;
   counts: { val: number; test: number; testPatients: number };
@@ -116,10 +125,20 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     if (errors.size > 0) throw new Error(`evaluate: ${errors.size} images unreadable, e.g. ${[...errors.values()][0]}`);
     return predictions.map((p) => Array.from(p as Float32Array));
   };
-  const valScores = val.length > 0 ? await predict(val) : [];
-  const testScores = await predict(test);
+  const rawVal = val.length > 0 ? await predict(val) : [];
+  const rawTest = await predict(test);
   const valLabels = val.map((x) => x.labels);
   const testLabels = test.map((x) => x.labels);
+  // a temperature per finding fitted on validation (1 where validation lacks positives or negatives);
+  // from here on every probability is the calibrated one, and the thresholds are chosen on them
+  const column = (m: number[][], k: number) => m.map((row) => row[k] as number);
+  const temperatures = CXR14_LABELS.map((_, k) => {
+    const y = column(valLabels, k);
+    const both = y.includes(1) && y.includes(0);
+    return job.calibration === 'temperature' && both ? fitTemperature(column(rawVal, k), y) : 1;
+  });
+  const valScores = rawVal.map((p) => calibrated(p, temperatures));
+  const testScores = rawTest.map((p) => calibrated(p, temperatures));
   send({ stage: 'bootstrap', iterations: job.bootstrap });
   const evaluation = evaluateClassifier(testScores.flat(), testLabels.flat(), 14, {
     classNames: CXR14_LABELS,
@@ -134,26 +153,23 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
           Number.isFinite(t) ? t : 0.5,
         )
       : CXR14_LABELS.map(() => 0.5);
+  const { temperatures: _previous, ...rest } = info;
   writeModelInfo(job.modelDir, {
-    ...info,
+    ...rest,
     thresholds,
     thresholdRule: job.operatingPoint.rule === 'youden' ? 'youden' : `sensitivity>=${job.operatingPoint.target}`,
+    ...(job.calibration === 'temperature' ? { temperatures } : {}),
   });
-  // calibration per finding, before and after a temperature fitted on validation
-  const column = (m: number[][], k: number) => m.map((row) => row[k] as number);
+  // calibration per finding, before and after the temperature
   const calib = CXR14_LABELS.map((_, k) => {
-    const p = column(testScores, k);
     const y = column(testLabels, k);
-    const t = val.length > 0 ? fitTemperature(column(valScores, k), column(valLabels, k)) : 1;
     return {
-      ece: calibration(p, y).ece,
-      eceCalibrated: calibration(
-        p.map((v) => applyTemperature(v, t)),
-        y,
-      ).ece,
-      t,
+      ece: calibration(column(rawTest, k), y).ece,
+      eceCalibrated: calibration(column(testScores, k), y).ece,
+      t: temperatures[k] as number,
     };
   });
+  const uncalibrated = calibration(rawTest.flat(), testLabels.flat(), 10);
   const pooled = calibration(testScores.flat(), testLabels.flat(), 10);
   let baseline: BaselineResult | null = null;
   if (job.baseline) {
@@ -170,13 +186,16 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   const boxes =
     job.boxesCsv && existsSync(job.boxesCsv) ? readBoxes(job.boxesCsv) : new Map<string, Map<string, Box[]>>();
   const hits = CXR14_LABELS.map(() => ({ n: 0, hit: 0, centre: 0 }));
+  const taken = new Set<string>();
   const studies: Study[] = test.map((row, i) => {
     const p = testScores[i] as number[];
     const t = triage(p, thresholds);
     return {
-      id: row.imageIndex.replace(/\.[^.]+$/, ''),
+      // a DICOM folder's imageIndex is a relative path: the id is its file name, made safe and unique
+      id: studyIdOf(row.imageIndex, taken),
       file: row.path,
       patientId: row.patientId,
+      dicom: isDicomPath(row.path),
       probabilities: p,
       flags: t.flags,
       priority: t.priority,
@@ -200,7 +219,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   const camRows = test.map((_, i) => i).filter((i) => onWorklist.has(i) || boxes.has((test[i] as CxrRow).imageIndex));
   for (let s = 0; s < camRows.length; s += 32) {
     const idx = camRows.slice(s, s + 32);
-    const images = await Promise.all(idx.map((i) => decodeImage((test[i] as CxrRow).path, decodeOptions(r))));
+    const images = await Promise.all(idx.map((i) => decodeImageFile((test[i] as CxrRow).path, decodeOptions(r))));
     const sizes = await Promise.all(idx.map((i) => originalSize((test[i] as CxrRow).path)));
     const batch = torch.scope(() => torch.keep(torch.stack(images.map((im) => transform.apply(im, Math.random)))));
     const cams = gradCam(net, batch);
@@ -242,12 +261,12 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   for (const [k, b] of best.entries()) {
     if (b.i < 0) continue;
     const row = test[b.i] as CxrRow;
-    const image = await decodeImage(row.path, decodeOptions(r));
+    const image = await decodeImageFile(row.path, decodeOptions(r));
     const batch = torch.scope(() => torch.keep(torch.stack([transform.apply(image, Math.random)])));
     const cams = gradCam(net, batch);
     batch.dispose();
     const label = CXR14_LABELS[k] as string;
-    const file = `${basename(row.imageIndex, '.png')}-${label}.png`;
+    const file = `${basename(row.imageIndex, extname(row.imageIndex))}-${label}.png`;
     await writeOverlay(
       join(heatDir, file),
       image,
@@ -290,6 +309,13 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     baseline,
     reliability: pooled.bins.map((b) => ({ meanProbability: b.meanProbability, frequency: b.frequency, rows: b.rows })),
     ece: pooled.ece,
+    reliabilityUncalibrated: uncalibrated.bins.map((b) => ({
+      meanProbability: b.meanProbability,
+      frequency: b.frequency,
+      rows: b.rows,
+    })),
+    eceUncalibrated: uncalibrated.ece,
+    calibration: job.calibration,
     gallery,
     worklist,
     counts: { val: val.length, test: test.length, testPatients: new Set(test.map((x) => x.patientId)).size },
@@ -305,6 +331,10 @@ function toCrop(x: number, y: number, w: number, h: number, resize: number, crop
 }
 
 async function originalSize(path: string): Promise<[number, number]> {
+  if (isDicomPath(path)) {
+    const h = readHeader(new Uint8Array(readFileSync(path)));
+    return [h.columns, h.rows];
+  }
   const { default: sharp } = await import('sharp');
   const m = await sharp(path).metadata();
   return [m.width ?? 0, m.height ?? 0];

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
+import { applyTemperature } from '../../src/pipeline/metrics/index.js';
 import { Model } from '../../src/pipeline/model.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { type CxrRecipe, resolveRecipe, SEED_RECIPE } from './config.js';
@@ -16,9 +17,17 @@ export interface CxrModelInfo {
   format: 'tszoo.cxr/1';
   recipe: CxrRecipe;
   labels: string[];
-  /** per finding, the threshold chosen on validation (Youden's J unless told otherwise); absent before evaluate */
+  /**
+   * per finding, the threshold chosen on validation (Youden's J unless told otherwise), on calibrated
+   * probabilities when `temperatures` is present; absent before evaluate
+   */
   thresholds?: number[];
   thresholdRule?: string;
+  /**
+   * per finding, the temperature fitted on validation: every probability the app shows or flags is
+   * sigmoid(logit(p) / T); absent before evaluate and with `cxr evaluate --calibration none`
+   */
+  temperatures?: number[];
   /** the data it was trained on */
   data?: { root: string; csvVersion: string; split: string; train: number; val: number; test: number };
   trainedAt?: string;
@@ -36,6 +45,27 @@ export function netOf(recipe: CxrRecipe): CxrNet {
   });
 }
 
+/**
+ * Temperature scaling per finding: sigmoid(logit(p_k) / T_k). Without temperatures, or where T_k is 1,
+ * p_k is returned as it is.
+ *
+ * @example
+ * ```ts
+ * calibrated([0.9, 0.2], [2, 1]); // [0.75, 0.2]
+ * ```
+ */
+export function calibrated(probabilities: ArrayLike<number>, temperatures?: readonly number[]): number[] {
+  return Array.from(probabilities, (p, k) => {
+    const t = temperatures?.[k] ?? 1;
+    return t === 1 ? p : applyTemperature(p, t);
+  });
+}
+
+/** What predict, explain and the server apply: the saved thresholds (0.5 before evaluate) and temperatures. */
+export function operatingOf(info: CxrModelInfo): { thresholds: number[]; temperatures: number[] | undefined } {
+  return { thresholds: info.thresholds ?? CXR14_LABELS.map(() => 0.5), temperatures: info.temperatures };
+}
+
 export function readModelInfo(dir: string): CxrModelInfo {
   const path = join(dir, 'cxr.json');
   if (!existsSync(path))
@@ -44,6 +74,18 @@ export function readModelInfo(dir: string): CxrModelInfo {
   if (info.format !== 'tszoo.cxr/1') throw new Error(`${path}: not a chest X-ray model (format ${info.format})`);
   info.recipe = resolveRecipe(SEED_RECIPE, info.recipe as unknown as Record<string, unknown>, path);
   if (info.labels.join() !== CXR14_LABELS.join()) throw new Error(`${path}: labels differ from ChestX-ray14's order`);
+  for (const [key, values] of [
+    ['thresholds', info.thresholds],
+    ['temperatures', info.temperatures],
+  ] as const) {
+    if (values === undefined) continue;
+    const ok = (v: unknown) =>
+      typeof v === 'number' && (key === 'thresholds' ? Number.isFinite(v) : Number.isFinite(v) && v > 0);
+    if (!Array.isArray(values) || values.length !== CXR14_LABELS.length || !values.every(ok))
+      throw new Error(
+        `${path}: ${key} must be ${CXR14_LABELS.length} ${key === 'thresholds' ? 'finite numbers' : 'positive numbers'}`,
+      );
+  }
   return info;
 }
 

@@ -1,8 +1,8 @@
 /**
  * The application's HTML report: the pipeline's run report (training curves, validation AUC, per-finding
- * evaluation with ROC curves, configuration) plus the chest X-ray sections: the per-finding table with
- * CIs, operating points, calibration and pointing game beside the published columns, the pixel
- * baseline, the reliability curve and a Grad-CAM gallery.
+ * evaluation with ROC and precision-recall curves, configuration) plus the chest X-ray sections: the
+ * per-finding table with CIs, operating points, calibration and pointing game beside the published
+ * columns, the pixel baseline, the reliability curve and a Grad-CAM gallery.
  */
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
 import type { RunRecord } from '../../src/pipeline/report/index.js';
@@ -24,8 +24,9 @@ function findingTable(e: EvaluateResult): string {
     'specificity',
     'PPV',
     'NPV',
-    'ECE',
-    'ECE (T-scaled)',
+    'ECE (raw)',
+    'ECE (calibrated)',
+    'temperature',
     'pointing game',
     'centre baseline',
     `${CHEXNET.name}`,
@@ -44,6 +45,7 @@ function findingTable(e: EvaluateResult): string {
       td(f.npv),
       td(f.ece),
       td(f.eceCalibrated),
+      td(f.temperature, 2),
       `<td>${Number.isFinite(f.pointing) ? `${fmt(f.pointing, 2)} (${f.pointingN})` : '—'}</td>`,
       td(f.centre, 2),
       td(CHEXNET.auc[k] ?? Number.NaN),
@@ -51,7 +53,7 @@ function findingTable(e: EvaluateResult): string {
       `<!-- baseline ${fmt(base)} --></tr>`,
     ].join('');
   });
-  const mean = `<tr><th>mean</th><td></td><td>${fmt(e.meanAuc)} [${fmt(e.meanAucLower)}, ${fmt(e.meanAucUpper)}]</td><td colspan="10"></td>${td(CHEXNET.mean)}${td(WHITE_PAPER_RESNET50.mean)}</tr>`;
+  const mean = `<tr><th>mean</th><td></td><td>${fmt(e.meanAuc)} [${fmt(e.meanAucLower)}, ${fmt(e.meanAucUpper)}]</td><td colspan="11"></td>${td(CHEXNET.mean)}${td(WHITE_PAPER_RESNET50.mean)}</tr>`;
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${mean}</tbody></table>`;
 }
 
@@ -70,17 +72,30 @@ function baselineSection(e: EvaluateResult): string {
 }
 
 function calibrationSection(e: EvaluateResult): string {
-  const chart = lineChart(
-    [{ name: 'test (all findings pooled)', points: e.reliability.map((b) => [b.meanProbability, b.frequency]) }],
+  const on = e.calibration === 'temperature';
+  const series = [
     {
-      title: `Reliability (ECE ${fmt(e.ece)})`,
-      xLabel: 'mean predicted probability',
-      xRange: [0, 1],
-      yRange: [0, 1],
-      reference: [0, 0, 1, 1],
+      name: on ? 'calibrated (test, all findings pooled)' : 'test (all findings pooled)',
+      points: e.reliability.map((b): [number, number] => [b.meanProbability, b.frequency]),
     },
-  );
-  return `<section><h2>Calibration</h2><p class="note">Per-finding ECE before and after a temperature fitted on validation is in the table above.</p>${chart}</section>`;
+  ];
+  if (on) {
+    series.push({
+      name: 'raw model output',
+      points: e.reliabilityUncalibrated.map((b): [number, number] => [b.meanProbability, b.frequency]),
+    });
+  }
+  const chart = lineChart(series, {
+    title: on ? `Reliability (ECE ${fmt(e.ece)}; raw ${fmt(e.eceUncalibrated)})` : `Reliability (ECE ${fmt(e.ece)})`,
+    xLabel: 'mean predicted probability',
+    xRange: [0, 1],
+    yRange: [0, 1],
+    reference: [0, 0, 1, 1],
+  });
+  const note = on
+    ? 'Probabilities in this report, the worklist, predict and the server are calibrated: sigmoid(logit(p) / T) with a temperature T per finding fitted on validation (table above; 1 where validation lacks positives or negatives). Thresholds were chosen on the calibrated validation probabilities, so flags are the same wherever they are shown.'
+    : "No calibration (--calibration none): probabilities are the model's raw outputs.";
+  return `<section><h2>Calibration</h2><p class="note">${escapeHtml(note)}</p>${chart}</section>`;
 }
 
 function gallerySection(e: EvaluateResult): string {
@@ -106,7 +121,7 @@ export function writeCxrReport(path: string, run: RunRecord, e: EvaluateResult, 
   const base = renderReport({ ...run, evaluation: e.evaluation, notes: [...(run.notes ?? []), ...notes] });
   const extra = [
     '<section><h2>Per finding on the test split</h2>',
-    `<p class="note">${e.counts.test} test images of ${e.counts.testPatients} patients; 95% CIs from a bootstrap over patients. Thresholds chosen on validation (${e.counts.val} images), then applied to test. Published columns are on other data and splits: ${escapeHtml(CHEXNET.name)}: ${escapeHtml(CHEXNET.split)}; ${escapeHtml(WHITE_PAPER_RESNET50.name)}: ${escapeHtml(WHITE_PAPER_RESNET50.split)}. Pointing game: share of test true positives whose heatmap peak lies inside a box of the finding (number of true positives in brackets).</p>`,
+    `<p class="note">${e.counts.test} test images of ${e.counts.testPatients} patients; 95% CIs from a bootstrap over patients. Thresholds chosen on validation (${e.counts.val} images${e.calibration === 'temperature' ? ', calibrated probabilities' : ''}), then applied to test. Published columns are on other data and splits: ${escapeHtml(CHEXNET.name)}: ${escapeHtml(CHEXNET.split)}; ${escapeHtml(WHITE_PAPER_RESNET50.name)}: ${escapeHtml(WHITE_PAPER_RESNET50.split)}. Pointing game: share of test true positives whose heatmap peak lies inside a box of the finding (number of true positives in brackets).</p>`,
     findingTable(e),
     '</section>',
     baselineSection(e),

@@ -62,6 +62,8 @@ export interface EvaluateSettings {
   bootstrap?: number;
   baseline?: boolean;
   worklist?: number;
+  /** 'temperature' (default): fit a temperature per finding on validation, apply it everywhere after */
+  calibration?: 'temperature' | 'none';
 }
 
 /** Evaluates the model on the index's test split (thresholds on val) and writes evaluation.json, heatmaps and the worklist. */
@@ -81,6 +83,7 @@ export async function evaluateModel(
     baseline: settings.baseline ?? false,
     boxesCsv: join(index.root, 'BBox_List_2017.csv'),
     worklist: settings.worklist ?? 200,
+    calibration: settings.calibration ?? 'temperature',
   };
   return runInWorker<EvaluateJob, EvaluateResult>(new URL('./evaluate-recipe.js', import.meta.url), {
     data: job,

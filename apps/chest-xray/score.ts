@@ -14,6 +14,7 @@ import type { Model } from '../../src/pipeline/model.js';
 import type { CxrRecipe } from './config.js';
 import { gradCam } from './gradcam.js';
 import type { CxrNet } from './model.js';
+import { calibrated } from './model-store.js';
 import { decodeOptions, evalTransform, inputRegion } from './transforms.js';
 import { triage } from './triage.js';
 import type { HeatmapFile, Study } from './worklist.js';
@@ -74,12 +75,14 @@ export function decodeForModel(path: string, recipe: CxrRecipe): Promise<Image> 
 }
 
 /**
- * Scores files in batches; an unreadable file is reported in `errors`, the others go on.
+ * Scores files in batches; an unreadable file is reported in `errors`, the others go on. Probabilities are
+ * calibrated with `options.temperatures` (the model's, from `operatingOf(info)`) before the thresholds apply.
  *
  * @example
  * ```ts
  * const { model, net, info } = await loadCxrModel('runs/cxr/model');
- * const { studies } = await scoreFiles(['scan.dcm'], model, net, info.recipe, thresholds, { heatmaps: true });
+ * const { thresholds, temperatures } = operatingOf(info);
+ * const { studies } = await scoreFiles(['scan.dcm'], model, net, info.recipe, thresholds, { heatmaps: true, temperatures });
  * ```
  */
 export async function scoreFiles(
@@ -88,7 +91,7 @@ export async function scoreFiles(
   net: CxrNet,
   recipe: CxrRecipe,
   thresholds: readonly number[],
-  options: { heatmaps?: boolean; batchSize?: number } = {},
+  options: { heatmaps?: boolean; batchSize?: number; temperatures?: readonly number[] | undefined } = {},
 ): Promise<ScoreResult> {
   const batchSize = options.batchSize ?? 16;
   const transform = evalTransform(recipe);
@@ -115,7 +118,8 @@ export async function scoreFiles(
     const cams = options.heatmaps ? gradCam(net, batch) : null;
     batch.dispose();
     ok.forEach((d, i) => {
-      const p = Array.from(probs[i] as Float32Array);
+      // calibrated as evaluate chose the thresholds (model-store.ts)
+      const p = calibrated(probs[i] as Float32Array, options.temperatures);
       const t = triage(p, thresholds);
       studies.push({
         id: studyIdOf(d.file, taken),

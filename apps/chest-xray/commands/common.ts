@@ -1,14 +1,24 @@
 /** Options and helpers the `cxr` commands share: where the data is, how it is split, the recipe flags. */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DataFrame } from '../../../src/data/dataframe/index.js';
 import type { OperatingPointRule } from '../../../src/pipeline/metrics/index.js';
 import { type CliOption, CliUsageError, type ParsedCommand } from '../../../src/util/cli.js';
 import { type CxrRecipe, readRecipeFile, resolveRecipe, SEED_RECIPE } from '../config.js';
 import { type CxrIndex, type CxrRow, indexChestXray14 } from '../dataset.js';
+import { DICOM_LABELS_CSV, indexDicomFolder } from '../dicom-dataset.js';
 
 export const DATA_OPTIONS: Record<string, CliOption> = {
-  data: { type: 'string', value: 'DIR', help: 'a NIH ChestX-ray14 copy (Data_Entry CSV, official lists, images/)' },
+  data: {
+    type: 'string',
+    value: 'DIR',
+    help: 'a NIH ChestX-ray14 copy (Data_Entry CSV, official lists, images/) or a folder of DICOM files with labels.csv',
+  },
+  labels: {
+    type: 'string',
+    value: 'FILE',
+    help: "the labels CSV of a DICOM folder (default <DIR>/labels.csv; columns File or SOPInstanceUID, 'Finding Labels', optional 'Patient ID', Split)",
+  },
   index: { type: 'string', value: 'FILE', help: "a Parquet index written by 'cxr prepare' (instead of --data)" },
   split: {
     type: 'string',
@@ -100,17 +110,23 @@ export async function loadIndex(values: ParsedCommand['values']): Promise<CxrInd
     if (!existsSync(path)) throw new CliUsageError(`--index: no file ${path}`);
     const rows = (await DataFrame.readParquet(path).collect()) as unknown as CxrRow[];
     const first = rows[0] as unknown as { root?: string; csvVersion?: string } | undefined;
+    const version = first?.csvVersion;
     return {
       root: first?.root ?? path,
-      csvVersion: first?.csvVersion === '2017' ? '2017' : '2020',
+      csvVersion: version === '2017' || version === 'dicom' ? version : '2020',
       rows: rows.map((r) => ({ ...r, labels: Array.from(r.labels as ArrayLike<number>, Number) })),
       problems: [],
       missing: { trainVal: 0, test: 0 },
       imageFolders: [],
     };
   }
-  if (!values.data) throw new CliUsageError('give --data DIR (a ChestX-ray14 copy) or --index FILE');
-  return indexChestXray14(resolve(values.data as string), { split, valFraction, seed, labelMap: labelMapOf(values) });
+  if (!values.data) throw new CliUsageError('give --data DIR (a ChestX-ray14 copy or a DICOM folder) or --index FILE');
+  const root = resolve(values.data as string);
+  const options = { split, valFraction, seed, labelMap: labelMapOf(values) } as const;
+  if (values.labels) return indexDicomFolder(root, { ...options, labelsCsv: resolve(values.labels as string) });
+  const nih = ['Data_Entry_2017_v2020.csv', 'Data_Entry_2017.csv'].some((f) => existsSync(join(root, f)));
+  if (!nih && existsSync(join(root, DICOM_LABELS_CSV))) return indexDicomFolder(root, options);
+  return indexChestXray14(root, options);
 }
 
 /** --operating-point youden | sensitivity:0.9 */

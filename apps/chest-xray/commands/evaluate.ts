@@ -1,6 +1,6 @@
 /** `tszoo cxr evaluate`: test-split AUC with patient-bootstrap CIs, operating points, calibration, report, worklist. */
 import { resolve } from 'node:path';
-import { type CliCommand, formatHelp, intOption, parseCommand } from '../../../src/util/cli.js';
+import { type CliCommand, CliUsageError, formatHelp, intOption, parseCommand } from '../../../src/util/cli.js';
 import { readModelInfo } from '../model-store.js';
 import { evaluateModel, formatTable, shown, writeRunReport } from '../run.js';
 import { DATA_OPTIONS, loadIndex, operatingPointOf } from './common.js';
@@ -8,7 +8,7 @@ import { DATA_OPTIONS, loadIndex, operatingPointOf } from './common.js';
 export const EVALUATE_COMMAND: CliCommand = {
   name: 'cxr evaluate',
   summary:
-    'Evaluate a trained model on the test split: per-finding AUC with 95% CIs from a bootstrap over patients, AUPRC, operating points chosen on validation (saved with the model), calibration, Grad-CAM pointing game, HTML report and the review worklist.',
+    'Evaluate a trained model on the test split: per-finding AUC with 95% CIs from a bootstrap over patients, AUPRC, a temperature per finding fitted on validation (calibration), operating points chosen on the calibrated validation probabilities (both saved with the model), Grad-CAM pointing game, HTML report and the review worklist.',
   options: {
     ...DATA_OPTIONS,
     model: { type: 'string', value: 'DIR', default: 'runs/cxr/model', help: 'the trained model' },
@@ -25,6 +25,12 @@ export const EVALUATE_COMMAND: CliCommand = {
       help: 'youden or sensitivity:<target>, e.g. sensitivity:0.9',
     },
     bootstrap: { type: 'string', value: 'N', default: '1000', help: 'bootstrap resamples (0: no intervals)' },
+    calibration: {
+      type: 'string',
+      value: 'NAME',
+      default: 'temperature',
+      help: 'temperature (a temperature per finding fitted on validation, saved with the thresholds and applied by predict, explain, serve and the report) or none',
+    },
     baseline: { type: 'boolean', help: 'also fit the 32x32-pixel logistic-regression baseline' },
     worklist: {
       type: 'string',
@@ -42,6 +48,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(formatHelp(EVALUATE_COMMAND));
     return 0;
   }
+  const calibration = values.calibration as string;
+  if (calibration !== 'temperature' && calibration !== 'none')
+    throw new CliUsageError(`--calibration: temperature or none, got '${calibration}'`);
   const modelDir = resolve(values.model as string);
   const info = readModelInfo(modelDir);
   const index = await loadIndex(values);
@@ -51,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     bootstrap: intOption(values, 'bootstrap', { min: 0, max: 100000 }) as number,
     baseline: values.baseline === true,
     worklist: intOption(values, 'worklist', { min: 0, max: 100000 }) as number,
+    calibration,
   });
   const report = writeRunReport(out, `ChestX-ray14 evaluation: ${info.recipe.backbone}`, info.recipe, null, e, [
     `data: ${index.root}, ${values.split} split`,

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { CXR14_LABELS } from '../../../src/data/datasets/chestxray14.js';
 import { type CliCommand, CliUsageError, formatHelp, parseCommand } from '../../../src/util/cli.js';
 import { upsampleMap } from '../gradcam.js';
-import { loadCxrModel } from '../model-store.js';
+import { loadCxrModel, operatingOf } from '../model-store.js';
 import { writeOverlay } from '../overlay.js';
 import { shown } from '../run.js';
 import { decodeForModel, listImages, scoreFiles } from '../score.js';
@@ -41,8 +41,11 @@ export async function main(argv: string[]): Promise<number> {
   const modelDir = resolve(values.model as string);
   const out = resolve(values.out as string);
   const { model, net, info } = await loadCxrModel(modelDir);
-  const thresholds = info.thresholds ?? CXR14_LABELS.map(() => 0.5);
-  const { studies, errors } = await scoreFiles(files, model, net, info.recipe, thresholds, { heatmaps: true });
+  const { thresholds, temperatures } = operatingOf(info);
+  const { studies, errors } = await scoreFiles(files, model, net, info.recipe, thresholds, {
+    heatmaps: true,
+    temperatures,
+  });
   for (const e of errors) process.stderr.write(`skipped ${e.file}: ${e.message}\n`);
   let overlays = 0;
   for (const s of studies) {

@@ -1,11 +1,14 @@
-/** `tszoo cxr predict PATH...`: probabilities, flags and triage priority per image, to CSV, JSON or Parquet. */
+/**
+ * `tszoo cxr predict PATH...`: probabilities (calibrated with the temperatures evaluate fitted), flags at
+ * the saved thresholds and triage priority per image, to CSV, JSON or Parquet.
+ */
 import { mkdirSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { DataFrame } from '../../../src/data/dataframe/index.js';
 import { CXR14_LABELS } from '../../../src/data/datasets/chestxray14.js';
 import { writeFileAtomic } from '../../../src/util/atomic-write.js';
 import { type CliCommand, CliUsageError, formatHelp, parseCommand } from '../../../src/util/cli.js';
-import { loadCxrModel } from '../model-store.js';
+import { loadCxrModel, operatingOf } from '../model-store.js';
 import { shown } from '../run.js';
 import { listImages, type ScoredStudy, scoreFiles } from '../score.js';
 import { writeWorklist } from '../worklist.js';
@@ -59,9 +62,9 @@ export async function main(argv: string[]): Promise<number> {
   const { model, net, info } = await loadCxrModel(modelDir);
   if (!info.thresholds)
     process.stderr.write("warning: the model was never evaluated: flags use 0.5 (run 'cxr evaluate')\n");
-  const thresholds = info.thresholds ?? CXR14_LABELS.map(() => 0.5);
+  const { thresholds, temperatures } = operatingOf(info);
   const heatmaps = values.heatmaps === true && values.worklist !== undefined;
-  const { studies, errors } = await scoreFiles(files, model, net, info.recipe, thresholds, { heatmaps });
+  const { studies, errors } = await scoreFiles(files, model, net, info.recipe, thresholds, { heatmaps, temperatures });
   for (const e of errors) process.stderr.write(`skipped ${e.file}: ${e.message}\n`);
   const rows = predictionRows([...studies].sort((a, b) => b.priority - a.priority));
   mkdirSync(dirname(out), { recursive: true });

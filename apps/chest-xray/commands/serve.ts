@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type CliCommand, formatHelp, intOption, parseCommand } from '../../../src/util/cli.js';
+import { inferencePredictor } from '../server/inference-predictor.js';
 import { localPredictor } from '../server/predictor.js';
 import { startReviewServer } from '../server/server.js';
 
@@ -34,6 +35,10 @@ export const SERVE_COMMAND: CliCommand = {
       value: 'TOKEN',
       help: 'bearer token for /api (default: $CXR_TOKEN; generated when bound wider than loopback)',
     },
+    'in-process': {
+      type: 'boolean',
+      help: "predict with the model in the server's thread instead of src/serving's InferenceModel (worker threads, batching)",
+    },
     review: {
       type: 'boolean',
       help: 'review only (no predict endpoint unless --model is given); what `cxr review` sets',
@@ -56,8 +61,18 @@ export async function main(argv: string[]): Promise<number> {
   const worklistDir = resolve(values.worklist as string);
   const modelArg = (values.model as string | undefined) ?? (values.review ? undefined : 'runs/cxr/model');
   const modelDir = modelArg ? resolve(modelArg) : undefined;
-  const predictor = modelDir && existsSync(join(modelDir, 'cxr.json')) ? await localPredictor(modelDir) : undefined;
-  if (modelDir && !predictor) process.stderr.write(`note: no model in ${modelDir}: POST /api/predict is off\n`);
+  let predictor: Awaited<ReturnType<typeof localPredictor>> | undefined;
+  let closeModel = async () => {};
+  if (modelDir && existsSync(join(modelDir, 'cxr.json'))) {
+    if (values['in-process'] !== true) {
+      const served = await inferencePredictor(modelDir);
+      predictor = served;
+      closeModel = served.close;
+      process.stdout.write(
+        `model: ${modelDir} (InferenceModel, ${served.model.info.backend}, batches up to ${served.model.info.maxBatch})\n`,
+      );
+    } else predictor = await localPredictor(modelDir);
+  } else if (modelDir) process.stderr.write(`note: no model in ${modelDir}: POST /api/predict is off\n`);
   const server = await startReviewServer({
     worklistDir,
     db: resolve((values.db as string | undefined) ?? join(worklistDir, 'reviews.duckdb')),
@@ -80,5 +95,6 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await server.close();
+  await closeModel();
   return 0;
 }

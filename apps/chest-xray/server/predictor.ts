@@ -1,10 +1,9 @@
 /**
- * The one place the server gets predictions from: a function from an image file to its 14
- * probabilities. Today it runs the pipeline's Model in this process; src/serving's InferenceModel
- * (batching, workers, Redis) can replace it behind the same signature.
+ * The one place the server gets predictions from: a function from an image file to its 14 calibrated
+ * probabilities, flags and priority. This one runs the pipeline's Model in this process (and gives Grad-CAM
+ * maps on request); inference-predictor.ts serves the same signature from src/serving's InferenceModel.
  */
-import { CXR14_LABELS } from '../../../src/data/datasets/chestxray14.js';
-import { loadCxrModel } from '../model-store.js';
+import { loadCxrModel, operatingOf } from '../model-store.js';
 import { scoreFiles } from '../score.js';
 import type { HeatmapFile } from '../worklist.js';
 
@@ -30,12 +29,15 @@ export type Predictor = (file: string, options?: { heatmaps?: boolean }) => Prom
  */
 export async function localPredictor(modelDir: string): Promise<{ predict: Predictor; thresholds: number[] }> {
   const { model, net, info } = await loadCxrModel(modelDir);
-  const thresholds = info.thresholds ?? CXR14_LABELS.map(() => 0.5);
+  const { thresholds, temperatures } = operatingOf(info);
   // one prediction at a time: the engine runs on this thread
   let queue: Promise<unknown> = Promise.resolve();
   const predict: Predictor = (file, options = {}) => {
     const run = queue.then(async () => {
-      const { studies, errors } = await scoreFiles([file], model, net, info.recipe, thresholds, options);
+      const { studies, errors } = await scoreFiles([file], model, net, info.recipe, thresholds, {
+        ...options,
+        temperatures,
+      });
       const s = studies[0];
       if (!s) throw new Error(errors[0]?.message ?? 'unreadable image');
       return {

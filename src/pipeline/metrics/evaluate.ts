@@ -13,7 +13,7 @@ import {
   type OperatingPointRule,
   type OperatingPointStats,
 } from './operating-point.js';
-import { rocCurve } from './roc.js';
+import { precisionRecallCurve, rocCurve } from './roc.js';
 
 /** One class's results. NaN (null in JSON) marks an undefined value. */
 export interface ClassEvaluation {
@@ -27,6 +27,11 @@ export interface ClassEvaluation {
   operatingPoint?: OperatingPointStats;
   /** ROC points for drawing (thinned to about `maxRocPoints`; empty when the AUC is undefined) */
   roc: { fpr: number[]; tpr: number[] };
+  /**
+   * Precision-recall points for drawing, as steps (the area under them is `averagePrecision`), from recall
+   * 1 down to 0, thinned like `roc`; empty when the AUC is undefined
+   */
+  pr: { recall: number[]; precision: number[] };
 }
 
 export interface ClassifierEvaluation {
@@ -61,7 +66,7 @@ export interface EvaluateClassifierOptions {
   bootstrap?: Omit<BootstrapOptions, 'groups'> | false;
   /** decision threshold of the accuracy for indicator labels (default 0.5) */
   threshold?: number;
-  /** ROC points kept per class for drawing (default 200) */
+  /** ROC (and precision-recall) points kept per class for drawing (default 200) */
   maxRocPoints?: number;
 }
 
@@ -80,6 +85,31 @@ function thinCurve(fpr: Float64Array, tpr: Float64Array, maxPoints: number): { f
     }
   }
   return out;
+}
+
+/**
+ * The precision-recall curve as a step path (scikit-learn's steps-post drawing): precision holds until
+ * recall reaches the next point, so the area under the path is the average precision.
+ */
+function precisionRecallSteps(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  maxPoints: number,
+): { recall: number[]; precision: number[] } {
+  const { precision, recall } = precisionRecallCurve(scores, labels);
+  const n = recall.length;
+  const x = new Float64Array(2 * n - 1);
+  const y = new Float64Array(2 * n - 1);
+  for (let i = 0; i < n; i++) {
+    x[2 * i] = recall[i] as number;
+    y[2 * i] = precision[i] as number;
+    if (i + 1 < n) {
+      x[2 * i + 1] = recall[i + 1] as number;
+      y[2 * i + 1] = precision[i] as number;
+    }
+  }
+  const thin = thinCurve(x, y, maxPoints);
+  return { recall: thin.fpr, precision: thin.tpr };
 }
 
 /**
@@ -130,6 +160,7 @@ export function evaluateClassifier(
       auc,
       averagePrecision: averagePrecisionFromCounts(counts),
       roc: curve ? thinCurve(curve.fpr, curve.tpr, maxRocPoints) : { fpr: [], tpr: [] },
+      pr: curve ? precisionRecallSteps(s, y, maxRocPoints) : { recall: [], precision: [] },
     };
     if (intervals) result.aucInterval = intervals.perClass[c] as ConfidenceInterval;
     if (operating) result.operatingPoint = operating[c] as OperatingPointStats;

@@ -92,6 +92,8 @@ export {
   averagePrecisionScore,
   binaryAveragePrecision,
   binaryRocAuc,
+  type PrecisionRecallCurve,
+  precisionRecallCurve,
   type RocCurve,
   type RocCurveOptions,
   rocAucScore,

@@ -1,5 +1,5 @@
 /**
- * ROC curves, ROC-AUC and average precision (AUPRC): exact, from sorted scores with ties counted as
+ * ROC and precision-recall curves, ROC-AUC and average precision (AUPRC): exact, from sorted scores with ties counted as
  * scikit-learn does (a tie between a positive and a negative counts one half), not an approximation
  * on a fixed grid of thresholds.
  */
@@ -72,6 +72,46 @@ export function rocCurve(
   if (counts.negatives === 0) fpr.fill(Number.NaN);
   if (counts.positives === 0) tpr.fill(Number.NaN);
   return { fpr, tpr, thresholds: th };
+}
+
+/** Points of a precision-recall curve, by increasing threshold (scikit-learn's order): recall falls to 0. */
+export interface PrecisionRecallCurve {
+  /** precision at thresholds[i]; the last point is (recall 0, precision 1), with no threshold */
+  precision: Float64Array;
+  recall: Float64Array;
+  /** the distinct scores, ascending; rows with score >= thresholds[i] are called positive at point i */
+  thresholds: Float64Array;
+}
+
+/**
+ * The precision-recall curve of one class (scikit-learn 1.2's `precision_recall_curve`): one point per
+ * distinct score, ascending, then the point (recall 0, precision 1). Without positives recall is 1
+ * everywhere, as in scikit-learn.
+ *
+ * @example
+ * ```ts
+ * const { precision, recall, thresholds } = precisionRecallCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]);
+ * // precision [0.5, 2/3, 0.5, 1, 1], recall [1, 1, 0.5, 0.5, 0], thresholds [0.1, 0.35, 0.4, 0.8]
+ * ```
+ */
+export function precisionRecallCurve(scores: ArrayLike<number>, labels: ArrayLike<number>): PrecisionRecallCurve {
+  checkBinary(scores, labels, 'precisionRecallCurve');
+  const { tps, fps, thresholds, positives } = binaryCounts(scores, labels);
+  const n = tps.length;
+  const precision = new Float64Array(n + 1);
+  const recall = new Float64Array(n + 1);
+  const th = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = n - 1 - i;
+    const tp = tps[j] as number;
+    const called = tp + (fps[j] as number);
+    precision[i] = called === 0 ? 0 : tp / called;
+    recall[i] = positives === 0 ? 1 : tp / positives;
+    th[i] = thresholds[j] as number;
+  }
+  precision[n] = 1;
+  recall[n] = 0;
+  return { precision, recall, thresholds: th };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { ClassifierEvaluation } from '../metrics/index.js';
 import { escapeHtml, formatNumber } from './html.js';
 import type { RunRecord } from './run-record.js';
 import { REPORT_CSS } from './style.js';
-import { lineChart, rocChart, type Series } from './svg.js';
+import { lineChart, prChart, rocChart, type Series } from './svg.js';
 
 const fmt = formatNumber;
 
@@ -150,11 +150,22 @@ function evaluationSection(run: RunRecord): string {
       const point = op ? { fpr: 1 - op.specificity, tpr: op.sensitivity } : undefined;
       return rocChart(`${c.name} (AUC ${fmt(c.auc)})`, c.roc, point);
     });
+  // older evaluation records (JSON written before precision-recall curves) have no `pr`
+  const prs = e.classes
+    .filter((c) => (c.pr?.recall.length ?? 0) > 0)
+    .map((c) => {
+      const op = c.operatingPoint;
+      const point = op ? { recall: op.sensitivity, precision: op.ppv } : undefined;
+      return prChart(`${c.name} (AP ${fmt(c.averagePrecision)})`, c.pr, c.positives / e.rows, point);
+    });
   return [
     `<section id="evaluation"><h2>Evaluation${e.split ? ` — ${escapeHtml(e.split)}` : ''}</h2>`,
     notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join(''),
     perClassTable(e),
     `<h3>ROC curves</h3><div id="roc" class="charts">${rocs.join('')}</div>`,
+    prs.length > 0
+      ? `<h3>Precision-recall curves</h3><p class="note">Dashed: the precision of a classifier without skill (the share of positives). AP: average precision, the area under the steps.</p><div id="pr" class="charts">${prs.join('')}</div>`
+      : '',
     confusionTable(e),
     '</section>',
   ].join('');

@@ -123,6 +123,15 @@ describe('HTML report', () => {
     assert.equal(count(roc, /<line class="reference"/), names.length);
   });
 
+  it('draws one precision-recall curve per class beside them, with its operating point and the prevalence line', () => {
+    const pr = element(html, 'div', 'pr');
+    assert.equal(count(pr, /<svg /), names.length);
+    assert.equal(count(pr, /<path class="pr-curve"/), names.length);
+    assert.equal(count(pr, /<circle class="marker"/), names.length);
+    assert.equal(count(pr, /<line class="reference"/), names.length);
+    assert.ok(html.indexOf('id="pr"') > html.indexOf('id="roc"'));
+  });
+
   it('shows the confusion matrix for a multi-class run, with counts summing to the rows', () => {
     const table = element(html, 'table', 'confusion-matrix');
     assert.equal(count(table.slice(table.indexOf('<tbody>')), /<tr>/), names.length);

@@ -1,5 +1,5 @@
 /**
- * Inline SVG charts for the report: line charts with axes and ticks, and ROC plots. Output is
+ * Inline SVG charts for the report: line charts with axes and ticks, ROC and precision-recall plots. Output is
  * markup strings; every text goes through escapeHtml.
  */
 import { escapeHtml } from './html.js';
@@ -184,5 +184,29 @@ export function rocChart(
     reference: [0, 0, 1, 1],
     seriesClass: 'roc-curve',
     markers: operatingPoint ? [{ x: operatingPoint.fpr, y: operatingPoint.tpr, title: 'operating point' }] : [],
+  });
+}
+
+/**
+ * A square precision-recall plot of one class: the curve (x recall, y precision), the precision of a
+ * classifier without skill (the prevalence) as a dashed line, and the operating point if given.
+ */
+export function prChart(
+  title: string,
+  curve: { recall: number[]; precision: number[] },
+  prevalence: number,
+  operatingPoint?: { recall: number; precision: number },
+): string {
+  const marked = operatingPoint && Number.isFinite(operatingPoint.precision) && Number.isFinite(operatingPoint.recall);
+  return lineChart([{ name: title, points: curve.recall.map((x, i) => [x, curve.precision[i] as number]) }], {
+    title,
+    xLabel: 'recall (sensitivity)',
+    width: 220,
+    height: 230,
+    xRange: [0, 1],
+    yRange: [0, 1],
+    reference: [0, prevalence, 1, prevalence],
+    seriesClass: 'pr-curve',
+    markers: marked ? [{ x: operatingPoint.recall, y: operatingPoint.precision, title: 'operating point' }] : [],
   });
 }
