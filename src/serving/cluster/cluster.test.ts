@@ -117,6 +117,16 @@ describe('Cluster Serving over Redis Streams', () => {
     const queue = new InputQueue(redis.url, { name });
     const server = await startServer({ models: { tiny: new RedisPredictor(queue, { timeoutMs: 20_000 }) }, port: 0 });
     const worker = new ClusterWorker(model, redis.url, { name });
+    // entries this worker holds (read, not acknowledged) each time it starts a batch: at most one batch per
+    // model copy, so that none wait inside a busy worker while another could take them
+    const admin = new Redis(redis.url);
+    const held: number[] = [];
+    const predictEach = model.predictEach;
+    model.predictEach = async (...args) => {
+      const pending = (await admin.xpending(requestsKey(name), GROUP)) as [number, ...unknown[]];
+      held.push(pending[0]);
+      return predictEach.apply(model, args);
+    };
     try {
       // 10 requests wait in the stream before any worker reads it; the 4th cannot be decoded
       const bad = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]); // a truncated PNG
@@ -143,9 +153,12 @@ describe('Cluster Serving over Redis Streams', () => {
         [2, 1],
         [7, 1],
       ]);
+      assert.deepEqual(held, [8, 2], 'entries held by the worker when it started each batch');
       assert.match(metrics, /tszoo_workers\{model="tiny"\} 1/);
       assert.match(metrics, /tszoo_queue_depth\{model="tiny"\} 0/);
     } finally {
+      model.predictEach = predictEach;
+      admin.disconnect();
       await server.close();
       await queue.close();
       await worker.stop();
