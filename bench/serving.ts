@@ -3,8 +3,10 @@
  * closed-loop load generator on loopback against (a) in-process InferenceModel.predictOne, (b) the HTTP
  * frontend in this process, (c) HTTP + Redis Streams + 2 worker processes. Every setup uses 2 model copies
  * x 1 LibTorch thread (this machine's 2 cores), maxBatch 8. Prints throughput, p50/p99 latency and the
- * batch sizes the batcher formed per concurrency level. Last line: `ratio_vs_inprocess <(c) / (a)
- * throughput at the highest concurrency>`.
+ * batch sizes formed per concurrency level ((c): read from Redis, where the workers count them). Then
+ * `p99_overhead_ms <p99 of (c) - p99 of (a)>` at the concurrency where (a) saturates (the fewest clients
+ * at which (a) reaches 95% of its best throughput: past it, more clients only queue). Last line:
+ * `ratio_vs_inprocess <(c) / (a) throughput at the highest concurrency>`.
  *
  *   npm run bench:serving          (BENCH_SECONDS=6 per level, BENCH_LEVELS=1,4,16)
  */
@@ -113,8 +115,9 @@ for (let i = 0; i < 2; i++) {
   workers.push(child);
 }
 const queue = new InputQueue(redis.url, { maxLength: 10_000 });
+const remote = new RedisPredictor(queue);
 const front = await startServer({
-  models: { resnet18: new RedisPredictor(queue) },
+  models: { resnet18: remote },
   port: 0,
   bodyLimit: 8 * 1024 * 1024,
 });
@@ -134,10 +137,13 @@ for (const clients of levels) {
     ['(c) HTTP+Redis+2 workers', () => post(`${front.url}/v1/models/resnet18/predict`)],
   ];
   for (const [name, send] of setups) {
-    const before = new Map(model.batchSizes);
+    const viaRedis = name.startsWith('(c)');
+    if (viaRedis) await remote.refresh();
+    const before = new Map(viaRedis ? remote.batchSizes : model.batchSizes);
     const r = await load(clients, send);
     results[`${name}@${clients}`] = r;
-    const formed = name.startsWith('(c)') ? '(in the workers)' : sizes(before, model.batchSizes);
+    if (viaRedis) await remote.refresh();
+    const formed = sizes(before, viaRedis ? remote.batchSizes : model.batchSizes);
     console.log(
       `| ${name} | ${clients} | ${r.throughput.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${formed} |`,
     );
@@ -146,7 +152,16 @@ for (const clients of levels) {
 const top = levels[levels.length - 1];
 const a = results[`(a) in-process@${top}`] as Run;
 const c = results[`(c) HTTP+Redis+2 workers@${top}`] as Run;
-console.log(`p99 overhead of (c) over (a) at ${top} clients: ${(c.p99 - a.p99).toFixed(1)} ms`);
+const inProcess = (n: number) => results[`(a) in-process@${n}`] as Run;
+const best = Math.max(...levels.map((n) => inProcess(n).throughput));
+const saturated = levels.find((n) => inProcess(n).throughput >= 0.95 * best) as number;
+const sa = inProcess(saturated);
+const sc = results[`(c) HTTP+Redis+2 workers@${saturated}`] as Run;
+console.log(
+  `(a) saturates at ${saturated} clients (${sa.throughput.toFixed(1)} req/s, best ${best.toFixed(1)}); there ` +
+    `p99 (a) ${sa.p99.toFixed(1)} ms, (c) ${sc.p99.toFixed(1)} ms; p50 (a) ${sa.p50.toFixed(1)} ms, (c) ${sc.p50.toFixed(1)} ms`,
+);
+console.log(`p99_overhead_ms ${(sc.p99 - sa.p99).toFixed(1)}`);
 
 await front.close();
 await queue.close();

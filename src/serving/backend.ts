@@ -32,7 +32,7 @@ export interface RunnerSource {
   threads: number;
 }
 
-/** LibTorch: eval mode, no gradients, one forward per batch. */
+/** LibTorch: eval mode, inference mode (no autograd), one forward per batch. */
 export async function libtorchRunner(src: RunnerSource): Promise<Runner> {
   const torch = await import('../tensor/index.js');
   torch.setNumThreads(src.threads);
@@ -59,9 +59,8 @@ export async function libtorchRunner(src: RunnerSource): Promise<Runner> {
   return {
     backend: 'libtorch',
     async run({ shape, data }) {
-      // no autograd; not LibTorch's InferenceMode: the imported graph's inference path caches reordered
-      // weights and reads version counters, which inference tensors do not have
-      return torch.noGrad(() =>
+      // LibTorch's InferenceMode: no autograd, no version counters or view tracking on what it makes
+      return torch.inferenceMode(() =>
         torch.scope(() => {
           const y = module
             .forward(torch.fromBuffer(data, { dtype: 'float32', shape }))

@@ -76,6 +76,8 @@ interface Waiting {
   sample: Sample;
   key: string;
   since: number;
+  /** part of a batch formed by the caller (predictEach): dispatched without waiting for more */
+  formed: boolean;
   resolve: (p: Prediction) => void;
   reject: (e: Error) => void;
 }
@@ -217,7 +219,24 @@ export class InferenceModel {
     return Promise.all(samples.map((s) => this.#submit(s)));
   }
 
-  #submit(sample: Sample): Promise<Prediction> {
+  /**
+   * Predictions for inputs that arrived together (e.g. the entries of one Redis read), each settled on its
+   * own: a bad input fails only itself. The good ones are queued at once and dispatched without waiting
+   * `maxDelayMs` for more (the caller already formed the batch); more than `maxBatch` become several batches.
+   */
+  async predictEach(
+    inputs: readonly ModelInput[],
+    where: readonly string[] = [],
+  ): Promise<PromiseSettledResult<Prediction>[]> {
+    const samples = await Promise.allSettled(inputs.map((x, i) => toSample(x, this.#spec, where[i] ?? `input ${i}`)));
+    const queued = samples.map((s) =>
+      s.status === 'fulfilled' ? this.#submit(s.value, true) : Promise.reject(s.reason),
+    );
+    this.#schedule();
+    return Promise.allSettled(queued);
+  }
+
+  #submit(sample: Sample, formed = false): Promise<Prediction> {
     if (this.#closing) return Promise.reject(new Error('InferenceModel: closed'));
     if (this.#queue.length >= this.#maxQueue) {
       return Promise.reject(
@@ -225,8 +244,8 @@ export class InferenceModel {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ sample, key: sample.shape.join('x'), since: performance.now(), resolve, reject });
-      this.#schedule();
+      this.#queue.push({ sample, key: sample.shape.join('x'), since: performance.now(), formed, resolve, reject });
+      if (!formed) this.#schedule();
     });
   }
 
@@ -241,7 +260,7 @@ export class InferenceModel {
       const head = this.#queue[0] as Waiting;
       const same = this.#queue.filter((w) => w.key === head.key).slice(0, maxBatch);
       const waited = performance.now() - head.since;
-      if (same.length < maxBatch && waited < maxDelayMs) {
+      if (same.length < maxBatch && waited < maxDelayMs && !head.formed) {
         this.#timer = setTimeout(() => this.#schedule(), Math.max(0, maxDelayMs - waited));
         return;
       }

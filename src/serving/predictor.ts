@@ -16,8 +16,10 @@ export interface Predictor {
   readonly queueDepth: number;
   /** workers serving it */
   readonly workers: number;
-  /** batch size -> batches run (in-process only) */
+  /** batch size -> batches run */
   readonly batchSizes?: ReadonlyMap<number, number>;
+  /** brings queueDepth, workers and batchSizes up to date (called before /metrics reads them) */
+  refresh?(): Promise<void>;
 }
 
 /** A request waited longer than its time limit for a result (HTTP 504). */

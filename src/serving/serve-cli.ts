@@ -194,26 +194,16 @@ export async function main(argv: string[]): Promise<number> {
   for (const child of await Promise.all(Array.from({ length: workers }, () => forkWorker(config)))) supervise(child);
   log(`${workers} worker process(es) in group 'serving' of tszoo:${streamName}:requests at ${redisUrl}`);
   let queue: InputQueue | null = null;
-  let stats: NodeJS.Timeout | null = null;
-  let admin: import('ioredis').Redis | null = null;
   if (httpPort !== undefined) {
     queue = new InputQueue(redisUrl, { name: streamName, maxLength: maxQueue });
     const predictor = new RedisPredictor(queue, { info: { model: modelPath, backend } });
-    const { Redis } = await import('ioredis');
-    const stat = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-    stat.on('error', () => {});
-    admin = stat;
-    stats = setInterval(() => predictor.refresh(stat).catch(() => {}), 1000);
-    stats.unref();
     server = await startServer({ models: { [name]: predictor }, ...serverOptions });
     process.stdout.write(`serving ${name} at ${server.url}/v1/models/${name}/predict (through Redis)\n`);
   }
   log(`${await waitForSignal()}: draining`);
   stopping = true;
-  if (stats) clearInterval(stats);
   await server?.close();
   await queue?.close();
-  admin?.disconnect();
   await Promise.all(
     [...children].map(
       (c) =>

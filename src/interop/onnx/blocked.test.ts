@@ -125,6 +125,30 @@ describe("inference on oneDNN's blocked layout", () => {
     x.dispose();
   });
 
+  it('runs under inferenceMode from the first pass (its caches then hold inference tensors, without version counters)', () => {
+    torch.manualSeed(5);
+    const model = resnet18({ numClasses: 3 }).eval();
+    const graph = importOnnxSync(exportOnnxBytes(model, { inputShape: [3, 32, 32] })).eval();
+    model.dispose();
+    const x = torch.keep(torch.randn([1, 3, 32, 32]));
+    const inInferenceMode = () =>
+      torch.inferenceMode(() => {
+        graph.blockedInference = true;
+        return torch.scope(() => graph.forward(x).toArray());
+      });
+    const first = inInferenceMode();
+    assert.deepEqual(infer(graph, x, true), first, 'a no-grad pass on the same caches gives the same outputs');
+    // a weight changed in place is still noticed: its fold and reordered copy are made again
+    const [, conv1] = graph.namedParameters().find(([n]) => n === 'conv1.weight') as [string, torch.Tensor];
+    torch.noGrad(() => torch.scope(() => conv1.mul_(-1.5)));
+    const changed = inInferenceMode();
+    const dense = infer(graph, x, false);
+    assert.ok(closeEnough(changed, dense).ok, closeEnough(changed, dense).message);
+    assert.ok(!closeEnough(changed, first).ok, 'the output changed with the weight');
+    graph.dispose();
+    x.dispose();
+  });
+
   it('leaves to the dense path what oneDNN cannot take: asymmetric padding, broadcasting, float64', () => {
     torch.manualSeed(5);
     const w = Array.from({ length: 4 * 2 * 3 * 3 }, () => Math.random() - 0.5);

@@ -10,13 +10,13 @@
 import * as torch from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { GraphNode } from './graph-types.js';
+import { writeStamp } from './inference.js';
 import type { BlockedContext } from './ops/converter.js';
 
 type Fn = (...a: unknown[]) => Tensor;
 const toMkldnn = torch.ops.aten.to_mkldnn as unknown as (t: Tensor) => Tensor;
 const toDense = torch.ops.aten.to_dense as unknown as (t: Tensor) => Tensor;
 const reorderConv2dWeight = torch.ops.aten.mkldnn_reorder_conv2d_weight as unknown as Fn;
-const version = torch.ops.aten._version as unknown as (t: Tensor) => number;
 
 let available: boolean | undefined;
 
@@ -76,7 +76,7 @@ export class BlockedWeights {
 
   get(key: number, w: Tensor, padding: number[], stride: number[], dilation: number[], groups: number): Tensor {
     // the autograd version counter moves on every in-place write (optimizer steps, loadStateDict)
-    const stamp = `${version(w)}:${w.dtype}:${padding}:${stride}:${dilation}:${groups}`;
+    const stamp = `${writeStamp(w)}:${w.dtype}:${padding}:${stride}:${dilation}:${groups}`;
     const hit = this.#entries.get(key);
     if (hit && hit.source === w && hit.stamp === stamp) return hit.weight;
     hit?.weight.dispose();

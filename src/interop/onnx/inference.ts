@@ -38,6 +38,19 @@ export function planConvBnFolds(
 }
 
 const version = torch.ops.aten._version as unknown as (t: Tensor) => number;
+const isInference = torch.ops.aten.is_inference as unknown as (t: Tensor) => boolean;
+
+/**
+ * What a cache compares to tell whether `t` was written in place since: its autograd version counter.
+ * An inference tensor (made under inferenceMode, e.g. a folded weight cached by a pass run in it) has
+ * none, and LibTorch refuses in-place writes to it outside inference mode: such a tensor is stamped
+ * 'inference', and its identity is what the cache compares (the caches replace their tensors, never
+ * write them). Parameters that are themselves inference tensors and are written in place inside
+ * inference mode are not noticed.
+ */
+export function writeStamp(t: Tensor): string {
+  return isInference(t) ? 'inference' : String(version(t));
+}
 
 /**
  * Folded convolution weights and biases, kept between forward passes and recomputed when any source
@@ -61,7 +74,7 @@ export class FoldCache {
   ): (Tensor | undefined)[] {
     const [x, w, b] = conv as [Tensor, Tensor, Tensor | undefined];
     const sources = [w, ...(b ? [b] : []), ...bn];
-    const stamps = sources.map((t) => `${version(t)}:${t.dtype}:${lowPrecision}`);
+    const stamps = sources.map((t) => `${writeStamp(t)}:${t.dtype}:${lowPrecision}`);
     const hit = this.#entries.get(key);
     if (
       hit &&

@@ -112,6 +112,59 @@ describe('Cluster Serving over Redis Streams', () => {
     }
   });
 
+  it('a worker batches the entries waiting in the stream (one bad entry fails alone); /metrics shows the sizes', async () => {
+    const name = 'batching';
+    const queue = new InputQueue(redis.url, { name });
+    const server = await startServer({ models: { tiny: new RedisPredictor(queue, { timeoutMs: 20_000 }) }, port: 0 });
+    const worker = new ClusterWorker(model, redis.url, { name });
+    // entries this worker holds (read, not acknowledged) each time it starts a batch: at most one batch per
+    // model copy, so that none wait inside a busy worker while another could take them
+    const admin = new Redis(redis.url);
+    const held: number[] = [];
+    const predictEach = model.predictEach;
+    model.predictEach = async (...args) => {
+      const pending = (await admin.xpending(requestsKey(name), GROUP)) as [number, ...unknown[]];
+      held.push(pending[0]);
+      return predictEach.apply(model, args);
+    };
+    try {
+      // 10 requests wait in the stream before any worker reads it; the 4th cannot be decoded
+      const bad = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]); // a truncated PNG
+      const results = Array.from({ length: 10 }, (_, i) =>
+        queue.predict(i === 3 ? bad : sample(i), { timeoutMs: 20_000 }).then(
+          (p) => p,
+          (e: Error) => e,
+        ),
+      );
+      while ((await queue.length()) < 10) await new Promise((r) => setTimeout(r, 10));
+      await worker.start();
+      const got = await Promise.all(results);
+      for (const [i, p] of got.entries()) {
+        if (i === 3) assert.ok(p instanceof InputError, `request 3: ${p}`);
+        else assert.ok(!(p instanceof Error) && maxDiff(p.output, expected[i] as Float32Array) < 1e-5, `request ${i}`);
+      }
+      // the model's maxBatch is 8: a read of 8 entries (7 good ones run as one batch), then the last 2
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const sizes = [...metrics.matchAll(/tszoo_batches_total\{model="tiny",size="(\d+)"\} (\d+)/g)].map((m) => [
+        Number(m[1]),
+        Number(m[2]),
+      ]);
+      assert.deepEqual(sizes, [
+        [2, 1],
+        [7, 1],
+      ]);
+      assert.deepEqual(held, [8, 2], 'entries held by the worker when it started each batch');
+      assert.match(metrics, /tszoo_workers\{model="tiny"\} 1/);
+      assert.match(metrics, /tszoo_queue_depth\{model="tiny"\} 0/);
+    } finally {
+      model.predictEach = predictEach;
+      admin.disconnect();
+      await server.close();
+      await queue.close();
+      await worker.stop();
+    }
+  });
+
   it('overload: a bounded stream says busy (429 with Retry-After), loses nothing, and recovers', async () => {
     const name = 'overload';
     const queue = new InputQueue(redis.url, { name, maxLength: 20 });

@@ -11,8 +11,10 @@ import { PredictTimeoutError } from '../predictor.js';
 import type { Prediction } from '../scores.js';
 import { InputError, type TensorPayload } from '../tensor-payload.js';
 import {
+  batchesKey,
   DEFAULT_NAME,
   encodeRequest,
+  GROUP,
   predictionOf,
   type ResultMessage,
   replyKey,
@@ -95,6 +97,28 @@ export class InputQueue {
   /** Requests in the stream now (waiting or being processed). */
   async length(): Promise<number> {
     return this.#redis.xlen(requestsKey(this.name));
+  }
+
+  /**
+   * The stream's backlog, the consumers (workers) that read within `activeMs` (default a minute), and the
+   * batch sizes the workers ran (size -> batches).
+   */
+  async stats(activeMs = 60_000): Promise<{ length: number; workers: number; batchSizes: Map<number, number> }> {
+    const key = requestsKey(this.name);
+    const [length, counts] = await Promise.all([this.#redis.xlen(key), this.#redis.hgetall(batchesKey(this.name))]);
+    let workers = 0;
+    try {
+      const consumers = (await this.#redis.xinfo('CONSUMERS', key, GROUP)) as unknown[][];
+      workers = consumers.filter((c) => Number(c[c.indexOf('idle') + 1]) < activeMs).length;
+    } catch {
+      // no group yet: no workers
+    }
+    const batchSizes = new Map(
+      Object.entries(counts)
+        .map(([size, n]) => [Number(size), Number(n)] as [number, number])
+        .sort((a, b) => a[0] - b[0]),
+    );
+    return { length, workers, batchSizes };
   }
 
   async #checkMemory(): Promise<void> {

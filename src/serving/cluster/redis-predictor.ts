@@ -1,11 +1,9 @@
 /** A model served by Cluster Serving workers, behind the HTTP frontend: each input becomes one Redis request. */
-import type { Redis } from 'ioredis';
 import type { ModelInput } from '../inputs.js';
 import type { Predictor } from '../predictor.js';
 import type { Prediction } from '../scores.js';
 import { InputError, isTensorPayload, payloadToFloat32, type TensorPayload } from '../tensor-payload.js';
 import type { InputQueue } from './queues.js';
-import { GROUP, requestsKey } from './wire.js';
 
 /**
  * @example
@@ -20,7 +18,7 @@ export class RedisPredictor implements Predictor {
   readonly info: object;
   #depth = 0;
   #workers = 0;
-  #refreshed = 0;
+  #batchSizes: ReadonlyMap<number, number> = new Map();
 
   constructor(queue: InputQueue, options: { timeoutMs?: number; info?: object } = {}) {
     this.#queue = queue;
@@ -28,18 +26,12 @@ export class RedisPredictor implements Predictor {
     this.info = { serving: 'redis', name: queue.name, ...(options.info ?? {}) };
   }
 
-  /** Refreshes the backlog and consumer count from Redis (at most every 500 ms; read by /metrics). */
-  async refresh(redis: Redis): Promise<void> {
-    if (Date.now() - this.#refreshed < 500) return;
-    this.#refreshed = Date.now();
-    this.#depth = await redis.xlen(requestsKey(this.#queue.name));
-    try {
-      const consumers = (await redis.xinfo('CONSUMERS', requestsKey(this.#queue.name), GROUP)) as unknown[][];
-      // consumers seen within the last minute
-      this.#workers = consumers.filter((c) => Number(c[c.indexOf('idle') + 1]) < 60_000).length;
-    } catch {
-      this.#workers = 0;
-    }
+  /** Reads the backlog, the workers seen within the last minute and the batch sizes they ran from Redis (/metrics calls it). */
+  async refresh(): Promise<void> {
+    const s = await this.#queue.stats();
+    this.#depth = s.length;
+    this.#workers = s.workers;
+    this.#batchSizes = s.batchSizes;
   }
 
   get queueDepth(): number {
@@ -48,6 +40,11 @@ export class RedisPredictor implements Predictor {
 
   get workers(): number {
     return this.#workers;
+  }
+
+  /** batch size -> batches the workers ran (as of the last refresh) */
+  get batchSizes(): ReadonlyMap<number, number> {
+    return this.#batchSizes;
   }
 
   async predictOne(input: ModelInput, where = 'input'): Promise<Prediction> {

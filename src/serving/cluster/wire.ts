@@ -11,6 +11,8 @@
  *   `{"id","ok":true,"prediction":{"output":[...],"probabilities":{...},"label":...},"worker","claimed"}` or
  *   `{"id","ok":false,"error":"...","status":400|500,"worker"}`.
  * - `tszoo:N:reply:<client>`: a client's reply stream: entries `id`, `result` (the same JSON), with a TTL.
+ * - `tszoo:N:batches`: a hash, batch size -> how many batches of that size the workers ran (HINCRBY in the
+ *   transaction that writes the batch's results); the HTTP frontend shows it in /metrics.
  *
  * Entries are acknowledged (XACK) and deleted (XDEL) once their result is written, so the stream's length
  * is the backlog; clients refuse to add beyond a length (BusyError), never trim.
@@ -26,6 +28,7 @@ export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const requestsKey = (name: string) => `tszoo:${name}:requests`;
 export const resultKey = (name: string, id: string) => `tszoo:${name}:result:${id}`;
 export const replyKey = (name: string, client: string) => `tszoo:${name}:reply:${client}`;
+export const batchesKey = (name: string) => `tszoo:${name}:batches`;
 
 /** One request's fields, as written to the stream (values as Buffers or strings). */
 export type RequestFields = Record<'id' | 'reply' | 'kind' | 'dtype' | 'shape', string> & { data: Buffer };

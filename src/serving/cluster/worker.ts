@@ -1,15 +1,32 @@
 /**
  * A Cluster Serving worker: a consumer in the stream's group that reads requests (XREADGROUP), predicts
- * them with an InferenceModel (whose batcher groups them), writes each result with a TTL, then XACKs and
- * XDELs. At-least-once: entries a dead worker read but never acknowledged are claimed by the others after
- * `claimIdleMs` (XAUTOCLAIM). A request that cannot be decoded or predicted gets an error result.
+ * them with an InferenceModel, writes each result with a TTL, then XACKs and XDELs. At-least-once: entries
+ * a dead worker read but never acknowledged are claimed by the others after `claimIdleMs` (XAUTOCLAIM). A
+ * request that cannot be decoded or predicted gets an error result.
+ *
+ * Dynamic batching across the stream: one read loop per model copy takes whatever entries are waiting, up
+ * to `maxBatch`; when it got fewer it waits `maxDelayMs` once and takes what arrived meanwhile; those
+ * entries run as one batch, and the loop reads again only when that batch is done. So a worker never holds
+ * entries it cannot start on: with several workers, waiting entries go to whichever has a free copy instead
+ * of queueing behind a busy one (head-of-line blocking). The batch sizes run are counted in the hash
+ * `tszoo:N:batches` (size -> batches), which the HTTP frontend shows in /metrics.
  */
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { InferenceModel } from '../inference-model.js';
-import { predictionJson } from '../scores.js';
+import type { ModelInput } from '../inputs.js';
+import { type Prediction, predictionJson } from '../scores.js';
 import { InputError } from '../tensor-payload.js';
-import { DEFAULT_NAME, decodeRequest, fieldMap, GROUP, type ResultMessage, requestsKey, resultKey } from './wire.js';
+import {
+  batchesKey,
+  DEFAULT_NAME,
+  decodeRequest,
+  fieldMap,
+  GROUP,
+  type ResultMessage,
+  requestsKey,
+  resultKey,
+} from './wire.js';
 
 /** Options of {@link ClusterWorker}. */
 export interface ClusterWorkerOptions {
@@ -17,13 +34,18 @@ export interface ClusterWorkerOptions {
   name?: string;
   /** this consumer's name in the group (default host-pid-random) */
   consumer?: string;
-  /** entries read at once (default the model's maxBatch x concurrency) */
+  /** the most entries one read takes, i.e. the largest batch formed from the stream (default the model's maxBatch) */
   readCount?: number;
+  /** when a read got fewer than readCount, wait this long once for more (default the model's maxDelayMs) */
+  maxDelayMs?: number;
   /** a pending entry idle this long is claimed from its (dead) consumer (default 30,000 ms) */
   claimIdleMs?: number;
   /** seconds a result stays readable (default 3600) */
   resultTtlSeconds?: number;
-  /** reads in flight at once, each on its own connection, so the model never waits for Redis (default 2) */
+  /**
+   * read loops, each on its own connection and each holding at most one batch (default the model's
+   * concurrency: one per model copy, so that no entry waits in a worker for a busy copy)
+   */
   readers?: number;
   /** an entry delivered this many times (its workers died on it) gets an error result instead (default 3) */
   maxDeliveries?: number;
@@ -48,6 +70,7 @@ export class ClusterWorker {
   readonly #url: string;
   readonly #model: InferenceModel;
   readonly #readCount: number;
+  readonly #maxDelayMs: number;
   readonly #claimIdleMs: number;
   readonly #ttl: number;
   readonly #readers: number;
@@ -56,6 +79,8 @@ export class ClusterWorker {
   #running = false;
   #loops: Promise<void>[] = [];
   #lastClaim = 0;
+  /** batch size -> batches already counted in Redis */
+  readonly #counted = new Map<number, number>();
   /** results written (claimed ones included) */
   processed = 0;
   /** entries claimed from other consumers */
@@ -66,10 +91,11 @@ export class ClusterWorker {
     this.#url = redisUrl;
     this.name = options.name ?? DEFAULT_NAME;
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    this.#readCount = options.readCount ?? model.info.maxBatch * model.info.concurrency;
+    this.#readCount = options.readCount ?? model.info.maxBatch;
+    this.#maxDelayMs = options.maxDelayMs ?? model.info.maxDelayMs;
     this.#claimIdleMs = options.claimIdleMs ?? 30_000;
     this.#ttl = options.resultTtlSeconds ?? 3600;
-    this.#readers = options.readers ?? 2;
+    this.#readers = options.readers ?? model.info.concurrency;
     this.#maxDeliveries = options.maxDeliveries ?? 3;
   }
 
@@ -92,6 +118,8 @@ export class ClusterWorker {
   /** Joins the group and starts reading; resolves once the group exists. */
   async start(): Promise<void> {
     this.#running = true;
+    // count only the batches run from now on (the model may have served before)
+    for (const [size, n] of this.#model.batchSizes) this.#counted.set(size, n);
     const first = this.#connect();
     await this.#ensureGroup(first);
     this.#loops = [this.#loop(first), ...Array.from({ length: this.#readers - 1 }, () => this.#loop(this.#connect()))];
@@ -164,23 +192,35 @@ export class ClusterWorker {
         };
       }
     }
-    const res = (await r.xreadgroupBuffer(
+    const entries = await this.#readNew(r, this.#readCount, 500);
+    if (entries.length > 0 && entries.length < this.#readCount && this.#maxDelayMs > 0) {
+      await sleep(this.#maxDelayMs);
+      entries.push(...(await this.#readNew(r, this.#readCount - entries.length, null)));
+    }
+    return { entries, claimed: false };
+  }
+
+  /** Up to `count` entries never delivered to any consumer; waits up to `blockMs` for the first (null: no wait). */
+  async #readNew(r: Redis, count: number, blockMs: number | null): Promise<Entry[]> {
+    const block = blockMs === null ? [] : ['BLOCK', blockMs];
+    const res = (await r.callBuffer(
+      'XREADGROUP',
       'GROUP',
       GROUP,
       this.consumer,
       'COUNT',
-      this.#readCount,
-      'BLOCK',
-      500,
+      count,
+      ...block,
       'STREAMS',
-      key,
+      requestsKey(this.name),
       '>',
     )) as [Buffer, Entry[]][] | null;
-    const entries = res?.[0]?.[1] ?? [];
-    return { entries: entries.map(([id, f]) => [String(id), f]), claimed: false };
+    return (res?.[0]?.[1] ?? []).map(([id, f]) => [String(id), f]);
   }
 
   async #loop(r: Redis): Promise<void> {
+    // a batch's results are written while the next batch is read (same connection: Redis keeps the order)
+    const writes = new Set<Promise<void>>();
     while (this.#running) {
       let batch: { entries: Entry[]; claimed: boolean; deliveries?: Map<string, number> };
       try {
@@ -195,43 +235,75 @@ export class ClusterWorker {
         continue;
       }
       if (batch.entries.length === 0) continue;
-      const results = await Promise.all(
-        batch.entries.map(([id, f]) => this.#handle(f, batch.claimed, batch.deliveries?.get(id) ?? 1)),
-      );
-      await this.#write(r, batch.entries, results);
+      const results = await this.#handle(batch.entries, batch.claimed, batch.deliveries);
+      const w: Promise<void> = this.#write(r, batch.entries, results).finally(() => writes.delete(w));
+      writes.add(w);
     }
+    await Promise.all(writes);
   }
 
+  /** Decodes the entries and predicts the good ones as one batch; a result (or error result) for each. */
   async #handle(
-    flat: Buffer[],
+    entries: Entry[],
     claimed: boolean,
-    deliveries: number,
-  ): Promise<{ result: ResultMessage; reply: string }> {
-    const fields = fieldMap(flat);
-    const id = fields.get('id')?.toString('utf8') ?? '';
-    const reply = fields.get('reply')?.toString('utf8') ?? '';
-    if (deliveries > this.#maxDeliveries) {
-      // the workers that read it before all died: do not let it take down another one
-      const error = `request ${id} was delivered ${deliveries} times without a result (its workers died); not retried`;
-      return { result: { id, ok: false, error, status: 500, worker: this.consumer }, reply };
-    }
-    try {
-      const req = decodeRequest(fields);
-      const p = await this.#model.predictOne(req.input, `request ${id}`);
-      const prediction = predictionJson(p) as Extract<ResultMessage, { ok: true }>['prediction'];
-      return { result: { id, ok: true, prediction, worker: this.consumer, claimed }, reply };
-    } catch (e) {
+    deliveries: Map<string, number> | undefined,
+  ): Promise<{ result: ResultMessage; reply: string }[]> {
+    const fail = (id: string, e: unknown) => {
       const status = e instanceof InputError ? 400 : 500;
-      return { result: { id, ok: false, error: (e as Error).message, status, worker: this.consumer }, reply };
-    }
+      return { id, ok: false as const, error: (e as Error).message, status, worker: this.consumer };
+    };
+    const requests = entries.map(([entryId, flat]) => {
+      const fields = fieldMap(flat);
+      const id = fields.get('id')?.toString('utf8') ?? '';
+      const reply = fields.get('reply')?.toString('utf8') ?? '';
+      const n = deliveries?.get(entryId) ?? 1;
+      if (n > this.#maxDeliveries) {
+        // the workers that read it before all died: do not let it take down another one
+        const error = `request ${id} was delivered ${n} times without a result (its workers died); not retried`;
+        return { id, reply, result: { id, ok: false as const, error, status: 500, worker: this.consumer } };
+      }
+      try {
+        return { id, reply, input: decodeRequest(fields).input };
+      } catch (e) {
+        return { id, reply, result: fail(id, e) };
+      }
+    });
+    const runnable = requests.filter((q) => 'input' in q);
+    const settled = await this.#model.predictEach(
+      runnable.map((q) => q.input as ModelInput),
+      runnable.map((q) => `request ${q.id}`),
+    );
+    const outcome = new Map(runnable.map((q, i) => [q, settled[i] as PromiseSettledResult<Prediction>]));
+    return requests.map((q) => {
+      if ('result' in q) return { result: q.result as ResultMessage, reply: q.reply };
+      const s = outcome.get(q) as PromiseSettledResult<Prediction>;
+      if (s.status === 'rejected') return { result: fail(q.id, s.reason), reply: q.reply };
+      const prediction = predictionJson(s.value) as Extract<ResultMessage, { ok: true }>['prediction'];
+      return { result: { id: q.id, ok: true, prediction, worker: this.consumer, claimed }, reply: q.reply };
+    });
   }
 
-  /** Results, then XACK and XDEL, in one transaction; retried until Redis takes them. */
+  /** The batches the model ran since the last call (batch size -> count), counted as reported. */
+  #newBatches(): Map<number, number> {
+    const fresh = new Map<number, number>();
+    for (const [size, n] of this.#model.batchSizes) {
+      const d = n - (this.#counted.get(size) ?? 0);
+      if (d > 0) {
+        fresh.set(size, d);
+        this.#counted.set(size, n);
+      }
+    }
+    return fresh;
+  }
+
+  /** Results, then XACK and XDEL (and the batch sizes run), in one transaction; retried until Redis takes them. */
   async #write(r: Redis, entries: Entry[], results: { result: ResultMessage; reply: string }[]): Promise<void> {
     const key = requestsKey(this.name);
     const ids = entries.map(([id]) => id);
+    const batches = this.#newBatches();
     for (;;) {
       const tx = r.multi();
+      for (const [size, n] of batches) tx.hincrby(batchesKey(this.name), String(size), n);
       for (const { result, reply } of results) {
         const json = JSON.stringify(result);
         if (result.id) tx.set(resultKey(this.name, result.id), json, 'EX', this.#ttl);

@@ -130,6 +130,8 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   app.get('/openapi.json', async () => openApiDocument([...models.keys()]));
   app.get('/metrics', async (_req, reply) => {
     reply.type('text/plain; version=0.0.4');
+    // a model whose figures live elsewhere (Redis) that cannot be read now keeps its last ones
+    await Promise.all([...models.values()].map((m) => m.refresh?.().catch(() => {})));
     const gauges = Object.fromEntries(
       [...models].map(([name, m]) => [
         name,
