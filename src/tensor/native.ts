@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { loadAddon } from '../util/native-addon.js';
+import { defaultOpenMpWaitPolicy } from '../util/openmp.js';
 
 /** An opaque handle to a LibTorch tensor owned by the addon. */
 export type Handle = object & { readonly __tensorHandle: unique symbol };
@@ -99,22 +100,8 @@ export interface NativeBinding {
   onednnIsa(): { code: number; name: string | null } | null;
 }
 
-/**
- * OpenMP's wait policy for LibTorch's intra-op threads, set before the addon loads libgomp (which reads it
- * once, when it is loaded): `OMP_WAIT_POLICY` if the user set it, else `'PASSIVE'`. With libgomp's default
- * (idle threads spin before sleeping) a process on a busy machine loses its time slices to its own spinning
- * threads and to other processes between every parallel region: measured here on a loaded 2-core machine,
- * an imported ResNet-18 at batch 1 took 550-820 ms per image with 2 threads, 48-54 ms with PASSIVE (and
- * 50-73 ms with 1 thread); at batch 8, 920-950 ms vs 425-585 ms. Returns the policy in effect.
- */
-export function defaultOpenMpWaitPolicy(env: NodeJS.ProcessEnv = process.env): string {
-  const set = env.OMP_WAIT_POLICY?.trim();
-  if (set) return set;
-  env.OMP_WAIT_POLICY = 'PASSIVE';
-  return 'PASSIVE';
-}
-
 function load(): NativeBinding {
+  // before the addon (and libgomp) load; see util/openmp.ts
   defaultOpenMpWaitPolicy();
   const binding = loadAddon<NativeBinding>('tszoo.node', process.env.TSZOO_ADDON);
   // LibTorch starts with one intra-op thread on these machines; each thread (main or worker) sets its own.
