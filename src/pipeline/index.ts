@@ -36,13 +36,16 @@ export {
 } from './options.js';
 export { Pipeline, PipelineModel, type PipelineStage } from './pipeline.js';
 export {
+  bf16PaysFor,
   checkPrecision,
   choosePrecision,
   float32Output,
+  hasAmxBf16,
   inMemoryFormat,
   type MemoryFormat,
   type Precision,
   type PrecisionChoice,
+  type PrecisionWorkload,
   withPrecision,
 } from './precision.js';
 export { progressListener } from './progress-listener.js';

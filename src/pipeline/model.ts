@@ -11,7 +11,7 @@ import type { DecodeImageOptions } from '../data/image/decode.js';
 import type { Transform } from '../data/image/transform.js';
 import type { Image } from '../data/image/types.js';
 import { seededRandom } from '../data/sampler.js';
-import { exportOnnx, importOnnx } from '../interop/onnx/index.js';
+import { exportOnnx, importOnnx, OnnxGraph } from '../interop/onnx/index.js';
 import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
 import type { Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
@@ -96,11 +96,19 @@ export class Model {
 
   /** The precision predictions run in on this machine ('auto' resolved against its CPU), and why. */
   get precision(): PrecisionChoice {
-    this.#precision ??= choosePrecision(this.settings.precision ?? 'fp32');
+    if (this.#precision === undefined) {
+      // a module holding an imported ONNX graph predicts through the graph's inference path
+      const imported = this.module.modules().some((m) => m instanceof OnnxGraph);
+      const workload = imported ? 'imported-graph-inference' : 'default';
+      this.#precision = choosePrecision(this.settings.precision ?? 'fp32', undefined, workload);
+    }
     return this.#precision;
   }
 
-  /** Sets the precision of predictions: 'fp32', 'bf16' or 'auto' (bf16 where the CPU runs it natively). */
+  /**
+   * Sets the precision of predictions: 'fp32', 'bf16' or 'auto' (bf16 where the CPU runs it natively; for a
+   * module holding an imported ONNX graph, only where it runs it on AMX: see `bf16PaysFor`).
+   */
   setPrecision(precision: Precision): this {
     this.settings.precision = checkPrecision(precision, 'Model.setPrecision');
     this.#precision = undefined;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { nn, torch } from '../index.js';
+import { exportOnnxBytes, importOnnxSync } from '../interop/onnx/index.js';
 import { loadSafetensors } from '../interop/safetensors.js';
 import { sgd } from '../optim/index.js';
 import { latestCheckpoint } from './checkpoint.js';
@@ -12,7 +13,7 @@ import { blobFrame } from './estimator.fixture.js';
 import { Estimator } from './estimator.js';
 import type { TrainingEvent } from './events.js';
 import { Model } from './model.js';
-import { choosePrecision } from './precision.js';
+import { bf16PaysFor, choosePrecision, hasAmxBf16 } from './precision.js';
 import { progressListener } from './progress-listener.js';
 import { everyEpoch } from './triggers.js';
 
@@ -48,6 +49,47 @@ describe('precision', () => {
     assert.throws(() => new Estimator(blobNet(), { precision: 'half' as 'bf16' }).resolve(), /Estimator: precision/);
     const onThisCpu = choosePrecision('auto');
     assert.equal(onThisCpu.used, torch.backends.cpu.capability().nativeBf16 ? 'bf16' : 'fp32');
+  });
+
+  it("'auto' for imported-graph inference picks bf16 only with AMX (AVX512-BF16 alone was slower than fp32)", () => {
+    const avx512Bf16Cpu = {
+      flags: { ...flags, amxBf16: false },
+      onednnIsa: 'cpu_isa_avx512_core_bf16',
+      nativeBf16: true,
+      summary: 'avx512_bf16',
+    };
+    // AMX in the flags but oneDNN capped below it (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16): no AMX tiles in use
+    const cappedAmxCpu = { ...amxCpu, onednnIsa: 'cpu_isa_avx512_core_bf16' };
+    const graph = 'imported-graph-inference';
+    assert.deepEqual(
+      [amxCpu, avx512Bf16Cpu, cappedAmxCpu, avx2Cpu].map((cpu) => [hasAmxBf16(cpu), bf16PaysFor(cpu, graph)]),
+      [
+        [true, true],
+        [false, false],
+        [false, false],
+        [false, false],
+      ],
+    );
+    assert.equal(bf16PaysFor(avx512Bf16Cpu), true, 'other workloads keep AVX512-BF16');
+    assert.equal(choosePrecision('auto', amxCpu, graph).used, 'bf16');
+    assert.match(choosePrecision('auto', amxCpu, graph).reason, /^bf16 \(auto: the CPU runs bfloat16 on AMX; amx\)$/);
+    const noAmx = choosePrecision('auto', avx512Bf16Cpu, graph);
+    assert.equal(noAmx.used, 'fp32');
+    assert.match(noAmx.reason, /only with AMX; this CPU has AVX512-BF16 without it/);
+    assert.equal(choosePrecision('auto', avx512Bf16Cpu).used, 'bf16');
+    assert.equal(choosePrecision('bf16', avx512Bf16Cpu, graph).used, 'bf16', 'an explicit bf16 is kept');
+    assert.equal(choosePrecision('auto', avx2Cpu, graph).used, 'fp32');
+
+    // Model picks the imported-graph rule when its module holds an OnnxGraph (directly or nested)
+    const cpu = torch.backends.cpu.capability();
+    const net = blobNet();
+    const imported = importOnnxSync(exportOnnxBytes(net, { inputShape: [4] }));
+    const nested = new nn.Sequential(importOnnxSync(exportOnnxBytes(net, { inputShape: [4] })), new nn.ReLU());
+    const auto = { task: 'multi-class' as const, precision: 'auto' as const };
+    assert.equal(new Model(net, auto).precision.used, cpu.nativeBf16 ? 'bf16' : 'fp32');
+    assert.equal(new Model(imported, auto).precision.used, hasAmxBf16(cpu) ? 'bf16' : 'fp32');
+    assert.equal(new Model(nested, auto).precision.used, hasAmxBf16(cpu) ? 'bf16' : 'fp32');
+    for (const m of [net, imported, nested]) m.dispose();
   });
 
   it('bf16 training: forward under autocast, float32 weights, loss and checkpoints; shown and recorded', async () => {

@@ -31,24 +31,52 @@ export function checkPrecision(value: unknown, where: string): Precision {
 }
 
 /**
- * Resolves a requested precision on this CPU (or the `cpu` given, for tests).
+ * What the precision is for. `'imported-graph-inference'`: an imported ONNX graph (OnnxGraph) in eval mode
+ * without gradients, where `'auto'` asks more of the CPU (see {@link bf16PaysFor}).
+ */
+export type PrecisionWorkload = 'default' | 'imported-graph-inference';
+
+/** Whether oneDNN runs bfloat16 on AMX tiles here: the CPU has `amx_bf16` and oneDNN's ISA uses it. */
+export function hasAmxBf16(cpu: CpuCapability): boolean {
+  return cpu.nativeBf16 && cpu.flags.amxBf16 && (cpu.onednnIsa === null || /amx/i.test(cpu.onednnIsa));
+}
+
+/**
+ * Whether `'auto'` picks bfloat16 for `workload` on `cpu`. By default: wherever bfloat16 runs natively
+ * (AMX or AVX512-BF16). For imported-graph inference only with AMX: on AVX512-BF16 without AMX the graph's
+ * convolutions under bfloat16 autocast were slower than float32 on its blocked/folded path (measured here,
+ * 5.0 vs 10.3 img/s), while AMX makes them several times faster.
+ */
+export function bf16PaysFor(cpu: CpuCapability, workload: PrecisionWorkload = 'default'): boolean {
+  return workload === 'imported-graph-inference' ? hasAmxBf16(cpu) : cpu.nativeBf16;
+}
+
+/**
+ * Resolves a requested precision on this CPU (or the `cpu` given, for tests), for `workload`.
  *
  * @example
  * ```ts
  * choosePrecision('auto');   // { used: 'bf16', reason: 'bf16 (auto: the CPU runs bfloat16 natively)', ... } on AMX
+ * choosePrecision('auto', torch.backends.cpu.capability(), 'imported-graph-inference');   // bf16 only with AMX
  * ```
  */
 export function choosePrecision(
   requested: Precision = 'fp32',
   cpu: CpuCapability = torch.backends.cpu.capability(),
+  workload: PrecisionWorkload = 'default',
 ): PrecisionChoice {
   checkPrecision(requested, 'choosePrecision');
-  const used = requested === 'auto' ? (cpu.nativeBf16 ? 'bf16' : 'fp32') : requested;
+  const pays = bf16PaysFor(cpu, workload);
+  const used = requested === 'auto' ? (pays ? 'bf16' : 'fp32') : requested;
   const why =
     requested === 'auto'
-      ? cpu.nativeBf16
-        ? 'auto: the CPU runs bfloat16 natively'
-        : 'auto: no native bfloat16 on this CPU'
+      ? pays
+        ? workload === 'imported-graph-inference'
+          ? 'auto: the CPU runs bfloat16 on AMX'
+          : 'auto: the CPU runs bfloat16 natively'
+        : cpu.nativeBf16
+          ? 'auto: imported-graph inference uses bfloat16 only with AMX; this CPU has AVX512-BF16 without it'
+          : 'auto: no native bfloat16 on this CPU'
       : requested === 'bf16' && !cpu.nativeBf16
         ? 'requested; emulated, the CPU has no bfloat16 units'
         : 'requested';

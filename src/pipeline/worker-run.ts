@@ -3,6 +3,7 @@
  * answering while a model trains). Events come back to the caller; a progress bar is drawn here.
  */
 import { Worker } from 'node:worker_threads';
+import { defaultOpenMpWaitPolicy } from '../util/openmp.js';
 import type { TrainingEvent, TrainingListener } from './events.js';
 import { progressListener } from './progress-listener.js';
 
@@ -52,6 +53,8 @@ export function runInWorker<D, R>(recipe: URL | string, options: RunInWorkerOpti
   const listeners: TrainingListener[] = [];
   if (options.onEvent) listeners.push(options.onEvent);
   if (options.progress ?? process.stdout.isTTY) listeners.push(progressListener());
+  // the worker loads LibTorch: its OpenMP wait policy must be in the process environment first
+  defaultOpenMpWaitPolicy();
   const worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
     workerData: { recipe: String(recipe), exportName: options.exportName ?? 'default', data: options.data },
   });

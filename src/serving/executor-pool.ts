@@ -3,6 +3,7 @@
  * blocks the caller's event loop. A worker that dies fails its batch and is replaced.
  */
 import { Worker } from 'node:worker_threads';
+import { defaultOpenMpWaitPolicy } from '../util/openmp.js';
 import type { BatchData } from './backend.js';
 import type { BackendReport, ExecutorData, FromExecutor } from './executor-worker.js';
 
@@ -49,6 +50,8 @@ export class ExecutorPool {
   }
 
   #spawn(data: ExecutorData): Promise<{ report: BackendReport }> {
+    // the worker loads LibTorch: its OpenMP wait policy must be in the process environment first
+    defaultOpenMpWaitPolicy();
     const worker = new Worker(ENTRY, { workerData: data });
     const slot: Slot = { worker, busy: true, pending: null };
     return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { loadAddon } from '../util/native-addon.js';
+import { defaultOpenMpWaitPolicy } from '../util/openmp.js';
 
 /** An opaque handle to a LibTorch tensor owned by the addon. */
 export type Handle = object & { readonly __tensorHandle: unique symbol };
@@ -100,6 +101,8 @@ export interface NativeBinding {
 }
 
 function load(): NativeBinding {
+  // before the addon (and libgomp) load; see util/openmp.ts
+  defaultOpenMpWaitPolicy();
   const binding = loadAddon<NativeBinding>('tszoo.node', process.env.TSZOO_ADDON);
   // LibTorch starts with one intra-op thread on these machines; each thread (main or worker) sets its own.
   binding.setNumThreads(defaultThreads());

@@ -1,0 +1,23 @@
+/**
+ * OpenMP's wait policy for LibTorch's intra-op threads. libgomp reads `OMP_WAIT_POLICY` once, from the
+ * process environment, when it is loaded (with the LibTorch addon), so the variable must be set before
+ * the first thread loads the addon. Only the main thread can set it: a worker thread's `process.env` is a
+ * copy that the C library never sees, so code that starts workers which load LibTorch calls this first.
+ */
+import { isMainThread } from 'node:worker_threads';
+
+/**
+ * Sets `OMP_WAIT_POLICY=PASSIVE` in `env` unless the user set it, and returns the policy in effect. With
+ * libgomp's default (idle threads spin before sleeping) a process on a busy machine loses its time slices
+ * to its own spinning threads and waits for preempted ones at every parallel region: measured here on a
+ * loaded 2-core machine, an imported ResNet-18 at batch 1 took 550-820 ms per pass with 2 threads, 48-54 ms
+ * with PASSIVE (50-73 ms with 1 thread); at batch 8, 920-950 ms vs 425-585 ms (BENCHMARKS.md).
+ * In a worker thread (where `env` is the thread's own copy) it changes nothing and reports what is set.
+ */
+export function defaultOpenMpWaitPolicy(env: NodeJS.ProcessEnv = process.env, mainThread = isMainThread): string {
+  const set = env.OMP_WAIT_POLICY?.trim();
+  if (set) return set;
+  if (!mainThread) return 'libgomp default';
+  env.OMP_WAIT_POLICY = 'PASSIVE';
+  return 'PASSIVE';
+}
