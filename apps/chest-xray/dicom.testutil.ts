@@ -24,7 +24,9 @@ export function writeCxrDicom(
   ids: { patientId: string; studyInstanceUid: string },
 ): void {
   if (grey.length !== width * height) {
-    throw new RangeError(`writeCxrDicom: expected ${width * height} grey bytes (${width}x${height}, one channel), got ${grey.length}`);
+    throw new RangeError(
+      `writeCxrDicom: expected ${width * height} grey bytes (${width}x${height}, one channel), got ${grey.length}`,
+    );
   }
   const bytes = new Uint8Array(width * height * 2);
   const view = new DataView(bytes.buffer);
