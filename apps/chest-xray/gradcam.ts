@@ -18,6 +18,14 @@ export interface HeatmapBatch {
   maps: Float32Array[][];
 }
 
+/** Where and how the maps are computed. */
+export interface CamOptions {
+  /** 'last' (default): the backbone's last block; 'earlier': one block before, where the backbone has that cut */
+  layer?: 'last' | 'earlier';
+  /** 'gradcam' (default): channel weights are the spatial mean of the gradient; 'layercam': each location weighted by its own positive gradient (Jiang et al. 2021) */
+  method?: 'gradcam' | 'layercam';
+}
+
 /**
  * Grad-CAM maps of a batch [N, C, H, W] for every finding.
  *
@@ -27,19 +35,21 @@ export interface HeatmapBatch {
  * maps[0][1]; // image 0, Cardiomegaly: height * width values in [0, 1]
  * ```
  */
-export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14): HeatmapBatch {
+export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14, options: CamOptions = {}): HeatmapBatch {
   net.eval();
+  const cut = options.layer === 'earlier' ? net.earlierCut : undefined;
+  const layerCam = options.method === 'layercam';
   return torch.scope(() => {
-    const features = torch.noGrad(() => net.featureMap(x));
+    const features = torch.noGrad(() => (cut ? cut.map(x) : net.featureMap(x)));
     const a = torch.detach(features).requiresGrad_();
-    const logits = torch.enableGrad(() => net.headOf(a));
+    const logits = torch.enableGrad(() => net.headOf(cut ? cut.rest(a) : a));
     const [n, , h, w] = a.shape as [number, number, number, number];
     const maps: Float32Array[][] = Array.from({ length: n }, () => []);
     for (let c = 0; c < classes; c++) {
       const target = torch.enableGrad(() => torch.sum(torch.select(logits, 1, c)));
       const [g] = torch.grad(target, a, { retainGraph: c < classes - 1 }) as [torch.Tensor];
       const weighted = torch.noGrad(() => {
-        const weights = torch.mean(g, [2, 3], true);
+        const weights = layerCam ? torch.relu(g) : torch.mean(g, [2, 3], true);
         return torch.sum(torch.mul(weights, torch.detach(a)), [1]).contiguous();
       });
       const data = weighted.data() as Float32Array;

@@ -31,6 +31,7 @@ export function netOf(recipe: CxrRecipe): CxrNet {
     dropout: recipe.dropout,
     l2: recipe.l2,
     width: recipe.width,
+    stride: recipe.stride,
     // weights come from the saved model, not from the pretrained file
     pretrained: undefined,
   });

@@ -37,11 +37,25 @@ export interface CxrNetOptions {
   l2: number;
   /** small-cnn: channels of its first block (doubled three times) */
   width?: number;
+  /** small-cnn: output stride, 8 (default) or 4 (a finer map for Grad-CAM) */
+  stride?: 4 | 8;
   /** a safetensors file with the backbone's ImageNet weights (torchvision names); summed to grey when inChannels is 1 */
   pretrained?: string | undefined;
 }
 
-type Trunk = { module: nn.Module; channels: number; map: (x: torch.Tensor) => torch.Tensor };
+type Trunk = {
+  module: nn.Module;
+  channels: number;
+  map: (x: torch.Tensor) => torch.Tensor;
+  /** the trunk cut one block earlier (a finer feature map) and the rest of it, where the backbone has one */
+  earlier?: Split;
+};
+
+/** A trunk cut in two: `map` to a feature map, `rest` from it to the last block's output. */
+export interface Split {
+  map: (x: torch.Tensor) => torch.Tensor;
+  rest: (a: torch.Tensor) => torch.Tensor;
+}
 
 function convBlock(inC: number, outC: number): nn.Module[] {
   return [new nn.Conv2d(inC, outC, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(outC), new nn.ReLU()];
@@ -62,8 +76,14 @@ export class PerImageStandardize extends nn.Module {
   }
 }
 
-/** Per-image standardisation, then seven 3x3 conv-BN-ReLU layers with three 2x2 max pools: stride 8, about 150k weights. */
-function smallCnn(inChannels: number, w: number): Trunk {
+/**
+ * Per-image standardisation, then seven 3x3 conv-BN-ReLU layers, about 150k weights. Stride 8: three 2x2
+ * max pools (an 8x8 map at 64 px). Stride 4: the last pool dropped and the last convolution dilated by 2,
+ * so the receptive field stays about the same (52 px) on a grid twice as fine (16x16 at 64 px), which a
+ * 3 px nodule needs for Grad-CAM to point at it.
+ */
+function smallCnn(inChannels: number, w: number, stride: 4 | 8): Trunk {
+  const last = new nn.Conv2d(4 * w, 8 * w, 3, { padding: stride === 4 ? 2 : 1, dilation: stride === 4 ? 2 : 1, bias: false });
   const module = new nn.Sequential(
     new PerImageStandardize(),
     ...convBlock(inChannels, w),
@@ -74,10 +94,22 @@ function smallCnn(inChannels: number, w: number): Trunk {
     new nn.MaxPool2d(2),
     ...convBlock(2 * w, 4 * w),
     ...convBlock(4 * w, 4 * w),
-    new nn.MaxPool2d(2),
-    ...convBlock(4 * w, 8 * w),
+    ...(stride === 8 ? [new nn.MaxPool2d(2)] : []),
+    last,
+    new nn.BatchNorm2d(8 * w),
+    new nn.ReLU(),
   );
-  return { module, channels: 8 * w, map: (x) => module.forward(x) };
+  // the cut after the sixth convolution (stride 4): a finer grid for the stride-8 net's Grad-CAM
+  const cut = 21;
+  const kids = module.children();
+  const run = (from: number, to: number, h: torch.Tensor) =>
+    torch.scope(() => {
+      let out = h;
+      for (let k = from; k < to; k++) out = (kids[k] as nn.Module).forward(out);
+      return out;
+    });
+  const earlier: Split = { map: (x) => run(0, cut, x), rest: (a) => run(cut, kids.length, a) };
+  return { module, channels: 8 * w, map: (x) => module.forward(x), earlier };
 }
 
 function zooTrunk(backbone: Exclude<Backbone, 'small-cnn'>, inChannels: number): Trunk {
@@ -155,12 +187,13 @@ export class CxrNet extends nn.Module {
   readonly dropout: nn.Dropout;
   readonly head: nn.Linear;
   readonly #map: (x: torch.Tensor) => torch.Tensor;
+  readonly #earlier: Split | undefined;
 
   constructor(readonly options: CxrNetOptions) {
     super();
     const trunk =
       options.backbone === 'small-cnn'
-        ? smallCnn(options.inChannels, options.width ?? 16)
+        ? smallCnn(options.inChannels, options.width ?? 16, options.stride ?? 8)
         : zooTrunk(options.backbone, options.inChannels);
     if (options.pretrained) {
       if (options.backbone === 'small-cnn') throw new Error('CxrNet: small-cnn has no pretrained weights');
@@ -184,6 +217,15 @@ export class CxrNet extends nn.Module {
       new nn.Linear(trunk.channels, CXR14_LABELS.length, { wRegularizer: reg, bRegularizer: reg }),
     );
     this.#map = trunk.map;
+    this.#earlier = trunk.earlier;
+  }
+
+  /**
+   * The trunk cut one block before its end (small-cnn: before the last pool, stride 4), for Grad-CAM on
+   * a finer grid; undefined for backbones without such a cut.
+   */
+  get earlierCut(): Split | undefined {
+    return this.#earlier;
   }
 
   /** The last convolutional block's output [N, C, h, w] (the Grad-CAM layer). */
