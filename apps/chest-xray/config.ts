@@ -13,8 +13,6 @@ export interface CxrRecipe {
   pretrained?: string | undefined;
   /** small-cnn's first width */
   width: number;
-  /** small-cnn's output stride: 8 (three pools) or 4 (a twice finer Grad-CAM grid) */
-  stride: 4 | 8;
   /** 1: grey input (a pretrained stem is summed to grey); 3: grey repeated as RGB */
   inChannels: 1 | 3;
   /** images are resized to resize x resize, then centre-cropped to crop x crop */
@@ -52,7 +50,6 @@ export interface CxrRecipe {
 export const SEED_RECIPE: CxrRecipe = {
   backbone: 'resnet50',
   width: 16,
-  stride: 8,
   inChannels: 3,
   resize: 256,
   crop: 224,
@@ -82,7 +79,6 @@ export const SYNTHETIC_RECIPE: CxrRecipe = {
   ...SEED_RECIPE,
   backbone: 'small-cnn',
   width: 16,
-  stride: 4,
   inChannels: 1,
   resize: 64,
   crop: 64,
@@ -159,10 +155,6 @@ export function resolveRecipe(base: CxrRecipe, overrides: Record<string, unknown
         throw new Error(`${where}: backbone must be one of ${BACKBONES.join(', ')}, got ${JSON.stringify(value)}`);
       }
       out[key] = value;
-    } else if (key === 'stride') {
-      const n = Number(value);
-      if (n !== 4 && n !== 8) throw new Error(`${where}: stride must be 4 or 8, got ${JSON.stringify(value)}`);
-      out[key] = n;
     } else if (key === 'inChannels') {
       const n = Number(value);
       if (n !== 1 && n !== 3) throw new Error(`${where}: inChannels must be 1 or 3, got ${JSON.stringify(value)}`);

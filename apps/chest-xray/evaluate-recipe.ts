@@ -95,8 +95,11 @@ export interface EvaluateResult {
 
 type Box = NihBox;
 
-/** Grad-CAM as the pointing game, the gallery and the worklist use it. */
-const CAM: CamOptions = {};
+/**
+ * Grad-CAM as the pointing game, the gallery and the worklist use it: the last block's class map times
+ * the map one block earlier (small-cnn: 16x16 instead of 8x8 at 64 px; other backbones: the last block).
+ */
+const CAM: CamOptions = { layer: 'both' };
 
 const share = (t: PointingTally | undefined, key: 'hit' | 'hitTolerant' | 'centre') =>
   t?.n ? t[key] / t.n : Number.NaN;

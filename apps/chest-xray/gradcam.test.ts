@@ -43,22 +43,22 @@ describe('Grad-CAM', () => {
     assert.ok(row >= 4 && col >= 4, `${row}, ${col}`);
   });
 
-  it('small-cnn at stride 4 gives a twice finer map than at stride 8, and keeps the stride-8 weight names', () => {
+  it("'both' multiplies the last block's map, upsampled, by the earlier block's finer map", () => {
     torch.manualSeed(5);
-    const o = { backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 } as const;
-    const coarse = new CxrNet(o);
-    const fine = new CxrNet({ ...o, stride: 4 });
+    const net = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 });
     const x = torch.randn([1, 1, 32, 32]);
-    assert.deepEqual(coarse.featureMap(x).shape, [1, 32, 4, 4]);
-    assert.deepEqual(fine.featureMap(x).shape, [1, 32, 8, 8]);
-    assert.deepEqual(fine.forward(x).shape, [1, 14]);
-    // models saved before the stride option (stride 8) still load: the last convolution is backbone.22
-    assert.deepEqual(coarse.stateDict()['backbone.22.weight']?.shape, [32, 16, 3, 3]);
-    assert.deepEqual(fine.stateDict()['backbone.21.weight']?.shape, [32, 16, 3, 3]);
-    const g = gradCam(fine, x);
-    assert.deepEqual([g.height, g.width], [8, 8]);
-    coarse.dispose();
-    fine.dispose();
+    const last = gradCam(net, x);
+    const early = gradCam(net, x, 14, { layer: 'earlier' });
+    const both = gradCam(net, x, 14, { layer: 'both' });
+    assert.deepEqual([last.height, early.height, both.height, both.width], [4, 8, 8, 8]);
+    for (const k of [0, 5, 13]) {
+      const coarse = upsampleMap(last.maps[0]?.[k] as Float32Array, 4, 4, 8);
+      const fine = early.maps[0]?.[k] as Float32Array;
+      const want = normaliseMap(fine.map((v, p) => v * (coarse[p] as number)));
+      const got = both.maps[0]?.[k] as Float32Array;
+      for (let p = 0; p < 64; p++) assert.ok(Math.abs((got[p] as number) - (want[p] as number)) < 1e-6, `class ${k} cell ${p}`);
+    }
+    net.dispose();
   });
 
   it('Grad-CAM one block earlier: channel weights equal the finite-difference derivative of the logit along each channel', () => {

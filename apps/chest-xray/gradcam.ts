@@ -20,8 +20,13 @@ export interface HeatmapBatch {
 
 /** Where and how the maps are computed. */
 export interface CamOptions {
-  /** 'last' (default): the backbone's last block; 'earlier': one block before, where the backbone has that cut */
-  layer?: 'last' | 'earlier';
+  /**
+   * 'last' (default): the backbone's last block; 'earlier': one block before, where the backbone has that
+   * cut; 'both': the last block's map upsampled to the earlier block's grid times the earlier block's map
+   * (the class-specific coarse map sharpened by the finer one, as Guided Grad-CAM multiplies Grad-CAM by a
+   * finer signal). Backbones without the earlier cut give the last block's map.
+   */
+  layer?: 'last' | 'earlier' | 'both';
   /** 'gradcam' (default): channel weights are the spatial mean of the gradient; 'layercam': each location weighted by its own positive gradient (Jiang et al. 2021) */
   method?: 'gradcam' | 'layercam';
 }
@@ -36,6 +41,19 @@ export interface CamOptions {
  * ```
  */
 export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14, options: CamOptions = {}): HeatmapBatch {
+  if (options.layer === 'both') {
+    if (!net.earlierCut) return gradCam(net, x, classes, { ...options, layer: 'last' });
+    const last = gradCam(net, x, classes, { ...options, layer: 'last' });
+    const fine = gradCam(net, x, classes, { ...options, layer: 'earlier' });
+    const { height: h, width: w } = fine;
+    const maps = fine.maps.map((perImage, i) =>
+      perImage.map((m, c) => {
+        const coarse = resizeMap(last.maps[i]?.[c] as Float32Array, last.height, last.width, h, w);
+        return normaliseMap(m.map((v, p) => v * (coarse[p] as number)));
+      }),
+    );
+    return { height: h, width: w, maps };
+  }
   net.eval();
   const cut = options.layer === 'earlier' ? net.earlierCut : undefined;
   const layerCam = options.method === 'layercam';
@@ -61,9 +79,14 @@ export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14, options: Cam
 
 /** Bilinear upsampling of one map to size x size (what the overlays and the pointing game use). */
 export function upsampleMap(map: Float32Array, h: number, w: number, size: number): Float32Array {
+  return resizeMap(map, h, w, size, size);
+}
+
+function resizeMap(map: Float32Array, h: number, w: number, toH: number, toW: number): Float32Array {
+  if (h === toH && w === toW) return map;
   return torch.scope(() => {
     const t = torch.tensor(map, { shape: [1, 1, h, w] });
-    const up = nn.functional.interpolate(t, { size: [size, size], mode: 'bilinear', alignCorners: false });
+    const up = nn.functional.interpolate(t, { size: [toH, toW], mode: 'bilinear', alignCorners: false });
     return up.contiguous().data() as Float32Array;
   });
 }

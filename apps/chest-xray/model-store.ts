@@ -31,7 +31,6 @@ export function netOf(recipe: CxrRecipe): CxrNet {
     dropout: recipe.dropout,
     l2: recipe.l2,
     width: recipe.width,
-    stride: recipe.stride,
     // weights come from the saved model, not from the pretrained file
     pretrained: undefined,
   });

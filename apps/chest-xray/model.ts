@@ -37,8 +37,6 @@ export interface CxrNetOptions {
   l2: number;
   /** small-cnn: channels of its first block (doubled three times) */
   width?: number;
-  /** small-cnn: output stride, 8 (default) or 4 (a finer map for Grad-CAM) */
-  stride?: 4 | 8;
   /** a safetensors file with the backbone's ImageNet weights (torchvision names); summed to grey when inChannels is 1 */
   pretrained?: string | undefined;
 }
@@ -76,14 +74,8 @@ export class PerImageStandardize extends nn.Module {
   }
 }
 
-/**
- * Per-image standardisation, then seven 3x3 conv-BN-ReLU layers, about 150k weights. Stride 8: three 2x2
- * max pools (an 8x8 map at 64 px). Stride 4: the last pool dropped and the last convolution dilated by 2,
- * so the receptive field stays about the same (52 px) on a grid twice as fine (16x16 at 64 px), which a
- * 3 px nodule needs for Grad-CAM to point at it.
- */
-function smallCnn(inChannels: number, w: number, stride: 4 | 8): Trunk {
-  const last = new nn.Conv2d(4 * w, 8 * w, 3, { padding: stride === 4 ? 2 : 1, dilation: stride === 4 ? 2 : 1, bias: false });
+/** Per-image standardisation, then seven 3x3 conv-BN-ReLU layers with three 2x2 max pools: stride 8, about 150k weights. */
+function smallCnn(inChannels: number, w: number): Trunk {
   const module = new nn.Sequential(
     new PerImageStandardize(),
     ...convBlock(inChannels, w),
@@ -94,12 +86,10 @@ function smallCnn(inChannels: number, w: number, stride: 4 | 8): Trunk {
     new nn.MaxPool2d(2),
     ...convBlock(2 * w, 4 * w),
     ...convBlock(4 * w, 4 * w),
-    ...(stride === 8 ? [new nn.MaxPool2d(2)] : []),
-    last,
-    new nn.BatchNorm2d(8 * w),
-    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    ...convBlock(4 * w, 8 * w),
   );
-  // the cut after the sixth convolution (stride 4): a finer grid for the stride-8 net's Grad-CAM
+  // the cut before the last pool (stride 4): a twice finer grid for Grad-CAM
   const cut = 21;
   const kids = module.children();
   const run = (from: number, to: number, h: torch.Tensor) =>
@@ -193,7 +183,7 @@ export class CxrNet extends nn.Module {
     super();
     const trunk =
       options.backbone === 'small-cnn'
-        ? smallCnn(options.inChannels, options.width ?? 16, options.stride ?? 8)
+        ? smallCnn(options.inChannels, options.width ?? 16)
         : zooTrunk(options.backbone, options.inChannels);
     if (options.pretrained) {
       if (options.backbone === 'small-cnn') throw new Error('CxrNet: small-cnn has no pretrained weights');

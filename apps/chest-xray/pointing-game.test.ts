@@ -72,5 +72,8 @@ describe('pointing game', () => {
     assert.match(text, /localised findings \(goal >= 0\.8\): Atelectasis 0\.90, .*Nodule 0\.50.*Hernia —/);
     assert.match(text, /lowest 0\.50; below the goal: Nodule\n/);
     assert.match(text, /diffuse findings .*: Edema 0\.90, Emphysema 0\.90, Fibrosis 0\.90$/);
+    assert.doesNotMatch(text, /tolerance/);
+    const tolerant = formatPointingSummary(findings.map((f) => ({ ...f, pointingTolerant: 1 })));
+    assert.match(tolerant, /within Zhang et al.'s tolerance \(15 px at 224 px\): Atelectasis 1\.00, /);
   });
 });

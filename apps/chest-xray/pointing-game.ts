@@ -117,7 +117,9 @@ export const zhangTolerance = (crop: number) => (15 * crop) / 224;
  * One summary of the pointing game: the localised findings against the goal, the diffuse ones
  * reported apart. `pointing` is NaN for a finding without scored true positives.
  */
-export function formatPointingSummary(findings: readonly { label: string; pointing: number; pointingN: number }[]): string {
+export function formatPointingSummary(
+  findings: readonly { label: string; pointing: number; pointingN: number; pointingTolerant?: number }[],
+): string {
   const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '—');
   const local = findings.filter((f) => LOCALISED_FINDINGS.has(f.label as Cxr14Label));
   const diffuse = findings.filter((f) => !LOCALISED_FINDINGS.has(f.label as Cxr14Label));
@@ -125,11 +127,16 @@ export function formatPointingSummary(findings: readonly { label: string; pointi
   const below = scored.filter((f) => f.pointing < POINTING_GOAL).map((f) => f.label);
   const min = scored.length ? Math.min(...scored.map((f) => f.pointing)) : Number.NaN;
   const list = (fs: typeof findings) => fs.map((f) => `${f.label} ${f2(f.pointing)}`).join(', ');
-  return [
+  const lines = [
     `pointing game, localised findings (goal >= ${POINTING_GOAL}): ${list(local)}`,
     `  lowest ${f2(min)}; ${below.length === 0 ? 'all scored findings meet the goal' : `below the goal: ${below.join(', ')}`}`,
-    `pointing game, diffuse findings (drawn over both lungs; not counted): ${list(diffuse)}`,
-  ].join('\n');
+  ];
+  if (local.some((f) => f.pointingTolerant !== undefined))
+    lines.push(
+      `  within Zhang et al.'s tolerance (15 px at 224 px): ${local.map((f) => `${f.label} ${f2(f.pointingTolerant ?? Number.NaN)}`).join(', ')}`,
+    );
+  lines.push(`pointing game, diffuse findings (drawn over both lungs; not counted): ${list(diffuse)}`);
+  return lines.join('\n');
 }
 
 /** Labels in the data set's order, flagged as localised or not (for reports). */

@@ -71,7 +71,6 @@ export default async function trainCxr({ data: job, emit, send }: RecipeContext<
     dropout: r.dropout,
     l2: r.l2,
     width: r.width,
-    stride: r.stride,
     pretrained: r.pretrained,
   });
   const train = job.rows.filter((x) => x.split === 'train');
