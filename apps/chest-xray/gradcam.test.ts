@@ -56,7 +56,8 @@ describe('Grad-CAM', () => {
       const fine = early.maps[0]?.[k] as Float32Array;
       const want = normaliseMap(fine.map((v, p) => v * (coarse[p] as number)));
       const got = both.maps[0]?.[k] as Float32Array;
-      for (let p = 0; p < 64; p++) assert.ok(Math.abs((got[p] as number) - (want[p] as number)) < 1e-6, `class ${k} cell ${p}`);
+      for (let p = 0; p < 64; p++)
+        assert.ok(Math.abs((got[p] as number) - (want[p] as number)) < 1e-6, `class ${k} cell ${p}`);
     }
     net.dispose();
   });
@@ -111,7 +112,10 @@ describe('Grad-CAM', () => {
     net.eval();
     const x = torch.randn([1, 1, 32, 32]);
     const { maps } = gradCam(net, x, 14, { method: 'layercam' });
-    const feats = torch.noGrad(() => net.featureMap(x)).contiguous().data() as Float32Array;
+    const feats = torch
+      .noGrad(() => net.featureMap(x))
+      .contiguous()
+      .data() as Float32Array;
     const weights = net.head.weight.contiguous().data() as Float32Array;
     const [c, hw] = [32, 16];
     for (let k = 0; k < 14; k++) {

@@ -60,7 +60,16 @@ describe('pointing game', () => {
   });
 
   it('counts NIH’s eight boxed findings as localised and the diffuse ones apart', () => {
-    for (const l of ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax'])
+    for (const l of [
+      'Atelectasis',
+      'Cardiomegaly',
+      'Effusion',
+      'Infiltration',
+      'Mass',
+      'Nodule',
+      'Pneumonia',
+      'Pneumothorax',
+    ])
       assert.ok(LOCALISED_FINDINGS.has(l as never), l);
     for (const l of ['Edema', 'Emphysema', 'Fibrosis']) assert.ok(!LOCALISED_FINDINGS.has(l as never), l);
     const findings = CXR14_LABELS.map((label) => ({
