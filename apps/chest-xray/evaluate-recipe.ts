@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { DataFrame } from '../../src/data/dataframe/index.js';
-import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
+import { CXR14_LABELS, type Cxr14Label } from '../../src/data/datasets/chestxray14.js';
 import { decodeImageFile } from '../../src/data/image/decode-file.js';
 import { readHeader } from '../../src/data/image/dicom/header.js';
 import { torch } from '../../src/index.js';
@@ -25,9 +25,18 @@ import type { RecipeContext } from '../../src/pipeline/worker-run.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { type BaselineResult, logisticBaseline } from './baseline.js';
 import type { CxrRow } from './dataset.js';
-import { gradCam, peakOf, upsampleMap } from './gradcam.js';
+import { type CamOptions, gradCam, peakOf, upsampleMap } from './gradcam.js';
 import { calibrated, loadCxrModel, writeModelInfo } from './model-store.js';
 import { writeOverlay } from './overlay.js';
+import {
+  boxToCrop,
+  emptyTally,
+  LOCALISED_FINDINGS,
+  type NihBox,
+  type PointingTally,
+  scorePointing,
+  zhangTolerance,
+} from './pointing-game.js';
 import { isDicomPath, studyIdOf } from './score.js';
 import { decodeOptions, evalTransform, inputRegion } from './transforms.js';
 import { triage } from './triage.js';
@@ -66,6 +75,10 @@ export interface FindingSummary {
   /** share of test true positives whose heatmap peak lies in a box of the finding; NaN without boxes */
   pointing: number;
   pointingN: number;
+  /** the same within Zhang et al.'s tolerance (15 px at 224 px, scaled to the input) */
+  pointingTolerant: number;
+  /** whether the finding counts toward the pointing-game goal (LOCALISED_FINDINGS) */
+  localised: boolean;
   /** the same share for the image centre (a baseline that needs no model) */
   centre: number;
 }
@@ -89,7 +102,16 @@ export interface EvaluateResult {
   counts: { val: number; test: number; testPatients: number };
 }
 
-type Box = { x: number; y: number; w: number; h: number };
+type Box = NihBox;
+
+/**
+ * Grad-CAM as the pointing game, the gallery and the worklist use it: the last block's class map times
+ * the map one block earlier (small-cnn: 16x16 instead of 8x8 at 64 px; other backbones: the last block).
+ */
+const CAM: CamOptions = { layer: 'both' };
+
+const share = (t: PointingTally | undefined, key: 'hit' | 'hitTolerant' | 'centre') =>
+  t?.n ? t[key] / t.n : Number.NaN;
 
 /** NIH's BBox_List_2017.csv: image -> finding -> boxes in the original image's pixels. */
 export function readBoxes(path: string): Map<string, Map<string, Box[]>> {
@@ -185,7 +207,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   send({ stage: 'heatmaps' });
   const boxes =
     job.boxesCsv && existsSync(job.boxesCsv) ? readBoxes(job.boxesCsv) : new Map<string, Map<string, Box[]>>();
-  const hits = CXR14_LABELS.map(() => ({ n: 0, hit: 0, centre: 0 }));
+  const hits = CXR14_LABELS.map(emptyTally);
   const taken = new Set<string>();
   const studies: Study[] = test.map((row, i) => {
     const p = testScores[i] as number[];
@@ -222,7 +244,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     const images = await Promise.all(idx.map((i) => decodeImageFile((test[i] as CxrRow).path, decodeOptions(r))));
     const sizes = await Promise.all(idx.map((i) => originalSize((test[i] as CxrRow).path)));
     const batch = torch.scope(() => torch.keep(torch.stack(images.map((im) => transform.apply(im, Math.random)))));
-    const cams = gradCam(net, batch);
+    const cams = gradCam(net, batch, 14, CAM);
     batch.dispose();
     idx.forEach((i, b) => {
       const row = test[i] as CxrRow;
@@ -232,18 +254,9 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
         const drawn = boxes.get(row.imageIndex)?.get(label);
         if (!drawn || row.labels[k] !== 1 || !flagged.includes(label)) return;
         const up = upsampleMap(m, cams.height, cams.width, crop);
-        const { row: py, col: px } = peakOf(up, crop);
         const [ow, oh] = sizes[b] as [number, number];
-        const inside = (x: number, y: number) =>
-          drawn.some((bx) => {
-            const [x0, y0] = toCrop(bx.x, bx.y, ow, oh, r.resize, crop);
-            const [x1, y1] = toCrop(bx.x + bx.w, bx.y + bx.h, ow, oh, r.resize, crop);
-            return x + 0.5 >= x0 && x + 0.5 <= x1 && y + 0.5 >= y0 && y + 0.5 <= y1;
-          });
-        const h = hits[k] as { n: number; hit: number; centre: number };
-        h.n++;
-        if (inside(px, py)) h.hit++;
-        if (inside((crop - 1) / 2, (crop - 1) / 2)) h.centre++;
+        const inCrop = drawn.map((bx) => boxToCrop(bx, ow, oh, r.resize, crop));
+        scorePointing(hits[k] as PointingTally, peakOf(up, crop), inCrop, crop, zhangTolerance(crop));
       });
       if (onWorklist.has(i)) {
         maps.set(i, {
@@ -263,7 +276,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     const row = test[b.i] as CxrRow;
     const image = await decodeImageFile(row.path, decodeOptions(r));
     const batch = torch.scope(() => torch.keep(torch.stack([transform.apply(image, Math.random)])));
-    const cams = gradCam(net, batch);
+    const cams = gradCam(net, batch, 14, CAM);
     batch.dispose();
     const label = CXR14_LABELS[k] as string;
     const file = `${basename(row.imageIndex, extname(row.imageIndex))}-${label}.png`;
@@ -295,9 +308,11 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     ece: calib[k]?.ece ?? Number.NaN,
     eceCalibrated: calib[k]?.eceCalibrated ?? Number.NaN,
     temperature: calib[k]?.t ?? 1,
-    pointing: hits[k]?.n ? (hits[k]?.hit ?? 0) / (hits[k]?.n ?? 1) : Number.NaN,
+    pointing: share(hits[k], 'hit'),
     pointingN: hits[k]?.n ?? 0,
-    centre: hits[k]?.n ? (hits[k]?.centre ?? 0) / (hits[k]?.n ?? 1) : Number.NaN,
+    pointingTolerant: share(hits[k], 'hitTolerant'),
+    localised: LOCALISED_FINDINGS.has(c.name as Cxr14Label),
+    centre: share(hits[k], 'centre'),
   }));
   net.dispose();
   const result: EvaluateResult = {
@@ -322,12 +337,6 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
   };
   writeFileAtomic(join(job.outDir, 'evaluation.json'), JSON.stringify(result, null, 1), { mkdir: true });
   return result;
-}
-
-/** A point of the original image in the model's input (resized to resize x resize, centre-cropped to crop). */
-function toCrop(x: number, y: number, w: number, h: number, resize: number, crop: number): [number, number] {
-  const off = Math.round((resize - crop) / 2);
-  return [(x * resize) / w - off, (y * resize) / h - off];
 }
 
 async function originalSize(path: string): Promise<[number, number]> {

@@ -42,4 +42,92 @@ describe('Grad-CAM', () => {
     const { row, col } = peakOf(up, 8);
     assert.ok(row >= 4 && col >= 4, `${row}, ${col}`);
   });
+
+  it("'both' multiplies the last block's map, upsampled, by the earlier block's finer map", () => {
+    torch.manualSeed(5);
+    const net = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 });
+    const x = torch.randn([1, 1, 32, 32]);
+    const last = gradCam(net, x);
+    const early = gradCam(net, x, 14, { layer: 'earlier' });
+    const both = gradCam(net, x, 14, { layer: 'both' });
+    assert.deepEqual([last.height, early.height, both.height, both.width], [4, 8, 8, 8]);
+    for (const k of [0, 5, 13]) {
+      const coarse = upsampleMap(last.maps[0]?.[k] as Float32Array, 4, 4, 8);
+      const fine = early.maps[0]?.[k] as Float32Array;
+      const want = normaliseMap(fine.map((v, p) => v * (coarse[p] as number)));
+      const got = both.maps[0]?.[k] as Float32Array;
+      for (let p = 0; p < 64; p++)
+        assert.ok(Math.abs((got[p] as number) - (want[p] as number)) < 1e-6, `class ${k} cell ${p}`);
+    }
+    net.dispose();
+  });
+
+  it('Grad-CAM one block earlier: channel weights equal the finite-difference derivative of the logit along each channel', () => {
+    torch.manualSeed(9);
+    // float64 so that finite differences with a tiny step are exact enough
+    const net = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 }).to('float64');
+    net.eval();
+    const x = torch.randn([2, 1, 32, 32], { dtype: 'float64' });
+    const cut = net.earlierCut;
+    assert.ok(cut);
+    const early = gradCam(net, x, 14, { layer: 'earlier' });
+    assert.deepEqual([early.height, early.width], [8, 8]);
+    // oracle: mean_ij d logit / d A_k(i, j) is the derivative along "add t to all of channel k" over h*w;
+    // that direction moves tied max-pool inputs together, so it has no kink where per-cell differences do
+    const a = torch.noGrad(() => cut.map(x)).contiguous();
+    const shape = a.shape as number[];
+    const base = Float64Array.from(a.data() as Float64Array);
+    const [c, hw] = [shape[1] as number, 64];
+    const [i, k] = [1, 2];
+    const logit = (v: Float64Array) =>
+      torch.scope(() => {
+        const l = torch.noGrad(() => net.headOf(cut.rest(torch.tensor(v, { shape })))).contiguous();
+        return (l.data() as Float64Array)[i * 14 + k] as number;
+      });
+    const eps = 1e-6;
+    const cam = new Float64Array(hw);
+    for (let ch = 0; ch < c; ch++) {
+      const up = Float64Array.from(base);
+      const down = Float64Array.from(base);
+      for (let p = 0; p < hw; p++) {
+        const at = (i * c + ch) * hw + p;
+        up[at] = (up[at] as number) + eps;
+        down[at] = (down[at] as number) - eps;
+      }
+      const weight = (logit(up) - logit(down)) / (2 * eps) / hw;
+      for (let p = 0; p < hw; p++) cam[p] = (cam[p] as number) + weight * (base[(i * c + ch) * hw + p] as number);
+    }
+    const want = normaliseMap(Float32Array.from(cam));
+    const got = early.maps[i]?.[k] as Float32Array;
+    // float64 differences with step 1e-6: errors far below 1e-4 on maps scaled to [0, 1] (the maps are float32)
+    let worst = 0;
+    for (let p = 0; p < hw; p++) worst = Math.max(worst, Math.abs((got[p] as number) - (want[p] as number)));
+    assert.ok(worst < 1e-4, `largest difference ${worst}`);
+    net.dispose();
+  });
+
+  it('LayerCAM at the last block of a pooled linear head is sum_k relu(w_ck) A_k (an analytic oracle)', () => {
+    torch.manualSeed(4);
+    const net = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 });
+    net.eval();
+    const x = torch.randn([1, 1, 32, 32]);
+    const { maps } = gradCam(net, x, 14, { method: 'layercam' });
+    const feats = torch
+      .noGrad(() => net.featureMap(x))
+      .contiguous()
+      .data() as Float32Array;
+    const weights = net.head.weight.contiguous().data() as Float32Array;
+    const [c, hw] = [32, 16];
+    for (let k = 0; k < 14; k++) {
+      const cam = new Float32Array(hw);
+      for (let p = 0; p < hw; p++)
+        for (let ch = 0; ch < c; ch++)
+          cam[p] = (cam[p] as number) + Math.max(0, weights[k * c + ch] as number) * (feats[ch * hw + p] as number);
+      const want = normaliseMap(cam);
+      const got = maps[0]?.[k] as Float32Array;
+      for (let p = 0; p < hw; p++)
+        assert.ok(Math.abs((got[p] as number) - (want[p] as number)) < 1e-4, `class ${k} cell ${p}`);
+    }
+    net.dispose();
+  });
 });

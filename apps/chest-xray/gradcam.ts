@@ -18,6 +18,19 @@ export interface HeatmapBatch {
   maps: Float32Array[][];
 }
 
+/** Where and how the maps are computed. */
+export interface CamOptions {
+  /**
+   * 'last' (default): the backbone's last block; 'earlier': one block before, where the backbone has that
+   * cut; 'both': the last block's map upsampled to the earlier block's grid times the earlier block's map
+   * (the class-specific coarse map sharpened by the finer one, as Guided Grad-CAM multiplies Grad-CAM by a
+   * finer signal). Backbones without the earlier cut give the last block's map.
+   */
+  layer?: 'last' | 'earlier' | 'both';
+  /** 'gradcam' (default): channel weights are the spatial mean of the gradient; 'layercam': each location weighted by its own positive gradient (Jiang et al. 2021) */
+  method?: 'gradcam' | 'layercam';
+}
+
 /**
  * Grad-CAM maps of a batch [N, C, H, W] for every finding.
  *
@@ -27,19 +40,34 @@ export interface HeatmapBatch {
  * maps[0][1]; // image 0, Cardiomegaly: height * width values in [0, 1]
  * ```
  */
-export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14): HeatmapBatch {
+export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14, options: CamOptions = {}): HeatmapBatch {
+  if (options.layer === 'both') {
+    if (!net.earlierCut) return gradCam(net, x, classes, { ...options, layer: 'last' });
+    const last = gradCam(net, x, classes, { ...options, layer: 'last' });
+    const fine = gradCam(net, x, classes, { ...options, layer: 'earlier' });
+    const { height: h, width: w } = fine;
+    const maps = fine.maps.map((perImage, i) =>
+      perImage.map((m, c) => {
+        const coarse = resizeMap(last.maps[i]?.[c] as Float32Array, last.height, last.width, h, w);
+        return normaliseMap(m.map((v, p) => v * (coarse[p] as number)));
+      }),
+    );
+    return { height: h, width: w, maps };
+  }
   net.eval();
+  const cut = options.layer === 'earlier' ? net.earlierCut : undefined;
+  const layerCam = options.method === 'layercam';
   return torch.scope(() => {
-    const features = torch.noGrad(() => net.featureMap(x));
+    const features = torch.noGrad(() => (cut ? cut.map(x) : net.featureMap(x)));
     const a = torch.detach(features).requiresGrad_();
-    const logits = torch.enableGrad(() => net.headOf(a));
+    const logits = torch.enableGrad(() => net.headOf(cut ? cut.rest(a) : a));
     const [n, , h, w] = a.shape as [number, number, number, number];
     const maps: Float32Array[][] = Array.from({ length: n }, () => []);
     for (let c = 0; c < classes; c++) {
       const target = torch.enableGrad(() => torch.sum(torch.select(logits, 1, c)));
       const [g] = torch.grad(target, a, { retainGraph: c < classes - 1 }) as [torch.Tensor];
       const weighted = torch.noGrad(() => {
-        const weights = torch.mean(g, [2, 3], true);
+        const weights = layerCam ? torch.relu(g) : torch.mean(g, [2, 3], true);
         return torch.sum(torch.mul(weights, torch.detach(a)), [1]).contiguous();
       });
       const data = weighted.data() as Float32Array;
@@ -51,9 +79,14 @@ export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14): HeatmapBatc
 
 /** Bilinear upsampling of one map to size x size (what the overlays and the pointing game use). */
 export function upsampleMap(map: Float32Array, h: number, w: number, size: number): Float32Array {
+  return resizeMap(map, h, w, size, size);
+}
+
+function resizeMap(map: Float32Array, h: number, w: number, toH: number, toW: number): Float32Array {
+  if (h === toH && w === toW) return map;
   return torch.scope(() => {
     const t = torch.tensor(map, { shape: [1, 1, h, w] });
-    const up = nn.functional.interpolate(t, { size: [size, size], mode: 'bilinear', alignCorners: false });
+    const up = nn.functional.interpolate(t, { size: [toH, toW], mode: 'bilinear', alignCorners: false });
     return up.contiguous().data() as Float32Array;
   });
 }

@@ -41,7 +41,19 @@ export interface CxrNetOptions {
   pretrained?: string | undefined;
 }
 
-type Trunk = { module: nn.Module; channels: number; map: (x: torch.Tensor) => torch.Tensor };
+type Trunk = {
+  module: nn.Module;
+  channels: number;
+  map: (x: torch.Tensor) => torch.Tensor;
+  /** the trunk cut one block earlier (a finer feature map) and the rest of it, where the backbone has one */
+  earlier?: Split;
+};
+
+/** A trunk cut in two: `map` to a feature map, `rest` from it to the last block's output. */
+export interface Split {
+  map: (x: torch.Tensor) => torch.Tensor;
+  rest: (a: torch.Tensor) => torch.Tensor;
+}
 
 function convBlock(inC: number, outC: number): nn.Module[] {
   return [new nn.Conv2d(inC, outC, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(outC), new nn.ReLU()];
@@ -77,7 +89,17 @@ function smallCnn(inChannels: number, w: number): Trunk {
     new nn.MaxPool2d(2),
     ...convBlock(4 * w, 8 * w),
   );
-  return { module, channels: 8 * w, map: (x) => module.forward(x) };
+  // the cut before the last pool (stride 4): a twice finer grid for Grad-CAM
+  const cut = 21;
+  const kids = module.children();
+  const run = (from: number, to: number, h: torch.Tensor) =>
+    torch.scope(() => {
+      let out = h;
+      for (let k = from; k < to; k++) out = (kids[k] as nn.Module).forward(out);
+      return out;
+    });
+  const earlier: Split = { map: (x) => run(0, cut, x), rest: (a) => run(cut, kids.length, a) };
+  return { module, channels: 8 * w, map: (x) => module.forward(x), earlier };
 }
 
 function zooTrunk(backbone: Exclude<Backbone, 'small-cnn'>, inChannels: number): Trunk {
@@ -155,6 +177,7 @@ export class CxrNet extends nn.Module {
   readonly dropout: nn.Dropout;
   readonly head: nn.Linear;
   readonly #map: (x: torch.Tensor) => torch.Tensor;
+  readonly #earlier: Split | undefined;
 
   constructor(readonly options: CxrNetOptions) {
     super();
@@ -184,6 +207,15 @@ export class CxrNet extends nn.Module {
       new nn.Linear(trunk.channels, CXR14_LABELS.length, { wRegularizer: reg, bRegularizer: reg }),
     );
     this.#map = trunk.map;
+    this.#earlier = trunk.earlier;
+  }
+
+  /**
+   * The trunk cut one block before its end (small-cnn: before the last pool, stride 4), for Grad-CAM on
+   * a finer grid; undefined for backbones without such a cut.
+   */
+  get earlierCut(): Split | undefined {
+    return this.#earlier;
   }
 
   /** The last convolutional block's output [N, C, h, w] (the Grad-CAM layer). */

@@ -12,6 +12,7 @@ import { generateSyntheticCxr } from '../../src/data/datasets/synthetic-cxr.js';
 import { type CliCommand, formatHelp, intOption, parseCommand } from '../../src/util/cli.js';
 import { resolveRecipe, SEED_RECIPE, SYNTHETIC_RECIPE } from './config.js';
 import { indexChestXray14 } from './dataset.js';
+import { formatPointingSummary } from './pointing-game.js';
 import { evaluateModel, formatTable, shown, trainModel, writeRunReport } from './run.js';
 
 export const START_COMMAND: CliCommand = {
@@ -68,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     [values.data ? `data: ${root}` : `synthetic data: ${root} (generateSyntheticCxr, seed 11)`],
   );
   process.stdout.write(`\n${formatTable(e)}\n`);
+  if (e.findings.some((f) => f.pointingN > 0)) process.stdout.write(`${formatPointingSummary(e.findings)}\n\n`);
   console.log(`report:   ${shown(report)}`);
   console.log(`model:    ${shown(modelDir)}`);
   console.log(

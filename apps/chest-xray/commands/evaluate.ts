@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { type CliCommand, CliUsageError, formatHelp, intOption, parseCommand } from '../../../src/util/cli.js';
 import { readModelInfo } from '../model-store.js';
+import { formatPointingSummary } from '../pointing-game.js';
 import { evaluateModel, formatTable, shown, writeRunReport } from '../run.js';
 import { DATA_OPTIONS, loadIndex, operatingPointOf } from './common.js';
 
@@ -65,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
   const report = writeRunReport(out, `ChestX-ray14 evaluation: ${info.recipe.backbone}`, info.recipe, null, e, [
     `data: ${index.root}, ${values.split} split`,
   ]);
-  process.stdout.write(`\n${formatTable(e)}\nreport: ${shown(report)}\nworklist: ${shown(e.worklist)}\n`);
+  process.stdout.write(`\n${formatTable(e)}\n`);
+  if (e.findings.some((f) => f.pointingN > 0)) process.stdout.write(`${formatPointingSummary(e.findings)}\n\n`);
+  process.stdout.write(`report: ${shown(report)}\nworklist: ${shown(e.worklist)}\n`);
   return 0;
 }
