@@ -27,7 +27,8 @@ function findingTable(e: EvaluateResult): string {
     'ECE (raw)',
     'ECE (calibrated)',
     'temperature',
-    'pointing game',
+    'pointing game (strict)',
+    'pointing game (15 px at 224)',
     'centre baseline',
     `${CHEXNET.name}`,
     `${WHITE_PAPER_RESNET50.name}`,
@@ -46,14 +47,15 @@ function findingTable(e: EvaluateResult): string {
       td(f.ece),
       td(f.eceCalibrated),
       td(f.temperature, 2),
-      `<td>${Number.isFinite(f.pointing) ? `${fmt(f.pointing, 2)} (${f.pointingN})` : '—'}</td>`,
+      `<td>${Number.isFinite(f.pointing) ? `${fmt(f.pointing, 2)} (${f.pointingN})${f.localised ? '' : ' diffuse'}` : '—'}</td>`,
+      td(f.pointingTolerant, 2),
       td(f.centre, 2),
       td(CHEXNET.auc[k] ?? Number.NaN),
       td(WHITE_PAPER_RESNET50.auc[k] ?? Number.NaN),
       `<!-- baseline ${fmt(base)} --></tr>`,
     ].join('');
   });
-  const mean = `<tr><th>mean</th><td></td><td>${fmt(e.meanAuc)} [${fmt(e.meanAucLower)}, ${fmt(e.meanAucUpper)}]</td><td colspan="11"></td>${td(CHEXNET.mean)}${td(WHITE_PAPER_RESNET50.mean)}</tr>`;
+  const mean = `<tr><th>mean</th><td></td><td>${fmt(e.meanAuc)} [${fmt(e.meanAucLower)}, ${fmt(e.meanAucUpper)}]</td><td colspan="12"></td>${td(CHEXNET.mean)}${td(WHITE_PAPER_RESNET50.mean)}</tr>`;
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}${mean}</tbody></table>`;
 }
 

@@ -50,7 +50,7 @@ export async function trainModel(
     onMessage: (m) => {
       const s = m as TrainStart;
       out.write(
-        `training ${recipe.backbone} (${s.parameters.toLocaleString('en')} parameters) on ${s.train} images, validating on ${s.val}; ${s.iterationsPerEpoch} iterations per epoch, ${s.threads} threads\n`,
+        `training ${recipe.backbone} (${s.parameters.toLocaleString('en')} parameters) on ${s.train} images, validating on ${s.val}; ${s.iterationsPerEpoch} iterations per epoch, ${s.threads} threads${s.worldSize > 1 ? `; data-parallel, rank ${s.rank} of ${s.worldSize} workers` : ''}\n`,
       );
     },
     progress: false,

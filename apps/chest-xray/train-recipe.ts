@@ -1,10 +1,13 @@
 /**
  * Training, run in a worker thread by `runInWorker` (so the caller's progress bar and server stay live):
  * builds the network from the recipe, fits it through the pipeline's Estimator on the train split with
- * validation AUC every epoch, and saves it with its recipe.
+ * validation AUC every epoch, and saves it with its recipe. Under `tszoo launch` or torchrun (RANK and
+ * WORLD_SIZE set, several workers) it joins the process group first and the same fit trains
+ * data-parallel: each rank reads its shard, and rank 0 alone saves the model.
  */
 import { DataFrame } from '../../src/data/dataframe/index.js';
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
+import { initProcessGroup, workerPlace } from '../../src/distributed/index.js';
 import { torch } from '../../src/index.js';
 import { adam, Plateau, SequentialSchedule, Warmup } from '../../src/optim/index.js';
 import type { LearningRateSchedule } from '../../src/optim/schedule.js';
@@ -33,7 +36,11 @@ export interface TrainStart {
   threads: number;
   train: number;
   val: number;
+  /** iterations per epoch of each rank */
   iterationsPerEpoch: number;
+  /** this process's rank and the number of data-parallel workers (1 outside a launch) */
+  rank: number;
+  worldSize: number;
 }
 
 export interface TrainResult {
@@ -64,7 +71,10 @@ const frameOf = (rows: TrainJob['rows']) =>
 
 export default async function trainCxr({ data: job, emit, send }: RecipeContext<TrainJob>): Promise<TrainResult> {
   const r = job.recipe;
-  torch.manualSeed(r.seed);
+  const group = workerPlace().worldSize > 1 ? await initProcessGroup() : null;
+  const worldSize = group?.worldSize ?? 1;
+  const lead = (group?.rank ?? 0) === 0;
+  torch.manualSeed(r.seed); // the same initial weights on every rank (fit broadcasts rank 0's anyway)
   const net = new CxrNet({
     backbone: r.backbone,
     inChannels: r.inChannels,
@@ -76,13 +86,15 @@ export default async function trainCxr({ data: job, emit, send }: RecipeContext<
   const train = job.rows.filter((x) => x.split === 'train');
   const val = job.rows.filter((x) => x.split === 'val');
   if (train.length === 0) throw new Error('training: the train split is empty');
-  const ipe = Math.ceil(train.length / r.batchSize);
+  const ipe = Math.ceil(train.length / (r.batchSize * worldSize));
   send({
     parameters: net.numParameters(),
     threads: torch.getNumThreads(),
     train: train.length,
     val: val.length,
     iterationsPerEpoch: ipe,
+    rank: group?.rank ?? 0,
+    worldSize,
   } satisfies TrainStart);
   const points: TrainPoint[] = [];
   const validations: ValidationPoint[] = [];
@@ -114,18 +126,24 @@ export default async function trainCxr({ data: job, emit, send }: RecipeContext<
         });
       } else if (e.type === 'validation')
         validations.push({ epoch: e.epoch, iteration: e.iteration, values: e.metrics });
-      emit(e);
+      if (lead) emit(e);
     })
     .fit(frameOf(train));
   fitted.setTransform(evalTransform(r));
-  await fitted.save(job.modelDir);
-  writeModelInfo(job.modelDir, {
-    format: 'tszoo.cxr/1',
-    recipe: r,
-    labels: [...CXR14_LABELS],
-    data: job.data,
-    trainedAt: new Date().toISOString(),
-  });
+  if (lead) {
+    await fitted.save(job.modelDir);
+    writeModelInfo(job.modelDir, {
+      format: 'tszoo.cxr/1',
+      recipe: r,
+      labels: [...CXR14_LABELS],
+      data: job.data,
+      trainedAt: new Date().toISOString(),
+    });
+  }
+  if (group) {
+    await group.barrier(); // the model is on disk before any rank reports done
+    group.destroy();
+  }
   const skipped = fitted.history?.skippedSamples.length ?? 0;
   net.dispose();
   return { train: points, validation: validations, seconds: (Date.now() - started) / 1000, skipped };
