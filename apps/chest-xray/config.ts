@@ -5,6 +5,7 @@
  * file and command-line flags override any part; the resolved recipe is printed at the start of a run.
  */
 import { readFileSync } from 'node:fs';
+import type { Precision } from '../../src/pipeline/precision.js';
 import { BACKBONES, type Backbone } from './model.js';
 
 export interface CxrRecipe {
@@ -44,6 +45,8 @@ export interface CxrRecipe {
   workers: number;
   /** keep decoded images in memory after the first epoch */
   cacheImages: boolean;
+  /** forward precision of training: 'fp32', 'bf16' (autocast), or 'auto' (bf16 where the CPU runs it natively) */
+  precision: Precision;
 }
 
 /** The seed's recipe (Dell/Intel BigDL ChestX-ray14 notebook), with the official patient-wise split. */
@@ -72,6 +75,7 @@ export const SEED_RECIPE: CxrRecipe = {
   seed: 7,
   workers: 2,
   cacheImages: false,
+  precision: 'fp32',
 };
 
 /** `npm start`'s recipe on the synthetic set: a small CNN on 64 px grey images, minutes on two cores. */
@@ -169,6 +173,11 @@ export function resolveRecipe(base: CxrRecipe, overrides: Record<string, unknown
       out[key] = value;
     } else if (key === 'cacheImages') {
       if (typeof value !== 'boolean') throw new Error(`${where}: cacheImages must be true or false`);
+      out[key] = value;
+    } else if (key === 'precision') {
+      if (value !== 'fp32' && value !== 'bf16' && value !== 'auto') {
+        throw new Error(`${where}: precision must be fp32, bf16 or auto, got ${JSON.stringify(value)}`);
+      }
       out[key] = value;
     } else if (key === 'pretrained') {
       if (typeof value !== 'string') throw new Error(`${where}: pretrained must be a file path`);

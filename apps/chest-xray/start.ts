@@ -28,6 +28,7 @@ export const START_COMMAND: CliCommand = {
     out: { type: 'string', value: 'DIR', default: 'runs/cxr', help: 'where data, model, report and worklist go' },
     count: { type: 'string', value: 'N', default: '3000', help: 'synthetic images to generate' },
     epochs: { type: 'string', value: 'N', help: 'override the recipe epochs' },
+    precision: { type: 'string', value: 'P', help: 'training precision: fp32 (default), bf16, or auto' },
   },
 };
 
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   let root: string;
   let recipe = values.data ? SEED_RECIPE : SYNTHETIC_RECIPE;
   if (values.epochs !== undefined) recipe = resolveRecipe(recipe, { epochs: values.epochs }, '--epochs');
+  if (values.precision !== undefined) recipe = resolveRecipe(recipe, { precision: values.precision }, '--precision');
   if (values.data) root = resolve(values.data as string);
   else {
     const count = intOption(values, 'count', { min: 50, max: 200000 }) as number;

@@ -111,6 +111,7 @@ export default async function trainCxr({ data: job, emit, send }: RecipeContext<
       ? { validation: { trigger: everyEpoch(), frame: frameOf(val), metrics: [auc()], transform: evalTransform(r) } }
       : {}),
     cacheSamples: r.cacheImages,
+    precision: r.precision ?? 'fp32', // recipes saved before the option have none
     workers: r.workers,
     seed: r.seed,
     progress: false,
