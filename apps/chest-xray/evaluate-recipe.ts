@@ -25,7 +25,7 @@ import type { RecipeContext } from '../../src/pipeline/worker-run.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { type BaselineResult, logisticBaseline } from './baseline.js';
 import type { CxrRow } from './dataset.js';
-import { type CamOptions, gradCam, peakOf, upsampleMap } from './gradcam.js';
+import { APP_CAM, gradCam, peakOf, upsampleMap } from './gradcam.js';
 import { calibrated, loadCxrModel, writeModelInfo } from './model-store.js';
 import { writeOverlay } from './overlay.js';
 import {
@@ -103,12 +103,6 @@ export interface EvaluateResult {
 }
 
 type Box = NihBox;
-
-/**
- * Grad-CAM as the pointing game, the gallery and the worklist use it: the last block's class map times
- * the map one block earlier (small-cnn: 16x16 instead of 8x8 at 64 px; other backbones: the last block).
- */
-const CAM: CamOptions = { layer: 'both' };
 
 const share = (t: PointingTally | undefined, key: 'hit' | 'hitTolerant' | 'centre') =>
   t?.n ? t[key] / t.n : Number.NaN;
@@ -244,7 +238,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     const images = await Promise.all(idx.map((i) => decodeImageFile((test[i] as CxrRow).path, decodeOptions(r))));
     const sizes = await Promise.all(idx.map((i) => originalSize((test[i] as CxrRow).path)));
     const batch = torch.scope(() => torch.keep(torch.stack(images.map((im) => transform.apply(im, Math.random)))));
-    const cams = gradCam(net, batch, 14, CAM);
+    const cams = gradCam(net, batch, 14, APP_CAM);
     batch.dispose();
     idx.forEach((i, b) => {
       const row = test[i] as CxrRow;
@@ -276,7 +270,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     const row = test[b.i] as CxrRow;
     const image = await decodeImageFile(row.path, decodeOptions(r));
     const batch = torch.scope(() => torch.keep(torch.stack([transform.apply(image, Math.random)])));
-    const cams = gradCam(net, batch, 14, CAM);
+    const cams = gradCam(net, batch, 14, APP_CAM);
     batch.dispose();
     const label = CXR14_LABELS[k] as string;
     const file = `${basename(row.imageIndex, extname(row.imageIndex))}-${label}.png`;

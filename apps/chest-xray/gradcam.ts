@@ -32,6 +32,13 @@ export interface CamOptions {
 }
 
 /**
+ * The heatmap the application shows everywhere (evaluate's pointing game, gallery and worklist; predict,
+ * explain and the review server): the last block's class map times the map one block earlier (small-cnn:
+ * 16x16 cells instead of 8x8 at 64 px; backbones without that cut: the last block).
+ */
+export const APP_CAM: CamOptions = { layer: 'both' };
+
+/**
  * Grad-CAM maps of a batch [N, C, H, W] for every finding.
  *
  * @example
