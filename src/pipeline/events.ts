@@ -6,7 +6,7 @@ export interface StartEvent {
   /** the forward pass's precision, and why (e.g. 'bf16 (auto: the CPU runs bfloat16 natively; ...)') */
   precision: 'fp32' | 'bf16';
   precisionReason: string;
-  /** samples and batches per epoch */
+  /** samples and batches per epoch (in a data-parallel run: this worker's shard) */
   epochSamples: number;
   batches: number;
 }
@@ -25,7 +25,7 @@ export interface IterationEvent {
   learningRate: number;
   /** samples per second of this step, data loading included */
   throughput: number;
-  /** samples in this step, and in the whole epoch */
+  /** samples in this step, and in the whole epoch (in a data-parallel run: this worker's, and its shard) */
   samples: number;
   epochSamples: number;
   /** the layers' regularization penalty added to the loss before backward, when the model has regularizers */

@@ -94,12 +94,14 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
   progress.globalBatch = globalBatch;
 
   const batches = loader.length;
+  // a data-parallel worker reads its shard: ceil(n / workers) samples (the sampler pads the last ones)
+  const epochSamples = Math.ceil(dataset.length / (globalBatch / loader.options.batchSize));
   history.precision = trainer.precision;
   emit({
     type: 'start',
     precision: trainer.precision.used,
     precisionReason: trainer.precision.reason,
-    epochSamples: dataset.length,
+    epochSamples,
     batches,
   });
   const started = performance.now();
@@ -203,7 +205,7 @@ export async function runTraining(p: TrainingRunParts): Promise<TrainingHistory>
         learningRate,
         throughput,
         samples: r.samples,
-        epochSamples: dataset.length,
+        epochSamples,
         ...(r.regularization ? { regularization: r.regularization } : {}),
       });
       await afterStep(progress.batch >= batches);
