@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
 import { generateSyntheticCxr } from '../../src/data/datasets/synthetic-cxr.js';
+import { runCommand } from './cli.testutil.js';
 import { main as evaluate } from './commands/evaluate.js';
 import { main as predict } from './commands/predict.js';
 import { main as train } from './commands/train.js';
@@ -27,17 +28,8 @@ const model = join(dir, 'model');
 const raw = join(dir, 'model-raw');
 const out = join(dir, 'run');
 
-async function quiet(main: (argv: string[]) => Promise<number>, argv: string[]): Promise<number> {
-  const write = process.stdout.write.bind(process.stdout);
-  // the commands write strings; the test runner's own reports (bytes) pass through
-  process.stdout.write = ((chunk: string | Uint8Array) =>
-    typeof chunk === 'string' ? true : write(chunk)) as typeof process.stdout.write;
-  try {
-    return await main(argv);
-  } finally {
-    process.stdout.write = write;
-  }
-}
+const quiet = async (main: (argv: string[]) => Promise<number>, argv: string[]) =>
+  (await runCommand(main, argv)).status;
 
 const sigmoidOfLogitOver = (p: number, t: number) => 1 / (1 + Math.exp(-Math.log(p / (1 - p)) / t));
 

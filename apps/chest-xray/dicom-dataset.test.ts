@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { CXR14_LABELS } from '../../src/data/datasets/chestxray14.js';
 import { generateSyntheticCxr } from '../../src/data/datasets/synthetic-cxr.js';
 import { decodeImageFile } from '../../src/data/image/decode-file.js';
+import { runCommand } from './cli.testutil.js';
 import { main as evaluate } from './commands/evaluate.js';
 import { main as predict } from './commands/predict.js';
 import { main as prepare } from './commands/prepare.js';
@@ -33,26 +34,6 @@ interface Entry {
   uid: string;
 }
 const entries: Entry[] = [];
-
-/** Runs a command's main with stdout captured. */
-async function run(
-  main: (argv: string[]) => Promise<number>,
-  argv: string[],
-): Promise<{ status: number; out: string }> {
-  const write = process.stdout.write.bind(process.stdout);
-  let text = '';
-  // the commands write strings; the test runner's own reports (bytes) pass through
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    if (typeof chunk !== 'string') return write(chunk);
-    text += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { status: await main(argv), out: text };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 const csvOf = (header: string, rows: string[][]) =>
   `${header}\n${rows.map((r) => r.map((c) => (c.includes(',') ? `"${c}"` : c)).join(',')).join('\n')}\n`;
@@ -182,14 +163,14 @@ describe('indexing a DICOM folder with a labels CSV', () => {
 
   it('end to end: prepare -> train from the index -> evaluate -> predict', async () => {
     const index = join(dir, 'index.parquet');
-    const prepared = await run(prepare, ['--data', dcm, '--out', index, '--val-fraction', '0.25']);
+    const prepared = await runCommand(prepare, ['--data', dcm, '--out', index, '--val-fraction', '0.25']);
     assert.equal(prepared.status, 0);
     assert.match(prepared.out, /DICOM folder at .* \(80 DICOM files/);
     assert.match(prepared.out, /DICOM files not in the labels CSV: 0/);
     assert.match(prepared.out, /data problems: none/);
     assert.match(prepared.out, /^images\s+\d+\s+\d+\s+\d+$/m);
     const model = join(dir, 'model');
-    const trained = await run(train, [
+    const trained = await runCommand(train, [
       '--index',
       index,
       '--out',
@@ -200,7 +181,7 @@ describe('indexing a DICOM folder with a labels CSV', () => {
     assert.equal(trained.status, 0);
     assert.match(trained.out, /0 unreadable samples skipped/);
     const out = join(dir, 'run');
-    const evaluated = await run(evaluate, [
+    const evaluated = await runCommand(evaluate, [
       '--index',
       index,
       '--model',
@@ -224,7 +205,7 @@ describe('indexing a DICOM folder with a labels CSV', () => {
     assert.ok(worklist.studies.every((s) => s.dicom === true && /^PAT-\d+$/.test(s.patientId ?? '')));
     const csv = join(dir, 'pred.json');
     const e = entries[0] as Entry;
-    const predicted = await run(predict, ['--model', model, '--out', csv, join(dcm, e.file)]);
+    const predicted = await runCommand(predict, ['--model', model, '--out', csv, join(dcm, e.file)]);
     assert.equal(predicted.status, 0);
     const rows = JSON.parse(readFileSync(csv, 'utf8')) as Record<string, unknown>[];
     assert.equal(rows[0]?.patientId, e.patient);

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { generateSyntheticCxr } from '../../src/data/datasets/synthetic-cxr.js';
+import { runCommand } from './cli.testutil.js';
 import { main as evaluate } from './commands/evaluate.js';
 import { main as explain } from './commands/explain.js';
 import { main as predict } from './commands/predict.js';
@@ -29,24 +30,6 @@ const data = join(dir, 'nih');
 const model = join(dir, 'model');
 const out = join(dir, 'run');
 const dicom = join(dir, 'scans', 'patient-a.dcm');
-
-/** Runs a command's main with its stdout captured. */
-async function run(
-  main: (argv: string[]) => Promise<number>,
-  argv: string[],
-): Promise<{ status: number; out: string }> {
-  const write = process.stdout.write.bind(process.stdout);
-  let text = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { status: await main(argv), out: text };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 before(async () => {
   await generateSyntheticCxr(data, { count: 90, size: 32, seed: 3 });
@@ -67,13 +50,13 @@ describe('chest X-ray application end to end', () => {
   after(async () => server?.close());
 
   it('prepares, trains, evaluates, predicts, explains', async () => {
-    const prepared = await run(prepare, ['--data', data, '--out', join(dir, 'index.parquet')]);
+    const prepared = await runCommand(prepare, ['--data', data, '--out', join(dir, 'index.parquet')]);
     assert.equal(prepared.status, 0);
     assert.match(prepared.out, /Cardiomegaly\s+\d+\s+\d+\s+\d+/);
     assert.match(prepared.out, /missing images: 0 of train_val_list.txt, 0 of test_list.txt/);
     assert.ok(existsSync(join(dir, 'index.parquet')));
     const recipe = ['--backbone', 'small-cnn', '--width', '4', '--in-channels', '1', '--resize', '32', '--crop', '32'];
-    const trained = await run(train, [
+    const trained = await runCommand(train, [
       '--index',
       join(dir, 'index.parquet'),
       '--out',
@@ -94,7 +77,7 @@ describe('chest X-ray application end to end', () => {
     ]);
     assert.equal(trained.status, 0);
     assert.match(trained.out, /backbone\s+small-cnn/);
-    const evaluated = await run(evaluate, [
+    const evaluated = await runCommand(evaluate, [
       '--data',
       data,
       '--model',
@@ -120,7 +103,7 @@ describe('chest X-ray application end to end', () => {
       assert.ok((worklist.studies[i - 1]?.priority ?? 0) >= (worklist.studies[i]?.priority ?? 0), 'sorted by priority');
     }
     const csv = join(dir, 'pred.csv');
-    const predicted = await run(predict, [
+    const predicted = await runCommand(predict, [
       '--model',
       model,
       '--out',
@@ -132,7 +115,7 @@ describe('chest X-ray application end to end', () => {
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     assert.equal(lines.length, 3);
     assert.match(lines.find((l) => l.includes('patient-a')) ?? '', /PAT-0042,1\.2\.826\.0\.1\.3680043\.8\.498\.77/);
-    const explained = await run(explain, ['--model', model, '--out', join(dir, 'explained'), '--all', dicom]);
+    const explained = await runCommand(explain, ['--model', model, '--out', join(dir, 'explained'), '--all', dicom]);
     assert.equal(explained.status, 0);
     assert.ok(existsSync(join(dir, 'explained', 'overlays', 'patient-a', 'Nodule.png')));
     assert.ok(existsSync(join(dir, 'explained', 'maps', 'patient-a.json')));
