@@ -109,8 +109,10 @@ describe('calibrated probabilities', () => {
     const server = await localPredictor(model);
     const s = await server.predict(images[0] as string);
     const c0 = cal.find((row) => row.file === images[0]) as Record<string, unknown>;
+    // the server runs the image alone, predict ran it in a batch of 3: other kernels may be picked
+    // (oneDNN's choice depends on batch and CPU), so the raw outputs agree to float32 rounding only
     CXR14_LABELS.forEach((label, k) => {
-      assert.ok(Math.abs((s.probabilities[k] as number) - (c0[label] as number)) <= 1e-12, label);
+      assert.ok(Math.abs((s.probabilities[k] as number) - (c0[label] as number)) <= 1e-5, label);
     });
     assert.deepEqual(server.thresholds, thresholds);
   });
