@@ -15,6 +15,9 @@ interface GradContext {
 let applied = native.isGradEnabled();
 /** The mode outside any noGrad/enableGrad/inferenceMode (setGradEnabled changes it there). */
 let outside = applied;
+// the two contexts code outside any region can want, so the per-op re-apply allocates nothing
+const ENABLED: GradContext = { enabled: true };
+const DISABLED: GradContext = { enabled: false };
 
 function apply(enabled: boolean): void {
   if (enabled !== applied) {
@@ -25,7 +28,7 @@ function apply(enabled: boolean): void {
 
 const mode = new AsyncMode<GradContext>(
   (context) => apply(context.enabled),
-  () => ({ enabled: outside }),
+  () => (outside ? ENABLED : DISABLED),
 );
 
 /** The mode the calling code wants. */
