@@ -216,7 +216,14 @@ export function indexDicomFolder(folder: string, options: DicomIndexOptions = {}
       view: cell(cView as number) || h.view,
     });
   }
-  if (rows.length === 0) throw new Error(`DICOM folder: no usable image listed in ${csvPath} under ${root}`);
+  if (rows.length === 0) {
+    const why = problems
+      .slice(0, 5)
+      .map((p) => `\n  ${p.kind}: ${p.imageIndex}: ${p.detail}`)
+      .join('');
+    const more = problems.length > 5 ? `\n  ... and ${problems.length - 5} more problems` : '';
+    throw new Error(`DICOM folder: no usable image listed in ${csvPath} under ${root}${why}${more}`);
+  }
   assignSplits(rows, options);
   return {
     root,
