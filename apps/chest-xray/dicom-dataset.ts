@@ -18,7 +18,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { splitCsvLine } from '../../src/data/dataframe/csv-header.js';
 import { DICOM_EXTENSIONS } from '../../src/data/image/decode-file.js';
-import { readHeader } from '../../src/data/image/dicom/header.js';
+import { readFileHeader } from '../../src/data/image/dicom/header.js';
 import {
   assignSplits,
   type CxrIndex,
@@ -39,7 +39,7 @@ export interface DicomIndexOptions extends IndexOptions {
 
 /** The header fields the index uses; throws (a message naming the problem) when the file is not readable DICOM. */
 function readIds(path: string): { patientId: string; sopInstanceUid: string; age: string; sex: string; view: string } {
-  const ds = readHeader(new Uint8Array(readFileSync(path))).dataSet;
+  const ds = readFileHeader(path).dataSet;
   const text = (tag: string) => (ds.string(tag) ?? '').replace(/\0/g, '').trim();
   return {
     patientId: text('x00100020'),

@@ -11,7 +11,7 @@ import { basename, extname, join } from 'node:path';
 import { DataFrame } from '../../src/data/dataframe/index.js';
 import { CXR14_LABELS, type Cxr14Label } from '../../src/data/datasets/chestxray14.js';
 import { decodeImageFile } from '../../src/data/image/decode-file.js';
-import { readHeader } from '../../src/data/image/dicom/header.js';
+import { readFileHeader } from '../../src/data/image/dicom/header.js';
 import { torch } from '../../src/index.js';
 import {
   type ClassifierEvaluation,
@@ -335,7 +335,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
 
 async function originalSize(path: string): Promise<[number, number]> {
   if (isDicomPath(path)) {
-    const h = readHeader(new Uint8Array(readFileSync(path)));
+    const h = readFileHeader(path);
     return [h.columns, h.rows];
   }
   const { default: sharp } = await import('sharp');

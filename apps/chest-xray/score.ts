@@ -4,10 +4,10 @@
  * decoded and preprocessed as in training, 14 probabilities, the flags at the saved thresholds, the triage
  * priority and, on request, Grad-CAM maps.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { decodeImageFile } from '../../src/data/image/decode-file.js';
-import { readHeader } from '../../src/data/image/dicom/header.js';
+import { readFileHeader } from '../../src/data/image/dicom/header.js';
 import type { Image } from '../../src/data/image/types.js';
 import { torch } from '../../src/index.js';
 import type { Model } from '../../src/pipeline/model.js';
@@ -39,7 +39,7 @@ export function listImages(paths: readonly string[]): string[] {
 
 /** PatientID (0010,0020) and StudyInstanceUID (0020,000D) of a DICOM file. */
 export function dicomIds(path: string): { patientId?: string; studyInstanceUid?: string } {
-  const ds = readHeader(new Uint8Array(readFileSync(path))).dataSet;
+  const ds = readFileHeader(path).dataSet;
   const clean = (v: string | undefined) => v?.replace(/\0/g, '').trim() || undefined;
   return { patientId: clean(ds.string('x00100020')), studyInstanceUid: clean(ds.string('x0020000d')) };
 }
