@@ -218,6 +218,34 @@ static Napi::Value OnednnIsa(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// setBlasThreads(n): the threads of the OpenBLAS that LibTorch's matmuls (addmm, linear) call, looked up
+// in the library LibTorch loaded (openblas_set_num_threads); returns the previous count, or null when the
+// BLAS is not OpenBLAS. OpenBLAS keeps its own thread pool, which at::set_num_threads does not size (unlike
+// MKL's), and whose idle threads spin in sched_yield after each call: process-wide, unlike setNumThreads.
+static Napi::Value SetBlasThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "setBlasThreads: expected a positive integer");
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1 || n > 1024) throw Napi::RangeError::New(env, "setBlasThreads: expected 1..1024, got " + std::to_string(n));
+  void* lib = nullptr;
+  for (const char* name : {"libopenblas.so.0", "libblas.so.3"}) {
+    lib = dlopen(name, RTLD_NOW | RTLD_NOLOAD);
+    if (lib != nullptr) break;
+  }
+  if (lib == nullptr) return env.Null();
+  using SetThreads = void (*)(int);
+  using GetThreads = int (*)();
+  auto set = reinterpret_cast<SetThreads>(dlsym(lib, "openblas_set_num_threads"));
+  auto get = reinterpret_cast<GetThreads>(dlsym(lib, "openblas_get_num_threads"));
+  Napi::Value result = env.Null();
+  if (set != nullptr && get != nullptr) {
+    result = Napi::Number::New(env, get());
+    set(n);
+  }
+  dlclose(lib);
+  return result;
+}
+
 static Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   uint64_t seed = 0;
@@ -316,6 +344,7 @@ void registerAutogradFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("setRngState", Napi::Function::New(env, SetRngState, "setRngState"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("setBlasThreads", Napi::Function::New(env, SetBlasThreads, "setBlasThreads"));
   exports.Set("setDefaultDtype", Napi::Function::New(env, SetDefaultDtype, "setDefaultDtype"));
   exports.Set("getDefaultDtype", Napi::Function::New(env, GetDefaultDtype, "getDefaultDtype"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));

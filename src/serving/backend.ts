@@ -36,6 +36,9 @@ export interface RunnerSource {
 export async function libtorchRunner(src: RunnerSource): Promise<Runner> {
   const torch = await import('../tensor/index.js');
   torch.setNumThreads(src.threads);
+  // OpenBLAS (the final Linear layers here) has its own pool, sized to the cores and spinning when idle:
+  // copies sharing the cores each lost a core's time slices to it (process-wide; see setBlasThreads)
+  torch.setBlasThreads(src.threads);
   let module: import('../nn/module.js').Module;
   if (src.moduleUrl) {
     const url = isAbsolute(src.moduleUrl) ? pathToFileURL(src.moduleUrl).href : src.moduleUrl;

@@ -13,6 +13,8 @@ export interface RedisServer {
   port: number;
   /** 'redis://127.0.0.1:<port>' */
   url: string;
+  /** the server's process id (the bench reads its CPU time) */
+  readonly pid: number | undefined;
   /** Kills the server (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
   /** Stops it and starts a fresh one (empty, as after a crash without persistence) on the same port. */
@@ -93,6 +95,9 @@ export async function startRedisServer(args: string[] = []): Promise<RedisServer
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child.pid;
+    },
     async stop() {
       process.off('exit', onExit);
       await stopChild(child);

@@ -90,6 +90,7 @@ export interface NativeBinding {
   setRngState(state: Handle): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  setBlasThreads(n: number): number | null;
   setDefaultDtype(dtype: string): void;
   getDefaultDtype(): string;
   config(): { torchVersion: string; buildConfig: string; parallelInfo: string };

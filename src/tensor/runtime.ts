@@ -27,6 +27,17 @@ export function getNumThreads(): number {
 }
 
 /**
+ * Sets the threads of OpenBLAS, which LibTorch's matmuls (`linear`, `addmm`) call on this build, and
+ * returns the previous count (null when LibTorch's BLAS is not OpenBLAS: nothing changed). Unlike
+ * {@link setNumThreads} it is process-wide: OpenBLAS keeps one thread pool of its own that LibTorch's thread
+ * setting does not size, whose idle threads spin (`sched_yield`) after every call. Serving sets it to the
+ * threads of a model copy, so that copies sharing the cores do not lose them to the pool.
+ */
+export function setBlasThreads(n: number): number | null {
+  return native.setBlasThreads(n);
+}
+
+/**
  * Sets the dtype of floating-point tensors made without a dtype, as torch.set_default_dtype: JS numbers in
  * `tensor()`, `full()` and `arange()`, and `zeros`, `ones`, `randn`, ... Only 'float32' (the default) or
  * 'float64'. Process-wide, like PyTorch's.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { torch } from '../index.js';
 
@@ -167,6 +168,28 @@ describe('tensor creation and data', () => {
     assert.equal(torch.getNumThreads(), before);
     assert.throws(() => torch.setNumThreads(0), RangeError);
     assert.match(torch.buildInfo().torchVersion, /^1\.13/);
+  });
+
+  it('sets OpenBLAS threads when LibTorch uses OpenBLAS, and says null otherwise', () => {
+    // the oracle: whether the process mapped an OpenBLAS library (Linux)
+    const maps = existsSync('/proc/self/maps') ? readFileSync('/proc/self/maps', 'utf8') : null;
+    const before = torch.setBlasThreads(1);
+    if (maps !== null && !/libopenblas/.test(maps)) {
+      assert.equal(before, null);
+      return;
+    }
+    if (maps === null && before === null) return; // not Linux: nothing to check against
+    assert.ok(Number.isInteger(before) && (before as number) >= 1);
+    assert.equal(torch.setBlasThreads(before as number), 1); // the 1 set above, read back
+    assert.throws(() => torch.setBlasThreads(0), RangeError);
+    const a = torch.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    assert.deepEqual(a.matmul(a).tolist(), [
+      [7, 10],
+      [15, 22],
+    ]);
   });
 
   it('refuses resize_ and set_ while a dataView of the memory lives (writes through it cannot reach freed memory)', () => {

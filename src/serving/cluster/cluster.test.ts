@@ -278,6 +278,23 @@ describe('Cluster Serving over Redis Streams', () => {
     }
   });
 
+  it('a worker stops while its Redis is down (it does not wait for Redis forever)', { timeout: 60_000 }, async () => {
+    const own = await startRedisServer();
+    const worker = new ClusterWorker(model, own.url, { name: 'gone' });
+    await worker.start();
+    const queue = new InputQueue(own.url, { name: 'gone' });
+    try {
+      assert.ok(
+        maxDiff((await queue.predict(sample(1), { timeoutMs: 10_000 })).output, expected[1] as Float32Array) < 1e-5,
+      );
+    } finally {
+      await queue.close();
+      await own.stop();
+    }
+    await worker.stop(); // before the fix: its read loops waited for a reconnection that never came
+    assert.equal(worker.processed, 1);
+  });
+
   it('SIGKILL of a worker with 1,000 requests in flight: every request gets one result; the survivor claims the pending', async () => {
     const name = 'kill';
     const config: WorkerProcessConfig = {

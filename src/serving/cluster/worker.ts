@@ -125,10 +125,22 @@ export class ClusterWorker {
     this.#loops = [this.#loop(first), ...Array.from({ length: this.#readers - 1 }, () => this.#loop(this.#connect()))];
   }
 
-  /** Finishes the entries being processed, then disconnects (unfinished reads stay pending for others). */
+  /**
+   * Finishes the entries being processed, then disconnects (unfinished reads stay pending for others). While
+   * Redis is unreachable nothing can finish: the connections are closed at once (the commands waiting on
+   * them fail, their entries stay pending and are claimed once Redis is back), instead of waiting for a
+   * Redis that may never return.
+   */
   async stop(): Promise<void> {
     this.#running = false;
-    await Promise.all(this.#loops);
+    let finished = false;
+    const loops = Promise.all(this.#loops).then(() => {
+      finished = true;
+    });
+    while (!finished) {
+      if (this.#conns.some((c) => c.status !== 'ready')) for (const c of this.#conns) c.disconnect();
+      await Promise.race([loops, sleep(200)]);
+    }
     for (const c of this.#conns) c.disconnect();
   }
 

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { ToTensor } from '../../data/image/photometric.js';
 import { InferenceModel } from '../inference-model.js';
 import { saveTinyModel, TINY_CLASSES, tinyInputs } from '../model.testutil.js';
+import type { Predictor } from '../predictor.js';
 import { type Server, startServer } from './server.js';
 
 /** Writes a 20x24 8-bit MONOCHROME2 DICOM with pixels (i * 11) % 256 (pydicom, the independent writer). */
@@ -214,8 +215,23 @@ describe('HTTP frontend', () => {
   });
 
   it('drains requests in flight on close, and adds routes through the hook', async () => {
+    // the model says when the request reached it: close() must come while it is in flight, not after a guess
+    let reached!: () => void;
+    const inFlightNow = new Promise<void>((r) => {
+      reached = r;
+    });
+    const watched: Predictor = {
+      info: model.info,
+      queueDepth: 0,
+      workers: 1,
+      predictOne: (input, where) => model.predictOne(input, where),
+      predict: (b) => {
+        reached();
+        return model.predict(b);
+      },
+    };
     const extra = await startServer({
-      models: { tiny: model },
+      models: { tiny: watched },
       port: 0,
       routes: (app) => {
         app.get('/review', async () => 'review page');
@@ -228,7 +244,7 @@ describe('HTTP frontend', () => {
       body: JSON.stringify(batch),
       headers: { 'content-type': 'application/json' },
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await inFlightNow;
     const closing = extra.close();
     const res = await inFlight;
     assert.equal(res.status, 200);
