@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { torch } from '../../src/index.js';
-import { camAt, gradCam, normaliseMap, peakOf, upsampleMap } from './gradcam.js';
+import { appCam, camAt, gradCam, normaliseMap, peakOf, upsampleMap } from './gradcam.js';
 import { CxrNet } from './model.js';
 
 describe('Grad-CAM', () => {
@@ -91,6 +91,17 @@ describe('Grad-CAM', () => {
         assert.ok(Math.abs((got[p] as number) - (expected[p] as number)) < 1e-6, `image ${i} class ${k} cell ${p}`);
     }
     net.dispose();
+  });
+
+  it("the application's heatmap: multi-layer LayerCAM where the backbone has cuts, Grad-CAM at the last block otherwise", () => {
+    const small = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 });
+    assert.deepEqual(appCam(small).options, { layer: 'stack', method: 'layercam' });
+    assert.match(appCam(small).name, /multi-layer LayerCAM .* 2 earlier cuts/);
+    const zoo = new CxrNet({ backbone: 'resnet18', inChannels: 1, dropout: 0, l2: 0 });
+    assert.equal(zoo.camCuts.length, 0);
+    assert.deepEqual(appCam(zoo), { options: { layer: 'last' }, name: 'Grad-CAM at the last convolutional block' });
+    small.dispose();
+    zoo.dispose();
   });
 
   it('Grad-CAM at the finest cut (before the last pool): channel weights equal the finite-difference derivative of the logit along each channel', () => {

@@ -38,15 +38,23 @@ export interface CamOptions {
 
 /**
  * The heatmap the application shows everywhere (evaluate's pointing game, gallery and worklist; predict,
- * explain and the review server): multi-layer LayerCAM, the product of LayerCAM at the last block and at
- * every earlier cut (small-cnn: three layers, on a 32x32 grid at 64 px; backbones without cuts: LayerCAM
- * at the last block).
+ * explain and the review server), and its name for reports. A backbone with cuts (small-cnn): multi-layer
+ * LayerCAM, the product of LayerCAM at the last block and at every earlier cut (three layers, a 32x32 grid
+ * at 64 px). The zoo backbones: Grad-CAM at the last convolutional block.
+ *
+ * @example
+ * ```ts
+ * const cam = appCam(net);
+ * const { maps } = gradCam(net, batch, 14, cam.options);
+ * ```
  */
-export const APP_CAM: CamOptions = { layer: 'stack', method: 'layercam' };
-
-/** How reports name APP_CAM's maps. */
-export const APP_CAM_NAME =
-  'multi-layer LayerCAM (LayerCAM at the last block times LayerCAM at each earlier cut the backbone has; the last block alone for the zoo backbones)';
+export function appCam(net: CxrNet): { options: CamOptions; name: string } {
+  if (net.camCuts.length === 0) return { options: { layer: 'last' }, name: 'Grad-CAM at the last convolutional block' };
+  return {
+    options: { layer: 'stack', method: 'layercam' },
+    name: `multi-layer LayerCAM (LayerCAM at the last block times LayerCAM at ${net.camCuts.length} earlier cuts, on the finest grid)`,
+  };
+}
 
 /**
  * Grad-CAM maps of a batch [N, C, H, W] for every finding.
