@@ -90,7 +90,7 @@ export const SYNTHETIC_RECIPE: CxrRecipe = {
   normalize: 'none',
   l2: 1e-3,
   batchSize: 32,
-  epochs: 8,
+  epochs: 10,
   lr: 3e-3,
   lrStart: 3e-4,
   warmupEpochs: 1,

@@ -25,7 +25,7 @@ import type { RecipeContext } from '../../src/pipeline/worker-run.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { type BaselineResult, logisticBaseline } from './baseline.js';
 import type { CxrRow } from './dataset.js';
-import { APP_CAM, gradCam, peakOf, upsampleMap } from './gradcam.js';
+import { appCam, gradCam, peakOf, upsampleMap } from './gradcam.js';
 import { calibrated, loadCxrModel, writeModelInfo } from './model-store.js';
 import { writeOverlay } from './overlay.js';
 import {
@@ -97,6 +97,8 @@ export interface EvaluateResult {
   reliabilityUncalibrated: { meanProbability: number; frequency: number; rows: number }[];
   eceUncalibrated: number;
   calibration: 'temperature' | 'none';
+  /** what the heatmaps are (appCam's name) */
+  heatmap: string;
   gallery: { label: string; file: string; probability: number }[];
   worklist: string;
   counts: { val: number; test: number; testPatients: number };
@@ -232,13 +234,14 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     });
   });
   // heatmaps only where they are used: worklist studies and images with boxes (the pointing game)
+  const cam = appCam(net);
   const camRows = test.map((_, i) => i).filter((i) => onWorklist.has(i) || boxes.has((test[i] as CxrRow).imageIndex));
   for (let s = 0; s < camRows.length; s += 32) {
     const idx = camRows.slice(s, s + 32);
     const images = await Promise.all(idx.map((i) => decodeImageFile((test[i] as CxrRow).path, decodeOptions(r))));
     const sizes = await Promise.all(idx.map((i) => originalSize((test[i] as CxrRow).path)));
     const batch = torch.scope(() => torch.keep(torch.stack(images.map((im) => transform.apply(im, Math.random)))));
-    const cams = gradCam(net, batch, 14, APP_CAM);
+    const cams = gradCam(net, batch, 14, cam.options);
     batch.dispose();
     idx.forEach((i, b) => {
       const row = test[i] as CxrRow;
@@ -270,7 +273,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     const row = test[b.i] as CxrRow;
     const image = await decodeImageFile(row.path, decodeOptions(r));
     const batch = torch.scope(() => torch.keep(torch.stack([transform.apply(image, Math.random)])));
-    const cams = gradCam(net, batch, 14, APP_CAM);
+    const cams = gradCam(net, batch, 14, cam.options);
     batch.dispose();
     const label = CXR14_LABELS[k] as string;
     const file = `${basename(row.imageIndex, extname(row.imageIndex))}-${label}.png`;
@@ -325,6 +328,7 @@ export default async function evaluateCxr({ data: job, send }: RecipeContext<Eva
     })),
     eceUncalibrated: uncalibrated.ece,
     calibration: job.calibration,
+    heatmap: cam.name,
     gallery,
     worklist,
     counts: { val: val.length, test: test.length, testPatients: new Set(test.map((x) => x.patientId)).size },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { torch } from '../../src/index.js';
-import { gradCam, normaliseMap, peakOf, upsampleMap } from './gradcam.js';
+import { appCam, camAt, gradCam, normaliseMap, peakOf, upsampleMap } from './gradcam.js';
 import { CxrNet } from './model.js';
 
 describe('Grad-CAM', () => {
@@ -11,12 +11,13 @@ describe('Grad-CAM', () => {
     net.eval();
     const x = torch.randn([2, 1, 32, 32]);
     const { maps, height, width } = gradCam(net, x);
-    assert.deepEqual([height, width, maps.length, maps[0]?.length], [4, 4, 2, 14]);
+    // small-cnn has stride 4 (two pools, then a dilated last block): 8x8 at 32 px
+    assert.deepEqual([height, width, maps.length, maps[0]?.length], [8, 8, 2, 14]);
     // d logit_c / d A_k(i, j) = w_ck / (h w), so Grad-CAM = sum_k w_ck A_k / (h w): the same map up to scale
     const a = torch.noGrad(() => net.featureMap(x)).contiguous();
     const feats = a.data() as Float32Array;
     const weights = net.head.weight.contiguous().data() as Float32Array;
-    const [c, hw] = [a.shape[1] as number, 16];
+    const [c, hw] = [a.shape[1] as number, 64];
     for (let i = 0; i < 2; i++) {
       for (let k = 0; k < 14; k++) {
         const cam = new Float32Array(hw);
@@ -50,19 +51,60 @@ describe('Grad-CAM', () => {
     const last = gradCam(net, x);
     const early = gradCam(net, x, 14, { layer: 'earlier' });
     const both = gradCam(net, x, 14, { layer: 'both' });
-    assert.deepEqual([last.height, early.height, both.height, both.width], [4, 8, 8, 8]);
+    assert.deepEqual([last.height, early.height, both.height, both.width], [8, 16, 16, 16]);
     for (const k of [0, 5, 13]) {
-      const coarse = upsampleMap(last.maps[0]?.[k] as Float32Array, 4, 4, 8);
+      const coarse = upsampleMap(last.maps[0]?.[k] as Float32Array, 8, 8, 16);
       const fine = early.maps[0]?.[k] as Float32Array;
       const want = normaliseMap(fine.map((v, p) => v * (coarse[p] as number)));
       const got = both.maps[0]?.[k] as Float32Array;
-      for (let p = 0; p < 64; p++)
+      for (let p = 0; p < 256; p++)
         assert.ok(Math.abs((got[p] as number) - (want[p] as number)) < 1e-6, `class ${k} cell ${p}`);
     }
     net.dispose();
   });
 
-  it('Grad-CAM one block earlier: channel weights equal the finite-difference derivative of the logit along each channel', () => {
+  it("'stack' multiplies the maps of the last block and of every cut, each upsampled to the finest grid", () => {
+    torch.manualSeed(6);
+    const net = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 });
+    const x = torch.randn([2, 1, 32, 32]);
+    assert.equal(net.camCuts.length, 2);
+    const layers = [undefined, ...net.camCuts].map((cut) => camAt(net, x, 14, cut, true));
+    assert.deepEqual(
+      layers.map((l) => l.height),
+      [8, 8, 16],
+    );
+    const stack = gradCam(net, x, 14, { layer: 'stack', method: 'layercam' });
+    assert.deepEqual([stack.height, stack.width], [16, 16]);
+    for (const [i, k] of [
+      [0, 0],
+      [1, 7],
+      [1, 13],
+    ] as const) {
+      const want = new Float32Array(256).fill(1);
+      for (const l of layers) {
+        const m = upsampleMap(l.maps[i]?.[k] as Float32Array, l.height, l.width, 16);
+        for (let p = 0; p < 256; p++) want[p] = (want[p] as number) * (m[p] as number);
+      }
+      const expected = normaliseMap(want);
+      const got = stack.maps[i]?.[k] as Float32Array;
+      for (let p = 0; p < 256; p++)
+        assert.ok(Math.abs((got[p] as number) - (expected[p] as number)) < 1e-6, `image ${i} class ${k} cell ${p}`);
+    }
+    net.dispose();
+  });
+
+  it("the application's heatmap: multi-layer LayerCAM where the backbone has cuts, Grad-CAM at the last block otherwise", () => {
+    const small = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 });
+    assert.deepEqual(appCam(small).options, { layer: 'stack', method: 'layercam' });
+    assert.match(appCam(small).name, /multi-layer LayerCAM .* 2 earlier cuts/);
+    const zoo = new CxrNet({ backbone: 'resnet18', inChannels: 1, dropout: 0, l2: 0 });
+    assert.equal(zoo.camCuts.length, 0);
+    assert.deepEqual(appCam(zoo), { options: { layer: 'last' }, name: 'Grad-CAM at the last convolutional block' });
+    small.dispose();
+    zoo.dispose();
+  });
+
+  it('Grad-CAM at the finest cut (before the last pool): channel weights equal the finite-difference derivative of the logit along each channel', () => {
     torch.manualSeed(9);
     // float64 so that finite differences with a tiny step are exact enough
     const net = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 }).to('float64');
@@ -71,13 +113,13 @@ describe('Grad-CAM', () => {
     const cut = net.earlierCut;
     assert.ok(cut);
     const early = gradCam(net, x, 14, { layer: 'earlier' });
-    assert.deepEqual([early.height, early.width], [8, 8]);
+    assert.deepEqual([early.height, early.width], [16, 16]);
     // oracle: mean_ij d logit / d A_k(i, j) is the derivative along "add t to all of channel k" over h*w;
     // that direction moves tied max-pool inputs together, so it has no kink where per-cell differences do
     const a = torch.noGrad(() => cut.map(x)).contiguous();
     const shape = a.shape as number[];
     const base = Float64Array.from(a.data() as Float64Array);
-    const [c, hw] = [shape[1] as number, 64];
+    const [c, hw] = [shape[1] as number, 256];
     const [i, k] = [1, 2];
     const logit = (v: Float64Array) =>
       torch.scope(() => {
@@ -117,7 +159,7 @@ describe('Grad-CAM', () => {
       .contiguous()
       .data() as Float32Array;
     const weights = net.head.weight.contiguous().data() as Float32Array;
-    const [c, hw] = [32, 16];
+    const [c, hw] = [32, 64];
     for (let k = 0; k < 14; k++) {
       const cam = new Float32Array(hw);
       for (let p = 0; p < hw; p++)

@@ -1,14 +1,16 @@
 /**
  * Grad-CAM (Selvaraju et al. 2017) at the backbone's last convolutional block: for finding c, the
- * feature maps A_k weighted by the spatial mean of d logit_c / d A_k, summed over k, ReLU. The
- * gradients come from autograd through the head only (the feature map is a detached leaf), so one
- * backbone pass serves all 14 findings. Maps are returned at feature resolution, scaled to [0, 1]
+ * feature maps A_k weighted by the spatial mean of d logit_c / d A_k, summed over k, ReLU; LayerCAM
+ * (Jiang et al. 2021) weights each location by its own positive gradient instead, which keeps maps at
+ * shallower layers class-specific. Maps at earlier cuts of the trunk and their product across layers
+ * are options. The gradients come from autograd from the cut onwards (the feature map is a detached
+ * leaf), so one backbone pass serves all 14 findings. Maps are returned at feature resolution, scaled to [0, 1]
  * per image and finding. When no location has positive evidence (a call made by a low threshold on a
  * negative logit), ReLU would leave an empty map: the map then shows relative evidence instead, the
  * weighted sum scaled from its minimum to its maximum, so its peak is still where the score comes from.
  */
 import { nn, torch } from '../../src/index.js';
-import type { CxrNet } from './model.js';
+import type { CxrNet, Split } from './model.js';
 
 export interface HeatmapBatch {
   /** h x w of each map */
@@ -21,22 +23,38 @@ export interface HeatmapBatch {
 /** Where and how the maps are computed. */
 export interface CamOptions {
   /**
-   * 'last' (default): the backbone's last block; 'earlier': one block before, where the backbone has that
-   * cut; 'both': the last block's map upsampled to the earlier block's grid times the earlier block's map
-   * (the class-specific coarse map sharpened by the finer one, as Guided Grad-CAM multiplies Grad-CAM by a
-   * finer signal). Backbones without the earlier cut give the last block's map.
+   * 'last' (default): the backbone's last block; 'earlier': the finest cut the backbone has (small-cnn:
+   * before its last pool); 'both': the last block's map upsampled to the earlier grid times the earlier
+   * map (the class-specific coarse map sharpened by the finer one, as Guided Grad-CAM multiplies Grad-CAM
+   * by a finer signal); 'stack': the product of the last block's map and the maps at every cut the
+   * backbone has (`CxrNet.camCuts`; small-cnn: before its last block and before its last pool), each
+   * upsampled to the finest grid: a location scores high only where every layer sees evidence.
+   * Backbones without cuts give the last block's map.
    */
-  layer?: 'last' | 'earlier' | 'both';
+  layer?: 'last' | 'earlier' | 'both' | 'stack';
   /** 'gradcam' (default): channel weights are the spatial mean of the gradient; 'layercam': each location weighted by its own positive gradient (Jiang et al. 2021) */
   method?: 'gradcam' | 'layercam';
 }
 
 /**
  * The heatmap the application shows everywhere (evaluate's pointing game, gallery and worklist; predict,
- * explain and the review server): the last block's class map times the map one block earlier (small-cnn:
- * 16x16 cells instead of 8x8 at 64 px; backbones without that cut: the last block).
+ * explain and the review server), and its name for reports. A backbone with cuts (small-cnn): multi-layer
+ * LayerCAM, the product of LayerCAM at the last block and at every earlier cut (three layers, a 32x32 grid
+ * at 64 px). The zoo backbones: Grad-CAM at the last convolutional block.
+ *
+ * @example
+ * ```ts
+ * const cam = appCam(net);
+ * const { maps } = gradCam(net, batch, 14, cam.options);
+ * ```
  */
-export const APP_CAM: CamOptions = { layer: 'both' };
+export function appCam(net: CxrNet): { options: CamOptions; name: string } {
+  if (net.camCuts.length === 0) return { options: { layer: 'last' }, name: 'Grad-CAM at the last convolutional block' };
+  return {
+    options: { layer: 'stack', method: 'layercam' },
+    name: `multi-layer LayerCAM (LayerCAM at the last block times LayerCAM at ${net.camCuts.length} earlier cuts, on the finest grid)`,
+  };
+}
 
 /**
  * Grad-CAM maps of a batch [N, C, H, W] for every finding.
@@ -48,22 +66,47 @@ export const APP_CAM: CamOptions = { layer: 'both' };
  * ```
  */
 export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14, options: CamOptions = {}): HeatmapBatch {
-  if (options.layer === 'both') {
-    if (!net.earlierCut) return gradCam(net, x, classes, { ...options, layer: 'last' });
-    const last = gradCam(net, x, classes, { ...options, layer: 'last' });
-    const fine = gradCam(net, x, classes, { ...options, layer: 'earlier' });
-    const { height: h, width: w } = fine;
-    const maps = fine.maps.map((perImage, i) =>
-      perImage.map((m, c) => {
-        const coarse = resizeMap(last.maps[i]?.[c] as Float32Array, last.height, last.width, h, w);
-        return normaliseMap(m.map((v, p) => v * (coarse[p] as number)));
-      }),
-    );
-    return { height: h, width: w, maps };
-  }
-  net.eval();
-  const cut = options.layer === 'earlier' ? net.earlierCut : undefined;
   const layerCam = options.method === 'layercam';
+  if (options.layer === 'both' || options.layer === 'stack') {
+    const cuts = options.layer === 'both' ? [net.earlierCut].filter((c) => c !== undefined) : net.camCuts;
+    return productOf([
+      camAt(net, x, classes, undefined, layerCam),
+      ...cuts.map((c) => camAt(net, x, classes, c, layerCam)),
+    ]);
+  }
+  return camAt(net, x, classes, options.layer === 'earlier' ? net.earlierCut : undefined, layerCam);
+}
+
+/** The element-wise product of maps of several layers, each resized to the last (finest) one's grid. */
+function productOf(layers: HeatmapBatch[]): HeatmapBatch {
+  const fine = layers.at(-1) as HeatmapBatch;
+  if (layers.length === 1) return fine;
+  const { height: h, width: w } = fine;
+  const maps = fine.maps.map((perImage, i) =>
+    perImage.map((m, c) => {
+      const out = Float32Array.from(m);
+      for (const layer of layers.slice(0, -1)) {
+        const r = resizeMap(layer.maps[i]?.[c] as Float32Array, layer.height, layer.width, h, w);
+        for (let p = 0; p < out.length; p++) out[p] = (out[p] as number) * (r[p] as number);
+      }
+      return normaliseMap(out);
+    }),
+  );
+  return { height: h, width: w, maps };
+}
+
+/**
+ * One layer's maps: at the last block (`cut` undefined) or at a cut of the trunk (one of
+ * `CxrNet.camCuts`); LayerCAM weights when `layerCam`, else Grad-CAM's.
+ */
+export function camAt(
+  net: CxrNet,
+  x: torch.Tensor,
+  classes: number,
+  cut: Split | undefined,
+  layerCam: boolean,
+): HeatmapBatch {
+  net.eval();
   return torch.scope(() => {
     const features = torch.noGrad(() => (cut ? cut.map(x) : net.featureMap(x)));
     const a = torch.detach(features).requiresGrad_();

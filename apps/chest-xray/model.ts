@@ -45,8 +45,11 @@ type Trunk = {
   module: nn.Module;
   channels: number;
   map: (x: torch.Tensor) => torch.Tensor;
-  /** the trunk cut one block earlier (a finer feature map) and the rest of it, where the backbone has one */
-  earlier?: Split;
+  /**
+   * the trunk cut at earlier points and the rest of it, where the backbone has such cuts, from the last
+   * block backwards (the last one is the finest feature map)
+   */
+  cuts?: Split[];
 };
 
 /** A trunk cut in two: `map` to a feature map, `rest` from it to the last block's output. */
@@ -74,7 +77,11 @@ export class PerImageStandardize extends nn.Module {
   }
 }
 
-/** Per-image standardisation, then seven 3x3 conv-BN-ReLU layers with three 2x2 max pools: stride 8, about 150k weights. */
+/**
+ * Per-image standardisation, then seven 3x3 conv-BN-ReLU layers with two 2x2 max pools; the last layer is
+ * dilated (2) instead of pooled first, so it sees as far as after a third pool but keeps a stride-4 grid
+ * (16x16 at 64 px) for Grad-CAM. About 150k weights.
+ */
 function smallCnn(inChannels: number, w: number): Trunk {
   const module = new nn.Sequential(
     new PerImageStandardize(),
@@ -86,11 +93,10 @@ function smallCnn(inChannels: number, w: number): Trunk {
     new nn.MaxPool2d(2),
     ...convBlock(2 * w, 4 * w),
     ...convBlock(4 * w, 4 * w),
-    new nn.MaxPool2d(2),
-    ...convBlock(4 * w, 8 * w),
+    new nn.Conv2d(4 * w, 8 * w, 3, { padding: 2, dilation: 2, bias: false }),
+    new nn.BatchNorm2d(8 * w),
+    new nn.ReLU(),
   );
-  // the cut before the last pool (stride 4): a twice finer grid for Grad-CAM
-  const cut = 21;
   const kids = module.children();
   const run = (from: number, to: number, h: torch.Tensor) =>
     torch.scope(() => {
@@ -98,8 +104,9 @@ function smallCnn(inChannels: number, w: number): Trunk {
       for (let k = from; k < to; k++) out = (kids[k] as nn.Module).forward(out);
       return out;
     });
-  const earlier: Split = { map: (x) => run(0, cut, x), rest: (a) => run(cut, kids.length, a) };
-  return { module, channels: 8 * w, map: (x) => module.forward(x), earlier };
+  const split = (cut: number): Split => ({ map: (x) => run(0, cut, x), rest: (a) => run(cut, kids.length, a) });
+  // before the last block (stride 4, the last block's grid) and before the last pool (stride 2)
+  return { module, channels: 8 * w, map: (x) => module.forward(x), cuts: [split(21), split(14)] };
 }
 
 function zooTrunk(backbone: Exclude<Backbone, 'small-cnn'>, inChannels: number): Trunk {
@@ -177,7 +184,7 @@ export class CxrNet extends nn.Module {
   readonly dropout: nn.Dropout;
   readonly head: nn.Linear;
   readonly #map: (x: torch.Tensor) => torch.Tensor;
-  readonly #earlier: Split | undefined;
+  readonly #cuts: readonly Split[];
 
   constructor(readonly options: CxrNetOptions) {
     super();
@@ -207,15 +214,21 @@ export class CxrNet extends nn.Module {
       new nn.Linear(trunk.channels, CXR14_LABELS.length, { wRegularizer: reg, bRegularizer: reg }),
     );
     this.#map = trunk.map;
-    this.#earlier = trunk.earlier;
+    this.#cuts = trunk.cuts ?? [];
   }
 
   /**
-   * The trunk cut one block before its end (small-cnn: before the last pool, stride 4), for Grad-CAM on
-   * a finer grid; undefined for backbones without such a cut.
+   * The trunk cut at earlier points, from the last block backwards (small-cnn: before its last block,
+   * stride 4; before its last pool, stride 2), for Grad-CAM on finer grids; empty for backbones without
+   * such cuts.
    */
+  get camCuts(): readonly Split[] {
+    return this.#cuts;
+  }
+
+  /** The finest of `camCuts` (small-cnn: before the last pool, stride 2); undefined without cuts. */
   get earlierCut(): Split | undefined {
-    return this.#earlier;
+    return this.#cuts.at(-1);
   }
 
   /** The last convolutional block's output [N, C, h, w] (the Grad-CAM layer). */

@@ -108,7 +108,7 @@ function gallerySection(e: EvaluateResult): string {
         `<figure style="display:inline-block;margin:6px"><img src="${escapeHtml(g.file)}" alt="Grad-CAM ${escapeHtml(g.label)}" width="192"><figcaption>${escapeHtml(g.label)} p=${fmt(g.probability)}</figcaption></figure>`,
     )
     .join('');
-  return `<section><h2>Grad-CAM heatmaps</h2><p class="note">For each finding, the test image with the highest probability among its positives. Heatmaps show the region that drove the score, not a localisation.</p>${items}</section>`;
+  return `<section><h2>Heatmaps</h2><p class="note">For each finding, the test image with the highest probability among its positives; the map is ${escapeHtml(e.heatmap ?? 'Grad-CAM')}. Heatmaps show the region that drove the score, not a localisation.</p>${items}</section>`;
 }
 
 /**
@@ -123,7 +123,7 @@ export function writeCxrReport(path: string, run: RunRecord, e: EvaluateResult, 
   const base = renderReport({ ...run, evaluation: e.evaluation, notes: [...(run.notes ?? []), ...notes] });
   const extra = [
     '<section><h2>Per finding on the test split</h2>',
-    `<p class="note">${e.counts.test} test images of ${e.counts.testPatients} patients; 95% CIs from a bootstrap over patients. Thresholds chosen on validation (${e.counts.val} images${e.calibration === 'temperature' ? ', calibrated probabilities' : ''}), then applied to test. Published columns are on other data and splits: ${escapeHtml(CHEXNET.name)}: ${escapeHtml(CHEXNET.split)}; ${escapeHtml(WHITE_PAPER_RESNET50.name)}: ${escapeHtml(WHITE_PAPER_RESNET50.split)}. Pointing game: share of test true positives whose heatmap peak lies inside a box of the finding (number of true positives in brackets).</p>`,
+    `<p class="note">${e.counts.test} test images of ${e.counts.testPatients} patients; 95% CIs from a bootstrap over patients. Thresholds chosen on validation (${e.counts.val} images${e.calibration === 'temperature' ? ', calibrated probabilities' : ''}), then applied to test. Published columns are on other data and splits: ${escapeHtml(CHEXNET.name)}: ${escapeHtml(CHEXNET.split)}; ${escapeHtml(WHITE_PAPER_RESNET50.name)}: ${escapeHtml(WHITE_PAPER_RESNET50.split)}. Pointing game: share of test true positives whose heatmap peak (${escapeHtml(e.heatmap ?? 'Grad-CAM')}) lies inside a box of the finding (number of true positives in brackets); the next column allows Zhang et al.&#39;s 15 px at 224 px.</p>`,
     findingTable(e),
     '</section>',
     baselineSection(e),

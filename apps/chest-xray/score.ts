@@ -12,7 +12,7 @@ import type { Image } from '../../src/data/image/types.js';
 import { torch } from '../../src/index.js';
 import type { Model } from '../../src/pipeline/model.js';
 import type { CxrRecipe } from './config.js';
-import { APP_CAM, gradCam } from './gradcam.js';
+import { appCam, gradCam } from './gradcam.js';
 import type { CxrNet } from './model.js';
 import { calibrated } from './model-store.js';
 import { decodeOptions, evalTransform, inputRegion } from './transforms.js';
@@ -115,7 +115,7 @@ export async function scoreFiles(
     if (ok.length === 0) continue;
     const batch = torch.scope(() => torch.keep(torch.stack(ok.map((d) => transform.apply(d.image, Math.random)))));
     const probs = model.predict(batch);
-    const cams = options.heatmaps ? gradCam(net, batch, 14, APP_CAM) : null;
+    const cams = options.heatmaps ? gradCam(net, batch, 14, appCam(net).options) : null;
     batch.dispose();
     ok.forEach((d, i) => {
       // calibrated as evaluate chose the thresholds (model-store.ts)

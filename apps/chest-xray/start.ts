@@ -26,7 +26,7 @@ export const START_COMMAND: CliCommand = {
       help: 'a NIH ChestX-ray14 copy: runs the seed recipe on it (default: synthetic data)',
     },
     out: { type: 'string', value: 'DIR', default: 'runs/cxr', help: 'where data, model, report and worklist go' },
-    count: { type: 'string', value: 'N', default: '3000', help: 'synthetic images to generate' },
+    count: { type: 'string', value: 'N', default: '6000', help: 'synthetic images to generate' },
     epochs: { type: 'string', value: 'N', help: 'override the recipe epochs' },
     precision: { type: 'string', value: 'P', help: 'training precision: fp32 (default), bf16, or auto' },
   },

@@ -13,7 +13,7 @@ import { writeWorklist } from '../worklist.js';
 export const EXPLAIN_COMMAND: CliCommand = {
   name: 'cxr explain',
   summary:
-    'Grad-CAM at the backbone\'s last convolutional block (sharpened by the block before it, as evaluate and the review page show it): PNG overlays for the flagged findings (or all with --all) and the raw maps, written as a worklist that "cxr review" opens.',
+    'The application\'s heatmaps, as evaluate and the review page show them (multi-layer LayerCAM: the last convolutional block times each earlier cut the backbone has; Grad-CAM at the last block for the zoo backbones): PNG overlays for the flagged findings (or all with --all) and the raw maps, written as a worklist that "cxr review" opens.',
   positionals: 'PATH...',
   options: {
     model: { type: 'string', value: 'DIR', default: 'runs/cxr/model', help: 'the trained model' },

@@ -17,7 +17,7 @@ export const TRAIN_COMMAND: CliCommand = {
     'Examples:',
     '  tszoo cxr train --data /data/nih --pretrained resnet50.safetensors',
     '  tszoo cxr train --data /data/nih --backbone densenet121 --in-channels 1 --epochs 10 --split random-patient',
-    '  tszoo cxr train --data runs/cxr/synthetic-3000 --config recipe.json',
+    '  tszoo cxr train --data runs/cxr/synthetic-6000 --config recipe.json',
   ].join('\n'),
 };
 
