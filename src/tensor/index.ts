@@ -32,3 +32,4 @@ export {
   type TensorOptions,
   tensor,
 } from './tensor.js';
+export { ScriptObject } from './script-object.js';
