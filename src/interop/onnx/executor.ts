@@ -1,7 +1,7 @@
 /**
  * Runs an OnnxGraph's nodes in the order its plan gives (see plan.ts), releasing each intermediate
- * after its last reader. It owns what lives between passes: the folded convolution weights and the
- * reordered blocked-layout weights, each refreshed when its source tensor changes.
+ * after its last reader. It owns what lives between passes: the folded convolution weights, the
+ * reordered blocked-layout weights and the packed convolutions, each refreshed when its source changes.
  */
 import { isAutocastEnabled } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -10,6 +10,7 @@ import { BlockedPass, BlockedWeights } from './blocked.js';
 import type { GraphNode, GraphSpec } from './graph-types.js';
 import { broadcastsInto, FoldCache } from './inference.js';
 import type { ExecutionPlan, PlanStep } from './plan.js';
+import { PrepackedConvs } from './prepacked.js';
 import { OnnxError } from './proto.js';
 
 export interface ExecuteOptions {
@@ -26,6 +27,7 @@ export class GraphExecutor {
   readonly #held = new Set<Tensor>();
   readonly #foldCache = new FoldCache();
   readonly #blockedWeights = new BlockedWeights();
+  readonly #prepacked = new PrepackedConvs();
 
   constructor(spec: GraphSpec) {
     this.#where = spec.where;
@@ -115,6 +117,13 @@ export class GraphExecutor {
           const target = args[into] as Tensor;
           outs = [step.inPlace === 'Relu' ? target.relu_() : target.add_(args[1 - into] as Tensor)];
           blockedOuts = layout?.isBlocked(target) ?? false;
+        } else if (plan.prepacked && node.run.prepacked) {
+          const relu = step.relu;
+          const packed = node.run.prepacked(inputs, {
+            conv2d: (x, w, b, g) => this.#prepacked.run(i, x, w, b, g, relu),
+          });
+          // without a packed kernel, the Relu computed with this node runs in place on its fresh output
+          outs = packed ?? node.run(inputs, ctx).map((t) => (relu ? t.relu_() : t));
         } else {
           const viaBlocked = layout && node.run.blocked ? node.run.blocked(inputs, layout.context(i)) : null;
           blockedOuts = viaBlocked !== null;
@@ -153,5 +162,6 @@ export class GraphExecutor {
   clearCaches(): void {
     this.#foldCache.clear();
     this.#blockedWeights.clear();
+    this.#prepacked.clear();
   }
 }
