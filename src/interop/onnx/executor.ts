@@ -76,6 +76,7 @@ export class GraphExecutor {
     /** the input a Relu or Add may write its result into, or -1 */
     const inPlaceInput = (step: PlanStep, args: (Tensor | undefined)[]) => {
       if (step.inPlace === 'Relu') return scratch(step, 0) ? 0 : -1;
+      if (step.inPlace === 'unary') return scratch(step, 0) && !layout?.isBlocked(args[0] as Tensor) ? 0 : -1;
       if (step.inPlace !== 'Add') return -1;
       const [a, b] = args as [Tensor, Tensor];
       if (scratch(step, 0) && addsInto(a, b)) return 0;
@@ -113,7 +114,9 @@ export class GraphExecutor {
           inputs = this.#foldCache.inputs(i, args, params, step.fold.eps, foldPrecision);
         }
         const into = inPlaceInput(step, args);
-        if (into >= 0) {
+        const unary = into === 0 && step.inPlace === 'unary' ? (node.run.inPlace?.(args) ?? null) : null;
+        if (unary !== null) outs = [unary];
+        else if (into >= 0 && step.inPlace !== 'unary') {
           const target = args[into] as Tensor;
           outs = [step.inPlace === 'Relu' ? target.relu_() : target.add_(args[1 - into] as Tensor)];
           blockedOuts = layout?.isBlocked(target) ?? false;

@@ -15,7 +15,7 @@ import { prepackedConvAvailable } from './prepacked.js';
  * How a pass runs:
  * - `'standard'`: every node as written (training, or gradients enabled: what autograd records);
  * - `'trace'`: the same, keeping every value alive (summary() reads each node's outputs);
- * - `'inference'`: eval without gradients: batch norms folded, Relu / Add in place, convolutions through
+ * - `'inference'`: eval without gradients: batch norms folded, Relu / Add / Clip... in place, convolutions through
  *   pre-packed oneDNN kernels with a following Relu fused where LibTorch has them (see prepacked.ts);
  * - `'blocked-inference'`: the same with activations in oneDNN's blocked layout (see blocked.ts).
  */
@@ -40,8 +40,11 @@ export interface PlanStep {
   readonly fold: FoldStep | null;
   /** a Relu computed with this convolution (its outputs are the Relu's; the Relu has no step of its own) */
   readonly relu: boolean;
-  /** an op that may write into an input nothing reads afterwards (inference only) */
-  readonly inPlace: 'Relu' | 'Add' | null;
+  /**
+   * an op that may write into an input nothing reads afterwards (inference only); 'unary': an element-wise
+   * op with an in-place variant (Clip, HardSwish, ...: Runner.inPlace), dense inputs only
+   */
+  readonly inPlace: 'Relu' | 'Add' | 'unary' | null;
   /** per input: whether this node is its last reader (the precondition of writing into it) */
   readonly lastReader: readonly boolean[];
   /** whether the outputs have storage of their own (never views of an input) */
@@ -70,6 +73,9 @@ const FRESH_OPS = new Set([
   'Div',
   'Relu',
   'Clip',
+  'HardSwish',
+  'HardSigmoid',
+  'Sigmoid',
   'Concat',
   'MaxPool',
   'AveragePool',
@@ -170,7 +176,7 @@ export class ExecutionPlans {
         outputs: relu ? relu.outputs : bn ? bn.outputs : node.outputs,
         fold: fold && bn ? { bn: fold.bn, eps: fold.eps, params: bn.inputs.slice(1, 5) } : null,
         relu: relu !== undefined,
-        inPlace: inference && (op === 'Relu' || op === 'Add') ? op : null,
+        inPlace: !inference ? null : op === 'Relu' || op === 'Add' ? op : node.run.inPlace ? 'unary' : null,
         lastReader: node.inputs.map((v) => v !== '' && lastUse.get(v) === i),
         fresh: inference && FRESH_OPS.has(op),
         release,

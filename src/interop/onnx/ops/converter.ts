@@ -17,7 +17,17 @@ export type Runner = ((inputs: readonly (Tensor | undefined)[], ctx: RunContext)
   blocked?: BlockedRunner;
   /** the node through pre-packed oneDNN kernels, for the dense inference path (see ../prepacked.ts) */
   prepacked?: PrepackedRunner;
+  /**
+   * A unary element-wise node computed into its dense input 0, for the inference path when nothing reads
+   * that input afterwards; returns it, or null when this call cannot (the runner then runs).
+   */
+  inPlace?: (inputs: readonly (Tensor | undefined)[]) => Tensor | null;
 };
+
+/** Attaches an in-place variant (see Runner.inPlace) to a runner. */
+export function withInPlace(run: Runner, inPlace: (inputs: readonly (Tensor | undefined)[]) => Tensor | null): Runner {
+  return Object.assign(run, { inPlace });
+}
 
 /**
  * Runs a node through a pre-packed kernel on the dense inference path; returns null when this call cannot
