@@ -5,8 +5,11 @@
  * and no activation is reordered, so a pass does only the convolutions' own work, as onnxruntime's
  * pre-packed kernels do; the eager path reorders every weight on every call (MobileNetV2 at batch 1:
  * 7.5 ms of CPU per pass with pre-packing vs 25 ms eager, channels-last, in Debian's PyTorch).
- * A packed context is made per node and input shape, kept between passes and rebuilt when the weights
- * change; a build without these ops falls back to the eager convolution.
+ * A packed context is made per node on first use, kept between passes and rebuilt when the weights change;
+ * it also runs inputs of other batch or spatial sizes (oneDNN's primitive cache holds one primitive per
+ * shape; measured in Debian's PyTorch, a context packed for batch 1 runs batch 8 as fast as one packed for
+ * batch 8), so there is one packed copy of the weights per node. A build without these ops falls back to the
+ * eager convolution.
  */
 import * as torch from '../../tensor/index.js';
 import type { ScriptObject } from '../../tensor/script-object.js';
@@ -67,12 +70,8 @@ interface Entry {
   weight: Tensor;
   bias: Tensor | null;
   stamp: string;
-  /** input shape -> packed context, oldest first */
-  contexts: Map<string, ScriptObject>;
+  context: ScriptObject;
 }
-
-/** Input shapes kept per node: a server alternating a few batch sizes keeps them all, others rotate. */
-const SHAPES_PER_NODE = 4;
 
 /** The packed convolutions of one graph, per node key (the node index), kept between passes. */
 export class PrepackedConvs {
@@ -104,33 +103,23 @@ export class PrepackedConvs {
     relu: boolean,
   ): ScriptObject {
     const stamp = `${writeStamp(w)}:${b === null ? '' : writeStamp(b)}:${g.stride}:${g.padding}:${g.dilation}:${g.groups}:${relu}`;
-    let entry = this.#entries.get(key);
-    if (entry === undefined || entry.weight !== w || entry.bias !== b || entry.stamp !== stamp) {
-      if (entry) for (const c of entry.contexts.values()) c.dispose();
-      entry = { weight: w, bias: b, stamp, contexts: new Map() };
-      this.#entries.set(key, entry);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined && entry.weight === w && entry.bias === b && entry.stamp === stamp) return entry.context;
+    entry?.context.dispose();
+    this.#entries.delete(key);
+    const weight = torch.scope(() => torch.contiguous(w));
+    let context: ScriptObject;
+    try {
+      context = prepack(weight, b, g.stride, g.padding, g.dilation, g.groups, x.shape, relu ? 'relu' : 'none');
+    } finally {
+      if (weight !== w) weight.dispose();
     }
-    const shape = x.shape.join(',');
-    let context = entry.contexts.get(shape);
-    if (context === undefined) {
-      const weight = torch.scope(() => torch.contiguous(w));
-      try {
-        context = prepack(weight, b, g.stride, g.padding, g.dilation, g.groups, x.shape, relu ? 'relu' : 'none');
-      } finally {
-        if (weight !== w) weight.dispose();
-      }
-      if (entry.contexts.size >= SHAPES_PER_NODE) {
-        const [oldest, c] = entry.contexts.entries().next().value as [string, ScriptObject];
-        entry.contexts.delete(oldest);
-        c.dispose();
-      }
-      entry.contexts.set(shape, context);
-    }
+    this.#entries.set(key, { weight: w, bias: b, stamp, context });
     return context;
   }
 
   clear(): void {
-    for (const e of this.#entries.values()) for (const c of e.contexts.values()) c.dispose();
+    for (const e of this.#entries.values()) e.context.dispose();
     this.#entries.clear();
   }
 }
