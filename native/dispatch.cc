@@ -546,6 +546,37 @@ static void refuseEmptyMkldnn(napi_env env, const OpEntry* e, const at::Tensor& 
   }
 }
 
+// Operators whose kernels trust arguments the schema cannot constrain: a zero stride makes oneDNN divide by
+// zero (SIGFPE kills the process) and conv2d_run reads a 4-d shape from any input. Checked before the call.
+static void refuseUnsafeArguments(napi_env env, const OpEntry* e, const torch::jit::Stack& stack) {
+  auto fail = [&](const std::string& why) { throw Napi::Error::New(env, e->fullName + ": " + why); };
+  if (e->fullName == "mkldnn_prepacked::conv2d_prepack" && stack.size() == 8) {
+    // (W, B, stride, padding, dilation, groups, input_size, attr)
+    auto atLeast = [&](size_t i, const char* what, int64_t min) {
+      if (!stack[i].isIntList()) return;
+      for (int64_t v : stack[i].toIntVector()) {
+        if (v < min) fail(std::string(what) + " must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+      }
+    };
+    atLeast(2, "stride", 1);
+    atLeast(3, "padding", 0);
+    atLeast(4, "dilation", 1);
+    atLeast(6, "input_size", 1);
+    if (stack[5].isInt() && stack[5].toInt() < 1) fail("groups must be >= 1, got " + std::to_string(stack[5].toInt()));
+    if (stack[0].isTensor() && stack[0].toTensor().dim() != 4) {
+      fail("weight must be 4-d, got " + std::to_string(stack[0].toTensor().dim()) + "-d");
+    }
+    // the kernel reads one bias value per output channel
+    if (stack[0].isTensor() && stack[1].isTensor() &&
+        (stack[1].toTensor().dim() != 1 || stack[1].toTensor().numel() != stack[0].toTensor().size(0))) {
+      fail("bias must be 1-d with one value per output channel (" + std::to_string(stack[0].toTensor().size(0)) +
+           "), got shape " + c10::str(stack[1].toTensor().sizes()));
+    }
+  } else if (e->fullName == "mkldnn_prepacked::conv2d_run" && !stack.empty() && stack[0].isTensor()) {
+    if (stack[0].toTensor().dim() != 4) fail("input must be 4-d, got " + std::to_string(stack[0].toTensor().dim()) + "-d");
+  }
+}
+
 // The unboxed call for ops with a Fast shape; returns an empty value when the JS arguments do not fit
 // exactly (then the boxed path runs and gives its precise errors).
 static napi_value tryFastCall(napi_env env, OpEntry* e, const Napi::CallbackInfo& info, size_t base,
@@ -635,6 +666,7 @@ static Napi::Value callWith(const Napi::CallbackInfo& info, OpEntry* e, size_t b
       for (size_t j = 0; j < list.size(); j++) refuseEmptyMkldnn(env, e, list.get(j));
     }
   }
+  refuseUnsafeArguments(env, e, stack);
   if (e->reallocates && !stack.empty() && stack[0].isTensor() && hasLiveViews(stack[0].toTensor())) {
     throw Napi::Error::New(env, e->fullName +
                                     ": the tensor's memory is shared with a live dataView(); it cannot be reallocated "

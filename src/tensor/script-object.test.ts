@@ -36,6 +36,26 @@ describe('TorchScript objects through operator dispatch', () => {
       (ctx as torch.ScriptObject).dispose();
       assert.throws(() => run(x, ctx), /W_prepack.*disposed script object/);
       assert.throws(() => prepack(torch.randn([2, 1, 1, 1]), null, [1, 1], [0, 0], [1, 1], 1, [1, 1, 2, 2], 'gelu'));
+      // arguments oneDNN would divide by or misread (a zero stride raised SIGFPE): refused before the call
+      const w = torch.randn([2, 1, 1, 1]);
+      assert.throws(() => prepack(w, null, [0, 1], [0, 0], [1, 1], 1, [1, 1, 2, 2], 'none'), /stride must be >= 1/);
+      assert.throws(() => prepack(w, null, [1, 1], [0, 0], [1, 0], 1, [1, 1, 2, 2], 'none'), /dilation must be >= 1/);
+      assert.throws(() => prepack(w, null, [1, 1], [-1, 0], [1, 1], 1, [1, 1, 2, 2], 'none'), /padding must be >= 0/);
+      assert.throws(() => prepack(w, null, [1, 1], [0, 0], [1, 1], 0, [1, 1, 2, 2], 'none'), /groups must be >= 1/);
+      assert.throws(() => prepack(w, null, [1, 1], [0, 0], [1, 1], 1, [0, 1, 2, 2], 'none'), /input_size must be >= 1/);
+      assert.throws(() => prepack(torch.randn([2, 1]), null, [1, 1], [0, 0], [1, 1], 1, [1, 1, 2, 2], 'none'), /4-d/);
+      const live = prepack(w, null, [1, 1], [0, 0], [1, 1], 1, [1, 1, 2, 2], 'none') as torch.ScriptObject;
+      assert.throws(() => run(torch.randn([1, 1, 2, 2, 2]), live), /conv2d_run: input must be 4-d, got 5-d/);
+      assert.deepEqual(
+        run(torch.randn([1, 1, 0, 2]), live).shape,
+        [1, 2, 0, 2],
+        'an empty input gives an empty output',
+      );
+      assert.throws(
+        () => prepack(w, torch.randn([3]), [1, 1], [0, 0], [1, 1], 1, [1, 1, 2, 2], 'none'),
+        /bias must be 1-d with one value per output channel \(2\)/,
+      );
+      live.dispose();
     });
   });
 });

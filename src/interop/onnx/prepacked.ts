@@ -89,6 +89,8 @@ export class PrepackedConvs {
     if (x.ndim !== 4 || w.ndim !== 4 || x.device !== 'cpu' || w.device !== 'cpu' || x.numel() === 0) return null;
     if (x.shape[1] !== (w.shape[1] as number) * g.groups || (w.shape[0] as number) % g.groups !== 0) return null;
     if (b !== null && (b.ndim !== 1 || b.shape[0] !== w.shape[0])) return null;
+    // oneDNN divides by strides and dilations: the eager convolution reports bad ones
+    if (g.groups < 1 || [...g.stride, ...g.dilation].some((v) => v < 1) || g.padding.some((v) => v < 0)) return null;
     const context = this.#context(found.prepack, key, x, w, b, g, relu);
     return torch.scope(() => found.run(channelsLast(x), context));
   }
