@@ -174,6 +174,23 @@ describe('pre-packed convolutions (dense inference plan)', () => {
     x.dispose();
   });
 
+  it('leave a zero stride to the eager convolution, which reports it (oneDNN would divide by it)', () => {
+    const g = importOnnxSync(
+      tinyModel({
+        nodes: [{ op: 'Conv', inputs: ['x', 'w'], name: 'c', attrs: { strides: { ints: [0, 1] } } }],
+        inputs: { x: ['N', 2, 5, 5] },
+        outputs: ['c'],
+        initializers: { w: init([3, 2, 1, 1], 12) },
+      }),
+    ).eval();
+    g.blockedInference = false;
+    assert.throws(
+      () => torch.noGrad(() => torch.scope(() => g.forward(torch.randn([1, 2, 5, 5])))),
+      (e: Error) => /'c'|\bc\b/.test(e.message) && /stride/.test(e.message),
+    );
+    g.dispose();
+  });
+
   it('report a channel mismatch as the eager convolution does, naming the node', () => {
     const g = importOnnxSync(tinyModel(chain())).eval();
     g.blockedInference = false;
