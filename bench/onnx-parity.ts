@@ -12,7 +12,8 @@
  *
  * BENCH_ARCHS: torchvision names (default the six below); BENCH_BATCHES (default '1,8'); BENCH_PRECISION
  * ('fp32' default, 'bf16' or 'auto': the imported-graph rule, bf16 only with AMX) runs tszoo's graph under
- * bfloat16 autocast, as `Model.predict` does with that precision.
+ * bfloat16 autocast, as `Model.predict` does with that precision. BENCH_BLOCKED ('auto' default, 'true',
+ * 'false') sets the graphs' `blockedInference`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,6 +45,10 @@ const precision = choosePrecision(
   undefined,
   'imported-graph-inference',
 );
+const blockedEnv = process.env.BENCH_BLOCKED ?? 'auto';
+if (!['auto', 'true', 'false'].includes(blockedEnv)) throw new Error(`BENCH_BLOCKED: 'auto', 'true' or 'false'`);
+/** OnnxGraph.blockedInference for tszoo's graphs */
+const blocked = blockedEnv === 'auto' ? 'auto' : blockedEnv === 'true';
 const maxBatch = Math.max(...batches);
 const script = join(dirname(fileURLToPath(import.meta.url)), '../../bench/torchvision_onnx.py');
 const dir = mkdtempSync(join(tmpdir(), 'tszoo-bench-onnx-'));
@@ -57,6 +62,15 @@ async function imagesPerSecond(batch: number, run: () => Promise<void> | void): 
   return (batch * iters) / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * A file of float32 values. Not `readFileSync(f).buffer`: a small file's Buffer is a slice of Node's shared
+ * pool, whose ArrayBuffer holds other data around it (batch-1 logits read that way were garbage).
+ */
+function readFloats(file: string): Float32Array {
+  const bytes = readFileSync(file);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).slice();
+}
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
@@ -68,7 +82,7 @@ console.log(
     `img/s medians of ${rounds} rounds x ${iters} batches`,
 );
 console.log(`isa ${torch.backends.cpu.capability().summary}`);
-console.log(`tszoo precision ${precision.reason}`);
+console.log(`tszoo precision ${precision.reason}; blockedInference ${blockedEnv}`);
 const ratios = new Map<number, number[]>(batches.map((b) => [b, []]));
 try {
   for (const arch of archs) {
@@ -79,10 +93,11 @@ try {
     const path = join(dir, `${arch}.onnx`);
     // the script writes the model, a batch of inputs and PyTorch's logits for them
     execFileSync(PYTHON, [script, arch, String(size), path, String(maxBatch)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const images = new Float32Array(readFileSync(`${path}.input`).buffer.slice(0));
-    const want = new Float32Array(readFileSync(`${path}.output`).buffer.slice(0));
+    const images = readFloats(`${path}.input`);
+    const want = readFloats(`${path}.output`);
     const classes = want.length / maxBatch;
     const graph = (await importOnnx(path)).eval();
+    graph.blockedInference = blocked;
     const session = await ort.InferenceSession.create(readFileSync(path), {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,

@@ -10,8 +10,28 @@ namespace tszoo {
 
 enum class Kind {
   Tensor, TensorList, OptTensorList, Int, IntList, Float, FloatList, Bool, BoolList, Scalar,
-  ScalarType, Layout, Device, MemoryFormat, String, Generator, Unsupported
+  ScalarType, Layout, Device, MemoryFormat, String, Generator, Object, Unsupported
 };
+
+// A TorchScript custom-class object (mkldnn_prepacked's ConvOpContext, ...) held by JS as an opaque handle:
+// an External whose box keeps the IValue alive until dispose() or garbage collection.
+constexpr uint64_t kObjectMagic = 0x7a7e5a0055c0ffeeULL;
+struct ObjectBox {
+  uint64_t magic = kObjectMagic;
+  c10::IValue value;  // None once disposed
+};
+
+static void finalizeObject(node_api_basic_env, void* data, void*) { delete static_cast<ObjectBox*>(data); }
+
+static napi_value wrapObject(napi_env env, const c10::IValue& v) {
+  auto* box = new ObjectBox{kObjectMagic, v};
+  napi_value ext;
+  if (napi_create_external(env, box, finalizeObject, nullptr, &ext) != napi_ok) {
+    delete box;
+    throw Napi::Error::New(env, "cannot create a script object handle");
+  }
+  return ext;
+}
 
 struct ArgSpec {
   std::string name;
@@ -22,6 +42,7 @@ struct ArgSpec {
   bool kwargOnly;
   c10::optional<c10::IValue> defaultValue;
   int aliasSet = -1;  // index into the op's alias names for writable (a!) arguments
+  std::string className;  // Kind::Object: the class the argument must be
 };
 
 // Unboxed call shapes for the commonest pure ops (elementwise, matmul): skipping the IValue stack
@@ -65,6 +86,7 @@ static Kind kindOf(const c10::TypePtr& t) {
     case c10::TypeKind::DeviceObjType: return Kind::Device;
     case c10::TypeKind::StringType: return Kind::String;
     case c10::TypeKind::GeneratorType: return Kind::Generator;
+    case c10::TypeKind::ClassType: return Kind::Object;
     case c10::TypeKind::ListType: {
       const auto& elem = t->castRaw<c10::ListType>()->getElementType();
       switch (elem->kind()) {
@@ -103,6 +125,7 @@ static const char* kindName(Kind k) {
     case Kind::MemoryFormat: return "MemoryFormat";
     case Kind::String: return "str";
     case Kind::Generator: return "Generator";
+    case Kind::Object: return "object";
     default: return "unsupported";
   }
 }
@@ -164,6 +187,7 @@ static OpEntry* buildEntry(const c10::OperatorHandle& h) {
       t = t->castRaw<c10::OptionalType>()->getElementType();
     }
     spec.kind = kindOf(t);
+    if (spec.kind == Kind::Object) spec.className = t->str();
     spec.n = a.N() ? *a.N() : 0;
     spec.kwargOnly = a.kwarg_only();
     spec.defaultValue = a.default_value();
@@ -434,6 +458,14 @@ static c10::IValue toIValue(napi_env env, const OpEntry* e, const ArgSpec& a, co
       if (!v.IsString()) badArg(env, e, a, "must be a string");
       return c10::IValue(v.As<Napi::String>().Utf8Value());
     case Kind::Generator: badArg(env, e, a, "is not supported from JS (pass null to use the default generator)");
+    case Kind::Object: {
+      auto* box = static_cast<ObjectBox*>(unwrapMagic(env, v, kObjectMagic));
+      if (box == nullptr) badArg(env, e, a, "must be a script object handle returned by an operator");
+      if (box->value.isNone()) badArg(env, e, a, "is a disposed script object");
+      std::string got = box->value.type()->str();
+      if (got != a.className) badArg(env, e, a, "must be a " + a.className + ", got a " + got);
+      return box->value;
+    }
     default: badArg(env, e, a, "has a type tszoo cannot pass from JS");
   }
 }
@@ -446,6 +478,7 @@ static Napi::Value ivalueToJs(napi_env env, const c10::IValue& v, const std::str
   if (v.isDouble()) return Napi::Number::New(env, v.toDouble());
   if (v.isString()) return Napi::String::New(env, v.toStringRef());
   if (v.isDevice()) return Napi::String::New(env, v.toDevice().str());
+  if (v.isObject()) return Napi::Value(env, wrapObject(env, v));
   if (v.isTensorList()) {
     auto list = v.toTensorList();
     auto arr = Napi::Array::New(env, list.size());
@@ -510,6 +543,37 @@ static void refuseEmptyMkldnn(napi_env env, const OpEntry* e, const at::Tensor& 
   if (t.defined() && t.is_mkldnn() && t.numel() == 0 && e->fullName.rfind("aten::to_dense", 0) != 0) {
     throw Napi::Error::New(env, e->fullName + ": an empty tensor in the mkldnn layout (shape " +
                                     c10::str(t.sizes()) + ") cannot go to oneDNN; use the dense layout");
+  }
+}
+
+// Operators whose kernels trust arguments the schema cannot constrain: a zero stride makes oneDNN divide by
+// zero (SIGFPE kills the process) and conv2d_run reads a 4-d shape from any input. Checked before the call.
+static void refuseUnsafeArguments(napi_env env, const OpEntry* e, const torch::jit::Stack& stack) {
+  auto fail = [&](const std::string& why) { throw Napi::Error::New(env, e->fullName + ": " + why); };
+  if (e->fullName == "mkldnn_prepacked::conv2d_prepack" && stack.size() == 8) {
+    // (W, B, stride, padding, dilation, groups, input_size, attr)
+    auto atLeast = [&](size_t i, const char* what, int64_t min) {
+      if (!stack[i].isIntList()) return;
+      for (int64_t v : stack[i].toIntVector()) {
+        if (v < min) fail(std::string(what) + " must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+      }
+    };
+    atLeast(2, "stride", 1);
+    atLeast(3, "padding", 0);
+    atLeast(4, "dilation", 1);
+    atLeast(6, "input_size", 1);
+    if (stack[5].isInt() && stack[5].toInt() < 1) fail("groups must be >= 1, got " + std::to_string(stack[5].toInt()));
+    if (stack[0].isTensor() && stack[0].toTensor().dim() != 4) {
+      fail("weight must be 4-d, got " + std::to_string(stack[0].toTensor().dim()) + "-d");
+    }
+    // the kernel reads one bias value per output channel
+    if (stack[0].isTensor() && stack[1].isTensor() &&
+        (stack[1].toTensor().dim() != 1 || stack[1].toTensor().numel() != stack[0].toTensor().size(0))) {
+      fail("bias must be 1-d with one value per output channel (" + std::to_string(stack[0].toTensor().size(0)) +
+           "), got shape " + c10::str(stack[1].toTensor().sizes()));
+    }
+  } else if (e->fullName == "mkldnn_prepacked::conv2d_run" && !stack.empty() && stack[0].isTensor()) {
+    if (stack[0].toTensor().dim() != 4) fail("input must be 4-d, got " + std::to_string(stack[0].toTensor().dim()) + "-d");
   }
 }
 
@@ -602,6 +666,7 @@ static Napi::Value callWith(const Napi::CallbackInfo& info, OpEntry* e, size_t b
       for (size_t j = 0; j < list.size(); j++) refuseEmptyMkldnn(env, e, list.get(j));
     }
   }
+  refuseUnsafeArguments(env, e, stack);
   if (e->reallocates && !stack.empty() && stack[0].isTensor() && hasLiveViews(stack[0].toTensor())) {
     throw Napi::Error::New(env, e->fullName +
                                     ": the tensor's memory is shared with a live dataView(); it cannot be reallocated "
@@ -636,7 +701,24 @@ static Napi::Value CallOpInto(const Napi::CallbackInfo& info) {
   return callWith(info, unwrapOp(info.Env(), info[1]), 2, slot);
 }
 
+// scriptObjectType(handle) -> the class name of a script object handle, or null for any other value.
+static Napi::Value ScriptObjectType(const Napi::CallbackInfo& info) {
+  auto* box = static_cast<ObjectBox*>(unwrapMagic(info.Env(), info[0], kObjectMagic));
+  if (box == nullptr || box->value.isNone()) return info.Env().Null();
+  return Napi::String::New(info.Env(), box->value.type()->str());
+}
+
+// disposeScriptObject(handle): releases the object now (its memory, e.g. packed weights) instead of at GC.
+static Napi::Value DisposeScriptObject(const Napi::CallbackInfo& info) {
+  auto* box = static_cast<ObjectBox*>(unwrapMagic(info.Env(), info[0], kObjectMagic));
+  if (box == nullptr) throw Napi::TypeError::New(info.Env(), "disposeScriptObject: expected a script object handle");
+  box->value = c10::IValue();
+  return info.Env().Undefined();
+}
+
 void registerDispatchFunctions(Napi::Env env, Napi::Object exports) {
+  exports.Set("scriptObjectType", Napi::Function::New(env, ScriptObjectType, "scriptObjectType"));
+  exports.Set("disposeScriptObject", Napi::Function::New(env, DisposeScriptObject, "disposeScriptObject"));
   exports.Set("findOp", Napi::Function::New(env, FindOp, "findOp"));
   exports.Set("opSchema", Napi::Function::New(env, OpSchema, "opSchema"));
   exports.Set("listSchemas", Napi::Function::New(env, ListSchemas, "listSchemas"));

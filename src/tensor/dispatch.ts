@@ -4,7 +4,8 @@
  */
 import { applyAutocastMode } from './autocast.js';
 import { applyGradMode } from './grad-mode.js';
-import { type Handle, native, type OpHandle, type OpSchema, type SchemaArg } from './native.js';
+import { type Handle, native, type ObjectHandle, type OpHandle, type OpSchema, type SchemaArg } from './native.js';
+import { ScriptObject } from './script-object.js';
 import { pooledHandle, Tensor, wrapResult } from './tensor.js';
 
 /** Numbers and booleans where a schema says Scalar. */
@@ -39,6 +40,8 @@ interface ResolvedOverload {
   readonly leadingPositional: number;
   /** the op returns exactly one Tensor */
   readonly singleTensor: boolean;
+  /** the op returns TorchScript objects (custom classes): results are wrapped as ScriptObject */
+  readonly returnsObject: boolean;
 }
 
 export function camelCase(name: string): string {
@@ -47,7 +50,14 @@ export function camelCase(name: string): string {
 
 /** True for plain option objects (not tensors, arrays or null). */
 export function isOptions(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor) && !ArrayBuffer.isView(v);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Tensor) &&
+    !(v instanceof ScriptObject) &&
+    !ArrayBuffer.isView(v)
+  );
 }
 
 const isInt = (v: unknown) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
@@ -81,6 +91,8 @@ function acceptor(a: SchemaArg): (v: unknown) => boolean {
       case 'MemoryFormat':
       case 'str':
         return (v) => typeof v === 'string';
+      case 'object':
+        return (v) => v instanceof ScriptObject;
       default:
         return () => false;
     }
@@ -95,6 +107,8 @@ function converter(a: SchemaArg): Converter | undefined {
     case 'Tensor[]':
     case 'Tensor?[]':
       return (v) => (Array.isArray(v) ? v.map((x) => (x instanceof Tensor ? x.handle : x)) : v);
+    case 'object':
+      return (v) => (v instanceof ScriptObject ? v.handle : v);
     case 'int':
       if (a.name === 'reduction') {
         return (v) => {
@@ -148,6 +162,7 @@ function resolveOverload(name: string, overload: string): ResolvedOverload {
     leadingPositional:
       positional.findIndex((p, i) => p !== i) === -1 ? positional.length : positional.findIndex((p, i) => p !== i),
     singleTensor: schema.returns.length === 1 && schema.returns[0]?.type === 'Tensor',
+    returnsObject: schema.returns.some((r) => r.type.startsWith('__torch__.')),
   };
 }
 
@@ -296,7 +311,8 @@ function invokeUnchecked(
       out = callOpInto(slot, c.op, a0, a1, ...rest);
     }
     if (inPlace) return args[c.returnAlias];
-    return c.singleTensor ? (out === null ? null : new Tensor(out as Handle)) : wrapResult(out);
+    if (c.singleTensor) return out === null ? null : new Tensor(out as Handle);
+    return c.returnsObject ? wrapObjects(out) : wrapResult(out);
   }
   const callArgs: unknown[] = new Array(c.numArgs + 1);
   callArgs[0] = c.op;
@@ -322,6 +338,15 @@ function invokeUnchecked(
     const pos = c.positional.indexOf(c.returnAlias);
     if (pos >= 0 && pos < n) return args[pos];
     for (const k in opts ?? {}) if (c.options.get(k) === c.returnAlias) return opts?.[k];
+  }
+  return c.returnsObject ? wrapObjects(out) : wrapResult(out);
+}
+
+/** Results of an op that returns script objects: those become ScriptObject, tensors Tensor. */
+function wrapObjects(out: unknown): unknown {
+  if (Array.isArray(out)) return out.map(wrapObjects);
+  if (out !== null && typeof out === 'object' && native.scriptObjectType(out) !== null) {
+    return new ScriptObject(out as ObjectHandle);
   }
   return wrapResult(out);
 }
@@ -353,7 +378,9 @@ export function isCallableOverload(overload: string, schema: string): boolean {
   // out= variants: a keyword-only argument that is written to
   const kw = schema.indexOf('*,');
   if (kw >= 0 && schema.slice(kw, schema.indexOf(') ->')).includes('!)')) return false;
-  if (/\bDimname\b|\bStorage\b|\bStream\b|\bQScheme\b|Dict\(|\bAny\b|__torch__|\bComplex\b/.test(schema)) return false;
+  if (/\bDimname\b|\bStorage\b|\bStream\b|\bQScheme\b|Dict\(|\bAny\b|\bComplex\b/.test(schema)) return false;
+  // TorchScript objects pass as ScriptObject, but not in lists or as optionals
+  if (/__torch__[\w.]*(\?|\[)/.test(schema)) return false;
   if (/Generator\? \w+[,)]/.test(schema)) return false;
   return true;
 }

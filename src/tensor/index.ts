@@ -21,6 +21,7 @@ export * from './memory.js';
 export * from './ops.generated.js';
 export * from './runtime.js';
 export { inScope, keep, scope } from './scope.js';
+export { ScriptObject } from './script-object.js';
 export {
   detectLeaks,
   fromBuffer,

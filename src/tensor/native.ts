@@ -11,6 +11,9 @@ export type Handle = object & { readonly __tensorHandle: unique symbol };
 /** An opaque handle to a resolved ATen operator. */
 export type OpHandle = object & { readonly __opHandle: unique symbol };
 
+/** An opaque handle to a TorchScript custom-class object (see ScriptObject). */
+export type ObjectHandle = object & { readonly __scriptObjectHandle: unique symbol };
+
 /** One argument of an operator schema, as the addon describes it. */
 export interface SchemaArg {
   name: string;
@@ -63,6 +66,9 @@ export interface NativeBinding {
   callOp(op: OpHandle, ...args: unknown[]): unknown;
   /** As callOp; a single Tensor result reuses `slot`, an empty handle from a disposed tensor. */
   callOpInto(slot: Handle | undefined, op: OpHandle, ...args: unknown[]): unknown;
+  /** the class name of a script object handle, or null (not one, or disposed) */
+  scriptObjectType(h: unknown): string | null;
+  disposeScriptObject(h: ObjectHandle): void;
   setRequiresGrad(h: Handle, value: boolean): Handle;
   requiresGrad(h: Handle): boolean;
   isLeaf(h: Handle): boolean;

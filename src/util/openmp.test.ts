@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { defaultOpenMpWaitPolicy } from './openmp.js';
+import { defaultOpenBlasThreadTimeout, defaultOpenMpWaitPolicy } from './openmp.js';
 
 const nativeJs = fileURLToPath(new URL('../tensor/native.js', import.meta.url));
 const openmpJs = fileURLToPath(new URL('./openmp.js', import.meta.url));
@@ -42,8 +42,11 @@ describe('OpenMP wait policy default', () => {
     const chosen: NodeJS.ProcessEnv = { OMP_WAIT_POLICY: 'ACTIVE' };
     assert.equal(defaultOpenMpWaitPolicy(chosen, true), 'ACTIVE');
     assert.equal(chosen.OMP_WAIT_POLICY, 'ACTIVE');
+    assert.equal(empty.OPENBLAS_THREAD_TIMEOUT, '4', "OpenBLAS's idle threads sleep too");
+    assert.equal(defaultOpenBlasThreadTimeout({ OPENBLAS_THREAD_TIMEOUT: '20' }), '20', 'a user choice stays');
     const inWorker: NodeJS.ProcessEnv = {};
     assert.equal(defaultOpenMpWaitPolicy(inWorker, false), 'libgomp default');
+    assert.equal(inWorker.OPENBLAS_THREAD_TIMEOUT, undefined);
     assert.equal(inWorker.OMP_WAIT_POLICY, undefined, 'a worker cannot reach the C environment');
   });
 

@@ -1,7 +1,7 @@
 /**
  * Runs an OnnxGraph's nodes in the order its plan gives (see plan.ts), releasing each intermediate
- * after its last reader. It owns what lives between passes: the folded convolution weights and the
- * reordered blocked-layout weights, each refreshed when its source tensor changes.
+ * after its last reader. It owns what lives between passes: the folded convolution weights, the
+ * reordered blocked-layout weights and the packed convolutions, each refreshed when its source changes.
  */
 import { isAutocastEnabled } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -10,6 +10,7 @@ import { BlockedPass, BlockedWeights } from './blocked.js';
 import type { GraphNode, GraphSpec } from './graph-types.js';
 import { broadcastsInto, FoldCache } from './inference.js';
 import type { ExecutionPlan, PlanStep } from './plan.js';
+import { PrepackedConvs } from './prepacked.js';
 import { OnnxError } from './proto.js';
 
 export interface ExecuteOptions {
@@ -26,6 +27,7 @@ export class GraphExecutor {
   readonly #held = new Set<Tensor>();
   readonly #foldCache = new FoldCache();
   readonly #blockedWeights = new BlockedWeights();
+  readonly #prepacked = new PrepackedConvs();
 
   constructor(spec: GraphSpec) {
     this.#where = spec.where;
@@ -74,6 +76,7 @@ export class GraphExecutor {
     /** the input a Relu or Add may write its result into, or -1 */
     const inPlaceInput = (step: PlanStep, args: (Tensor | undefined)[]) => {
       if (step.inPlace === 'Relu') return scratch(step, 0) ? 0 : -1;
+      if (step.inPlace === 'unary') return scratch(step, 0) && !layout?.isBlocked(args[0] as Tensor) ? 0 : -1;
       if (step.inPlace !== 'Add') return -1;
       const [a, b] = args as [Tensor, Tensor];
       if (scratch(step, 0) && addsInto(a, b)) return 0;
@@ -111,10 +114,19 @@ export class GraphExecutor {
           inputs = this.#foldCache.inputs(i, args, params, step.fold.eps, foldPrecision);
         }
         const into = inPlaceInput(step, args);
-        if (into >= 0) {
+        const unary = into === 0 && step.inPlace === 'unary' ? (node.run.inPlace?.(args) ?? null) : null;
+        if (unary !== null) outs = [unary];
+        else if (into >= 0 && step.inPlace !== 'unary') {
           const target = args[into] as Tensor;
           outs = [step.inPlace === 'Relu' ? target.relu_() : target.add_(args[1 - into] as Tensor)];
           blockedOuts = layout?.isBlocked(target) ?? false;
+        } else if (plan.prepacked && node.run.prepacked) {
+          const relu = step.relu;
+          const packed = node.run.prepacked(inputs, {
+            conv2d: (x, w, b, g) => this.#prepacked.run(i, x, w, b, g, relu),
+          });
+          // without a packed kernel, the Relu computed with this node runs in place on its fresh output
+          outs = packed ?? node.run(inputs, ctx).map((t) => (relu ? t.relu_() : t));
         } else {
           const viaBlocked = layout && node.run.blocked ? node.run.blocked(inputs, layout.context(i)) : null;
           blockedOuts = viaBlocked !== null;
@@ -153,5 +165,6 @@ export class GraphExecutor {
   clearCaches(): void {
     this.#foldCache.clear();
     this.#blockedWeights.clear();
+    this.#prepacked.clear();
   }
 }

@@ -37,6 +37,37 @@ export function planConvBnFolds(
   return folds;
 }
 
+/** conv node index -> the Relu computed with it (fused into the packed convolution) */
+export type ConvReluFusions = Map<number, number>;
+
+/**
+ * Finds Relu nodes that are the only reader of a convolution's output (after its folded batch norm, if
+ * any) and may be computed with it: oneDNN applies the ReLU as the convolution writes its output.
+ */
+export function planConvRelus(
+  nodes: readonly GraphNode[],
+  folds: ConvBnFolds,
+  outputs: readonly string[],
+): ConvReluFusions {
+  const readers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    for (const v of new Set(n.inputs)) if (v) readers.set(v, [...(readers.get(v) ?? []), i]);
+  });
+  const fused: ConvReluFusions = new Map();
+  nodes.forEach((conv, i) => {
+    if (conv.label.opType !== 'Conv') return;
+    const fold = folds.get(i);
+    const out = fold ? (nodes[fold.bn] as GraphNode).outputs[0] : conv.outputs[0];
+    if (!out || outputs.includes(out)) return;
+    const r = readers.get(out) ?? [];
+    if (r.length !== 1) return;
+    const relu = nodes[r[0] as number] as GraphNode;
+    if (relu.label.opType !== 'Relu' || relu.inputs[0] !== out) return;
+    fused.set(i, r[0] as number);
+  });
+  return fused;
+}
+
 const version = torch.ops.aten._version as unknown as (t: Tensor) => number;
 const isInference = torch.ops.aten.is_inference as unknown as (t: Tensor) => boolean;
 

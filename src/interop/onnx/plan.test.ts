@@ -7,6 +7,7 @@ import { importOnnxSync } from './import.js';
 import { tinyModel } from './model.testutil.js';
 import { maxAbsDiff } from './ort.testutil.js';
 import { ExecutionPlans } from './plan.js';
+import { prepackedConvAvailable } from './prepacked.js';
 
 /** x -> Conv 'c' -> BatchNormalization 'bn' -> Relu 'r' -> Add(r, x) 'y' */
 function convBnReluAdd(): OnnxGraph {
@@ -60,19 +61,31 @@ describe('execution plans', () => {
     const plans = plansOf(g);
     const inference = plans.get('inference');
     assert.equal(plans.get('inference'), inference, 'cached');
-    // the batch norm runs with its convolution, whose outputs take the batch norm's name
+    // the batch norm runs with its convolution, whose outputs take the batch norm's name; with pre-packed
+    // convolutions the Relu runs with it too (its outputs are then the Relu's)
+    const packed = prepackedConvAvailable();
+    assert.equal(inference.prepacked, packed);
     assert.deepEqual(
-      inference.steps.map((s) => [s.node.label.name, s.outputs, s.inPlace, s.fold?.params ?? null]),
-      [
-        ['c', ['bn'], null, ['s', 'b', 'm', 'v']],
-        ['r', ['r'], 'Relu', null],
-        ['y', ['y'], 'Add', null],
-      ],
+      inference.steps.map((s) => [s.node.label.name, s.outputs, s.inPlace, s.fold?.params ?? null, s.relu]),
+      packed
+        ? [
+            ['c', ['r'], null, ['s', 'b', 'm', 'v'], true],
+            ['y', ['y'], 'Add', null, false],
+          ]
+        : [
+            ['c', ['bn'], null, ['s', 'b', 'm', 'v'], false],
+            ['r', ['r'], 'Relu', null, false],
+            ['y', ['y'], 'Add', null, false],
+          ],
     );
     assert.deepEqual(
       inference.steps.map((s) => s.release),
-      [['w'], ['bn'], ['r', 'x']],
+      packed ? [['w'], ['r', 'x']] : [['w'], ['bn'], ['r', 'x']],
       'released after their last reader; the output never',
+    );
+    assert.ok(
+      plans.get('blocked-inference').steps.every((s) => !s.relu),
+      'the blocked plan keeps its Relu steps',
     );
     const standard = plans.get('standard');
     assert.deepEqual(

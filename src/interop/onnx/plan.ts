@@ -8,13 +8,15 @@
  */
 import { blockedLayoutAvailable, blockedLayoutPays } from './blocked.js';
 import type { GraphNode } from './graph-types.js';
-import { type ConvBnFolds, planConvBnFolds } from './inference.js';
+import { type ConvBnFolds, type ConvReluFusions, planConvBnFolds, planConvRelus } from './inference.js';
+import { prepackedConvAvailable } from './prepacked.js';
 
 /**
  * How a pass runs:
  * - `'standard'`: every node as written (training, or gradients enabled: what autograd records);
  * - `'trace'`: the same, keeping every value alive (summary() reads each node's outputs);
- * - `'inference'`: eval without gradients: batch norms folded, Relu / Add in place;
+ * - `'inference'`: eval without gradients: batch norms folded, Relu / Add / Clip... in place, convolutions through
+ *   pre-packed oneDNN kernels with a following Relu fused where LibTorch has them (see prepacked.ts);
  * - `'blocked-inference'`: the same with activations in oneDNN's blocked layout (see blocked.ts).
  */
 export type ExecutionMode = 'standard' | 'trace' | 'inference' | 'blocked-inference';
@@ -36,8 +38,13 @@ export interface PlanStep {
   /** the value names the outputs take: the node's, or a folded batch norm's */
   readonly outputs: readonly string[];
   readonly fold: FoldStep | null;
-  /** an op that may write into an input nothing reads afterwards (inference only) */
-  readonly inPlace: 'Relu' | 'Add' | null;
+  /** a Relu computed with this convolution (its outputs are the Relu's; the Relu has no step of its own) */
+  readonly relu: boolean;
+  /**
+   * an op that may write into an input nothing reads afterwards (inference only); 'unary': an element-wise
+   * op with an in-place variant (Clip, HardSwish, ...: Runner.inPlace), dense inputs only
+   */
+  readonly inPlace: 'Relu' | 'Add' | 'unary' | null;
   /** per input: whether this node is its last reader (the precondition of writing into it) */
   readonly lastReader: readonly boolean[];
   /** whether the outputs have storage of their own (never views of an input) */
@@ -52,6 +59,8 @@ export interface ExecutionPlan {
   readonly steps: readonly PlanStep[];
   /** whether activations stay in oneDNN's blocked layout */
   readonly blocked: boolean;
+  /** whether convolutions run through pre-packed kernels (see prepacked.ts) */
+  readonly prepacked: boolean;
 }
 
 /** Ops whose output never aliases an input's storage (the in-place fast path relies on it). */
@@ -64,6 +73,9 @@ const FRESH_OPS = new Set([
   'Div',
   'Relu',
   'Clip',
+  'HardSwish',
+  'HardSigmoid',
+  'Sigmoid',
   'Concat',
   'MaxPool',
   'AveragePool',
@@ -142,12 +154,17 @@ export class ExecutionPlans {
     const inference = mode === 'inference' || mode === 'blocked-inference';
     const folds: ConvBnFolds = inference ? this.#convBnFolds() : new Map();
     const foldedBn = new Set([...folds.values()].map((f) => f.bn));
+    const prepacked = mode === 'inference' && prepackedConvAvailable();
+    const relus: ConvReluFusions = prepacked ? planConvRelus(this.#nodes, folds, this.#outputs) : new Map();
+    const fusedRelu = new Set(relus.values());
     const lastUse = this.#lastUses();
     const steps: PlanStep[] = [];
     this.#nodes.forEach((node, i) => {
-      if (foldedBn.has(i)) return; // computed with its convolution
+      if (foldedBn.has(i) || fusedRelu.has(i)) return; // computed with its convolution
       const fold = folds.get(i);
       const bn = fold ? (this.#nodes[fold.bn] as GraphNode) : undefined;
+      const reluIndex = relus.get(i);
+      const relu = reluIndex === undefined ? undefined : (this.#nodes[reluIndex] as GraphNode);
       const op = node.label.opType;
       const release =
         mode === 'trace'
@@ -156,14 +173,15 @@ export class ExecutionPlans {
       steps.push({
         index: i,
         node,
-        outputs: bn ? bn.outputs : node.outputs,
+        outputs: relu ? relu.outputs : bn ? bn.outputs : node.outputs,
         fold: fold && bn ? { bn: fold.bn, eps: fold.eps, params: bn.inputs.slice(1, 5) } : null,
-        inPlace: inference && (op === 'Relu' || op === 'Add') ? op : null,
+        relu: relu !== undefined,
+        inPlace: !inference ? null : op === 'Relu' || op === 'Add' ? op : node.run.inPlace ? 'unary' : null,
         lastReader: node.inputs.map((v) => v !== '' && lastUse.get(v) === i),
         fresh: inference && FRESH_OPS.has(op),
         release,
       });
     });
-    return { mode, steps, blocked: mode === 'blocked-inference' };
+    return { mode, steps, blocked: mode === 'blocked-inference', prepacked };
   }
 }

@@ -91,12 +91,21 @@ const conv: OpConverter = {
         ];
       });
     };
-    return withBlocked(dense, (inputs, ctx) => {
-      const { x, w, n, strides, dilations, begin, end, bias } = geometry(inputs);
-      if (n !== 2 || !symmetric(begin, end) || !ctx.accepts(x) || w.dtype !== 'float32') return null;
-      const weight = ctx.convWeight(w, begin, strides, dilations, group);
-      return [mkldnnConvolution(ctx.toBlocked(x), weight, bias, begin, strides, dilations, group)];
-    });
+    return withBlocked(
+      dense,
+      (inputs, ctx) => {
+        const { x, w, n, strides, dilations, begin, end, bias } = geometry(inputs);
+        if (n !== 2 || !symmetric(begin, end) || !ctx.accepts(x) || w.dtype !== 'float32') return null;
+        const weight = ctx.convWeight(w, begin, strides, dilations, group);
+        return [mkldnnConvolution(ctx.toBlocked(x), weight, bias, begin, strides, dilations, group)];
+      },
+      (inputs, ctx) => {
+        const { x, w, n, strides, dilations, begin, end, bias } = geometry(inputs);
+        if (n !== 2 || !symmetric(begin, end)) return null;
+        const y = ctx.conv2d(x, w, bias, { stride: strides, padding: begin, dilation: dilations, groups: group });
+        return y === null ? null : [y];
+      },
+    );
   },
 };
 

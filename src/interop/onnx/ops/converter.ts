@@ -15,7 +15,35 @@ export interface RunContext {
 export type Runner = ((inputs: readonly (Tensor | undefined)[], ctx: RunContext) => Tensor[]) & {
   /** the node on oneDNN's blocked layout, for the inference path (see ../blocked.ts) */
   blocked?: BlockedRunner;
+  /** the node through pre-packed oneDNN kernels, for the dense inference path (see ../prepacked.ts) */
+  prepacked?: PrepackedRunner;
+  /**
+   * A unary element-wise node computed into its dense input 0, for the inference path when nothing reads
+   * that input afterwards; returns it, or null when this call cannot (the runner then runs).
+   */
+  inPlace?: (inputs: readonly (Tensor | undefined)[]) => Tensor | null;
 };
+
+/** Attaches an in-place variant (see Runner.inPlace) to a runner. */
+export function withInPlace(run: Runner, inPlace: (inputs: readonly (Tensor | undefined)[]) => Tensor | null): Runner {
+  return Object.assign(run, { inPlace });
+}
+
+/**
+ * Runs a node through a pre-packed kernel on the dense inference path; returns null when this call cannot
+ * (the dense runner then runs).
+ */
+export type PrepackedRunner = (inputs: readonly (Tensor | undefined)[], ctx: PrepackedContext) => Tensor[] | null;
+
+export interface PrepackedContext {
+  /** a 2-d convolution through its packed context (kept for this node), or null when it cannot go that way */
+  conv2d(
+    x: Tensor,
+    w: Tensor,
+    b: Tensor | null,
+    geometry: { stride: number[]; padding: number[]; dilation: number[]; groups: number },
+  ): Tensor | null;
+}
 
 /**
  * Runs a node on oneDNN's blocked layout (mkldnn tensors) at inference: inputs arrive as the graph
@@ -35,9 +63,9 @@ export interface BlockedContext {
   convWeight(w: Tensor, padding: number[], stride: number[], dilation: number[], groups: number): Tensor;
 }
 
-/** Attaches a blocked-layout variant to a dense runner. */
-export function withBlocked(run: Runner, blocked: BlockedRunner): Runner {
-  return Object.assign(run, { blocked });
+/** Attaches a blocked-layout variant (and optionally a pre-packed one) to a dense runner. */
+export function withBlocked(run: Runner, blocked: BlockedRunner, prepacked?: PrepackedRunner): Runner {
+  return Object.assign(run, prepacked ? { blocked, prepacked } : { blocked });
 }
 
 export interface PrepareContext {

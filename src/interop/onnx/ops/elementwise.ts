@@ -2,7 +2,24 @@
 import { isFloatingDType } from '../../../tensor/dtype.js';
 import * as torch from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/tensor.js';
-import { type OpConverter, type PrepareContext, type Runner, required, withBlocked } from './converter.js';
+import { type OpConverter, type PrepareContext, type Runner, required, withBlocked, withInPlace } from './converter.js';
+
+const hardswish_ = torch.ops.aten.hardswish_ as unknown as (x: Tensor) => Tensor;
+const hardsigmoid_ = torch.ops.aten.hardsigmoid_ as unknown as (x: Tensor) => Tensor;
+
+/** A unary activation, with an in-place variant for floating inputs (the inference path's, see Runner.inPlace). */
+function activation(fn: (x: Tensor) => Tensor, inPlace: (x: Tensor) => Tensor, blocked = false): OpConverter {
+  const base = simple(([x]) => fn(x as Tensor), 1, blocked);
+  return {
+    prepare(c) {
+      const run = base.prepare(c);
+      return withInPlace(run, (inputs) => {
+        const x = required(c, inputs, 0);
+        return isFloatingDType(x.dtype) ? inPlace(x) : null;
+      });
+    },
+  };
+}
 
 /**
  * An op with no attributes and one output computed from its inputs. `blocked`: the same function runs
@@ -48,9 +65,9 @@ export const elementwiseOps: Record<string, OpConverter> = {
     2,
   ),
   Relu: simple(([x]) => torch.relu(x as Tensor), 1, true),
-  Sigmoid: simple(([x]) => torch.sigmoid(x as Tensor), 1, true),
+  Sigmoid: activation(torch.sigmoid, torch.sigmoid_, true),
   Tanh: simple(([x]) => torch.tanh(x as Tensor), 1),
-  HardSwish: simple(([x]) => torch.hardswish(x as Tensor), 1),
+  HardSwish: activation(torch.hardswish, hardswish_),
   LeakyRelu: {
     prepare(c) {
       const alpha = c.attrs.allow(['alpha']).float('alpha', 0.01);
@@ -64,10 +81,15 @@ export const elementwiseOps: Record<string, OpConverter> = {
       const beta = c.attrs.float('beta', 0.5);
       // torch's hardsigmoid is the alpha = 1/6, beta = 1/2 case (float32 attributes hold 1/6 rounded)
       const isTorch = Math.abs(alpha - 1 / 6) < 1e-7 && beta === 0.5;
-      return (inputs) => {
+      const run: Runner = (inputs) => {
         const x = required(c, inputs, 0);
         return [isTorch ? torch.hardsigmoid(x) : torch.clamp(torch.add(torch.mul(x, alpha), beta), 0, 1)];
       };
+      if (!isTorch) return run;
+      return withInPlace(run, (inputs) => {
+        const x = required(c, inputs, 0);
+        return isFloatingDType(x.dtype) ? hardsigmoid_(x) : null;
+      });
     },
   },
   Clip: {
@@ -76,14 +98,25 @@ export const elementwiseOps: Record<string, OpConverter> = {
         c.attrs.allow(['min', 'max']);
         const min = c.attrs.float('min', Number.NEGATIVE_INFINITY);
         const max = c.attrs.float('max', Number.POSITIVE_INFINITY);
-        return (inputs) => [torch.clamp(required(c, inputs, 0), min, max)];
+        return withInPlace(
+          (inputs) => [torch.clamp(required(c, inputs, 0), min, max)],
+          (inputs) => {
+            const x = required(c, inputs, 0);
+            return isFloatingDType(x.dtype) ? torch.clamp_(x, min, max) : null;
+          },
+        );
       }
       c.attrs.allow([]);
-      return (inputs) => {
+      const bound = (t: Tensor | undefined) => (t === undefined ? null : (t.item() as number));
+      const run: Runner = (inputs) => {
         const x = required(c, inputs, 0);
-        const bound = (t: Tensor | undefined) => (t === undefined ? null : (t.item() as number));
         return [torch.clamp(x, bound(inputs[1]), bound(inputs[2]))];
       };
+      // in place only where the bounds cannot change the result's dtype (a floating input)
+      return withInPlace(run, (inputs) => {
+        const x = required(c, inputs, 0);
+        return isFloatingDType(x.dtype) ? torch.clamp_(x, bound(inputs[1]), bound(inputs[2])) : null;
+      });
     },
   },
 };
