@@ -9,22 +9,11 @@ import type { OnnxGraph } from './graph.js';
 import { importOnnxSync } from './import.js';
 import { tinyModel } from './model.testutil.js';
 import { closeEnough } from './ort.testutil.js';
+import { spyOnRunners } from './runner-spy.testutil.js';
 
 /** Counts, per op type, the calls whose blocked runner took the node ('blocked') or declined it ('dense'). */
-function spyOnBlocked(graph: OnnxGraph): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const node of graph.nodes) {
-    const blocked = node.run.blocked;
-    if (!blocked) continue;
-    node.run.blocked = (inputs, ctx) => {
-      const out = blocked(inputs, ctx);
-      const key = `${node.label.opType} ${out ? 'blocked' : 'dense'}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      return out;
-    };
-  }
-  return counts;
-}
+const spyOnBlocked = (graph: OnnxGraph) =>
+  spyOnRunners(graph, 'blocked', (node, took) => `${node.label.opType} ${took ? 'blocked' : 'dense'}`);
 
 const infer = (graph: OnnxGraph, x: torch.Tensor, blocked: boolean) =>
   torch.noGrad(() => {

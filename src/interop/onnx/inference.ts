@@ -8,6 +8,15 @@ import * as torch from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { GraphNode } from './graph-types.js';
 
+/** value name -> the indices of the nodes that read it (each node once) */
+function readersOf(nodes: readonly GraphNode[]): Map<string, number[]> {
+  const readers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    for (const v of new Set(n.inputs)) if (v) readers.set(v, [...(readers.get(v) ?? []), i]);
+  });
+  return readers;
+}
+
 /** conv node index -> the batch norm folded into it and its epsilon */
 export type ConvBnFolds = Map<number, { bn: number; eps: number }>;
 
@@ -17,10 +26,7 @@ export function planConvBnFolds(
   initializers: ReadonlySet<string>,
   outputs: readonly string[],
 ): ConvBnFolds {
-  const readers = new Map<string, number[]>();
-  nodes.forEach((n, i) => {
-    for (const v of new Set(n.inputs)) if (v) readers.set(v, [...(readers.get(v) ?? []), i]);
-  });
+  const readers = readersOf(nodes);
   const folds: ConvBnFolds = new Map();
   nodes.forEach((conv, i) => {
     const out = conv.outputs[0];
@@ -49,10 +55,7 @@ export function planConvRelus(
   folds: ConvBnFolds,
   outputs: readonly string[],
 ): ConvReluFusions {
-  const readers = new Map<string, number[]>();
-  nodes.forEach((n, i) => {
-    for (const v of new Set(n.inputs)) if (v) readers.set(v, [...(readers.get(v) ?? []), i]);
-  });
+  const readers = readersOf(nodes);
   const fused: ConvReluFusions = new Map();
   nodes.forEach((conv, i) => {
     if (conv.label.opType !== 'Conv') return;

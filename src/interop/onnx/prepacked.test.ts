@@ -7,6 +7,7 @@ import { type TinyModel, tinyModel } from './model.testutil.js';
 import { maxAbsDiff } from './ort.testutil.js';
 import { ExecutionPlans } from './plan.js';
 import { prepackedConvAvailable } from './prepacked.js';
+import { spyOnRunners } from './runner-spy.testutil.js';
 
 /** Deterministic values in [-1, 1) (a small LCG), so that the models need no RNG. */
 function values(n: number, seed: number): number[] {
@@ -71,20 +72,7 @@ function chain(): TinyModel {
 }
 
 /** Counts the convolutions the pre-packed runner took ('packed') or declined ('eager'). */
-function spyOnPrepacked(graph: OnnxGraph): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const node of graph.nodes) {
-    const prepacked = node.run.prepacked;
-    if (!prepacked) continue;
-    node.run.prepacked = (inputs, ctx) => {
-      const out = prepacked(inputs, ctx);
-      const key = out ? 'packed' : 'eager';
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      return out;
-    };
-  }
-  return counts;
-}
+const spyOnPrepacked = (graph: OnnxGraph) => spyOnRunners(graph, 'prepacked', (_, took) => (took ? 'packed' : 'eager'));
 
 /** The graph's output in the inference plan (eval, no gradients, dense) and in the standard plan (autograd on). */
 function bothWays(graph: OnnxGraph, x: torch.Tensor): { fast: number[]; eager: number[] } {
