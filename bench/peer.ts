@@ -18,12 +18,16 @@ export function geometricMean(xs: readonly number[]): number {
   return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 }
 
-/** Runs bench/<name>.py with Debian's PyTorch and parses the JSON it prints last. */
-export function runPythonPeer<T>(name: string, args: Record<string, string | number>): T {
+/** Runs bench/<name>.py with Debian's PyTorch (in `env`, default this process's) and parses the JSON it prints last. */
+export function runPythonPeer<T>(
+  name: string,
+  args: Record<string, string | number>,
+  env: NodeJS.ProcessEnv = process.env,
+): T {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: run \`npm run setup\``);
   const script = join(dirname(fileURLToPath(import.meta.url)), '../../bench', `${name}.py`);
   const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const out = execFileSync(PYTHON, [script, ...argv], { encoding: 'utf8', env: { ...process.env } });
+  const out = execFileSync(PYTHON, [script, ...argv], { encoding: 'utf8', env: { ...env } });
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as T;
 }
 

@@ -5,6 +5,12 @@
  * the same settings (bf16 autocast if 'auto' chose it, the same memory format), one after the other in
  * one run, same threads, batch and input size. Prints the CPU's ISA as oneDNN reports it.
  *
+ * "The same settings" include the process settings tszoo makes for itself: the OpenMP/OpenBLAS variables
+ * (src/util/openmp.ts) and glibc's allocator thresholds (the addon's `mallopt`; `envLikeTszoo`). Without
+ * the allocator's, PyTorch's bf16 channels-last training of ResNet-50 ran at 6-7 img/s instead of 14-16
+ * (freed activations were returned to the kernel and page-faulted again every step). PyTorch with glibc's
+ * defaults is printed too; the fp32 peer runs as users run it, with glibc's defaults.
+ *
  *   npm run bench:precision                                    (resnet50, batch 8, 224 px)
  *   npm run bench:precision -- --model resnet18 --batch 4 --size 112 --steps 3
  *
@@ -16,7 +22,7 @@ import { Model } from '../src/pipeline/model.js';
 import { choosePrecision, type MemoryFormat, type Precision } from '../src/pipeline/precision.js';
 import { Trainer } from '../src/pipeline/training/trainer.js';
 import { type CliCommand, formatHelp, intOption, parseCommand } from '../src/util/cli.js';
-import { runPythonPeer } from './peer.js';
+import { envLikeTszoo, runPythonPeer } from './peer.js';
 
 const command: CliCommand = {
   name: 'bench:precision',
@@ -89,25 +95,21 @@ async function main(): Promise<void> {
   });
   console.log(`tszoo                   train ${tsTrain.toFixed(1)} img/s, inference ${tsInfer.toFixed(1)} img/s`);
 
-  const peer = (precision: 'fp32' | 'bf16', channelsLast: boolean) =>
-    runPythonPeer<Rates>('precision', {
-      model: arch,
-      batch,
-      size,
-      threads,
-      steps,
-      warmup,
-      precision,
-      'channels-last': channelsLast ? 1 : 0,
-    });
+  const peer = (precision: 'fp32' | 'bf16', channelsLast: boolean, env = process.env) =>
+    runPythonPeer<Rates>(
+      'precision',
+      { model: arch, batch, size, threads, steps, warmup, precision, 'channels-last': channelsLast ? 1 : 0 },
+      env,
+    );
+  const show = (what: string, r: Rates) =>
+    console.log(
+      `${what.padEnd(23)} train ${r.train_images_per_s.toFixed(1)} img/s, inference ${r.infer_images_per_s.toFixed(1)} img/s`,
+    );
   const fp32 = peer('fp32', false);
-  console.log(
-    `pytorch fp32 NCHW       train ${fp32.train_images_per_s.toFixed(1)} img/s, inference ${fp32.infer_images_per_s.toFixed(1)} img/s`,
-  );
-  const same = peer(choice.used, memoryFormat === 'channelsLast');
-  console.log(
-    `pytorch ${choice.used} ${memoryFormat.padEnd(14)} train ${same.train_images_per_s.toFixed(1)} img/s, inference ${same.infer_images_per_s.toFixed(1)} img/s`,
-  );
+  show('pytorch fp32 NCHW', fp32);
+  show(`pytorch ${choice.used} ${memoryFormat}`, peer(choice.used, memoryFormat === 'channelsLast'));
+  const same = peer(choice.used, memoryFormat === 'channelsLast', envLikeTszoo());
+  show(`  with tszoo's malloc`, same);
   console.log(`inference_ratio_vs_pytorch_fp32 ${(tsInfer / fp32.infer_images_per_s).toFixed(3)}`);
   console.log(`inference_ratio_vs_pytorch_same ${(tsInfer / same.infer_images_per_s).toFixed(3)}`);
   console.log(`ratio_vs_pytorch_fp32 ${(tsTrain / fp32.train_images_per_s).toFixed(3)}`);
