@@ -15,6 +15,7 @@ describe('synthetic chest X-ray boxes', () => {
           const without = drawCxr(size, new Set(), seededRandom(seed));
           const boxes = (withIt.regions.find((r) => r.label === label)?.boxes ?? []).map((b) => b.map((v) => v * size));
           assert.ok(boxes.length > 0, `${label}: boxes recorded`);
+          // the hull of the changed pixels' centres: [x0, y0, x1, y1]
           const seen = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, -1, -1];
           for (let y = 0; y < size; y++) {
             for (let x = 0; x < size; x++) {
@@ -22,14 +23,9 @@ describe('synthetic chest X-ray boxes', () => {
               const [cx, cy] = [x + 0.5, y + 0.5];
               const inside = boxes.some(([x0, y0, x1, y1]) => cx >= x0 && cx <= x1 && cy >= y0 && cy <= y1);
               assert.ok(inside, `${label} (size ${size}, seed ${seed}): pixel (${x}, ${y}) changed outside its boxes`);
-              seen.splice(
-                0,
-                4,
-                Math.min(seen[0], cx),
-                Math.min(seen[1], cy),
-                Math.max(seen[2], cx),
-                Math.max(seen[3], cy),
-              );
+              [cx, cy, cx, cy].forEach((v, i) => {
+                seen[i] = (i < 2 ? Math.min : Math.max)(seen[i] as number, v);
+              });
             }
           }
           // tight: the boxes' hull reaches at most one pixel beyond the changed pixels' centres
