@@ -14,7 +14,7 @@
 import * as torch from '../../tensor/index.js';
 import type { ScriptObject } from '../../tensor/script-object.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { writeStamp } from './inference.js';
+import { channelsLast, writeStamp } from './inference.js';
 
 type Prepack = (
   w: Tensor,
@@ -124,9 +124,4 @@ export class PrepackedConvs {
     for (const e of this.#entries.values()) e.context.dispose();
     this.#entries.clear();
   }
-}
-
-/** The input in channels-last layout (the packed primitive's own; an NCHW input would be reordered twice). */
-function channelsLast(x: Tensor): Tensor {
-  return (x.shape[1] as number) > 1 && x.strides[1] !== 1 ? torch.contiguous(x, { memoryFormat: 'channelsLast' }) : x;
 }

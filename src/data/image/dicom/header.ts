@@ -169,7 +169,8 @@ export function readFileHeader(path: string): DicomFileHeader {
       const head = new Uint8Array(want);
       const got = readSync(fd, head, 0, want, 0);
       const bytes = head.subarray(0, got);
-      if (got >= size) {
+      // the whole file, or its end came early (it shrank since fstat): parse what there is, never read again
+      if (got >= size || got < want) {
         try {
           return withoutPixels(readHeader(bytes));
         } catch (e) {

@@ -2,6 +2,7 @@
 import * as torch from '../../../tensor/index.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { nodeError } from '../attributes.js';
+import { channelsLast } from '../inference.js';
 import { maxOutputs, type OpConverter, type PrepareContext, type Runner, required, withBlocked } from './converter.js';
 import { readSpatial, resolvePads, spatialList, symmetric, torchPadList } from './padding.js';
 
@@ -27,18 +28,6 @@ const convolution: typeof atenConvolution = (input, weight, bias, ...rest) => {
   const cast = (t: Tensor) => (t.dtype === 'float32' ? t.to(dtype) : t);
   return atenConvolution(cast(input), cast(weight), bias === null ? null : cast(bias), ...rest);
 };
-
-/**
- * A 4-d input in channels-last layout. Debian's LibTorch 1.13 (oneDNN) picks its convolution
- * algorithm from the input's layout, and 1x1 convolutions of NCHW inputs are about 30x slower there
- * (measured: 8x64x56x56 -> 256, 130 ms vs 3.2 ms). Converting once at the first convolution is
- * enough: convolution, batch norm, ReLU, Add and pooling keep the layout for the layers after it.
- */
-function channelsLast(x: Tensor): Tensor {
-  return x.ndim === 4 && (x.shape[1] as number) > 1 && x.strides[1] !== 1
-    ? torch.contiguous(x, { memoryFormat: 'channelsLast' })
-    : x;
-}
 
 function checkKernel(c: PrepareContext, kernelShape: number[] | undefined, w: Tensor): number[] {
   const kernel = w.shape.slice(2);
