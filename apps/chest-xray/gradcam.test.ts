@@ -51,13 +51,13 @@ describe('Grad-CAM', () => {
     const last = gradCam(net, x);
     const early = gradCam(net, x, 14, { layer: 'earlier' });
     const both = gradCam(net, x, 14, { layer: 'both' });
-    assert.deepEqual([last.height, early.height, both.height, both.width], [8, 16, 16, 16]);
+    assert.deepEqual([last.height, early.height, both.height, both.width], [8, 32, 32, 32]);
     for (const k of [0, 5, 13]) {
-      const coarse = upsampleMap(last.maps[0]?.[k] as Float32Array, 8, 8, 16);
+      const coarse = upsampleMap(last.maps[0]?.[k] as Float32Array, 8, 8, 32);
       const fine = early.maps[0]?.[k] as Float32Array;
       const want = normaliseMap(fine.map((v, p) => v * (coarse[p] as number)));
       const got = both.maps[0]?.[k] as Float32Array;
-      for (let p = 0; p < 256; p++)
+      for (let p = 0; p < 1024; p++)
         assert.ok(Math.abs((got[p] as number) - (want[p] as number)) < 1e-6, `class ${k} cell ${p}`);
     }
     net.dispose();
@@ -67,27 +67,27 @@ describe('Grad-CAM', () => {
     torch.manualSeed(6);
     const net = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 });
     const x = torch.randn([2, 1, 32, 32]);
-    assert.equal(net.camCuts.length, 2);
+    assert.equal(net.camCuts.length, 6);
     const layers = [undefined, ...net.camCuts].map((cut) => camAt(net, x, 14, cut, true));
     assert.deepEqual(
       layers.map((l) => l.height),
-      [8, 8, 16],
+      [8, 8, 8, 16, 16, 32, 32],
     );
     const stack = gradCam(net, x, 14, { layer: 'stack', method: 'layercam' });
-    assert.deepEqual([stack.height, stack.width], [16, 16]);
+    assert.deepEqual([stack.height, stack.width], [32, 32]);
     for (const [i, k] of [
       [0, 0],
       [1, 7],
       [1, 13],
     ] as const) {
-      const want = new Float32Array(256).fill(1);
+      const want = new Float32Array(1024).fill(1);
       for (const l of layers) {
-        const m = upsampleMap(l.maps[i]?.[k] as Float32Array, l.height, l.width, 16);
-        for (let p = 0; p < 256; p++) want[p] = (want[p] as number) * (m[p] as number);
+        const m = upsampleMap(l.maps[i]?.[k] as Float32Array, l.height, l.width, 32);
+        for (let p = 0; p < 1024; p++) want[p] = (want[p] as number) * (m[p] as number);
       }
       const expected = normaliseMap(want);
       const got = stack.maps[i]?.[k] as Float32Array;
-      for (let p = 0; p < 256; p++)
+      for (let p = 0; p < 1024; p++)
         assert.ok(Math.abs((got[p] as number) - (expected[p] as number)) < 1e-6, `image ${i} class ${k} cell ${p}`);
     }
     net.dispose();
@@ -96,7 +96,7 @@ describe('Grad-CAM', () => {
   it("the application's heatmap: multi-layer LayerCAM where the backbone has cuts, Grad-CAM at the last block otherwise", () => {
     const small = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 });
     assert.deepEqual(appCam(small).options, { layer: 'stack', method: 'layercam' });
-    assert.match(appCam(small).name, /multi-layer LayerCAM .* 2 earlier cuts/);
+    assert.match(appCam(small).name, /multi-layer LayerCAM .* 6 earlier cuts/);
     const zoo = new CxrNet({ backbone: 'resnet18', inChannels: 1, dropout: 0, l2: 0 });
     assert.equal(zoo.camCuts.length, 0);
     assert.deepEqual(appCam(zoo), { options: { layer: 'last' }, name: 'Grad-CAM at the last convolutional block' });
@@ -104,7 +104,7 @@ describe('Grad-CAM', () => {
     zoo.dispose();
   });
 
-  it('Grad-CAM at the finest cut (before the last pool): channel weights equal the finite-difference derivative of the logit along each channel', () => {
+  it('Grad-CAM at the finest cut (after the first conv block): channel weights equal the finite-difference derivative of the logit along each channel', () => {
     torch.manualSeed(9);
     // float64 so that finite differences with a tiny step are exact enough
     const net = new CxrNet({ backbone: 'small-cnn', inChannels: 1, dropout: 0, l2: 0, width: 4 }).to('float64');
@@ -113,13 +113,13 @@ describe('Grad-CAM', () => {
     const cut = net.earlierCut;
     assert.ok(cut);
     const early = gradCam(net, x, 14, { layer: 'earlier' });
-    assert.deepEqual([early.height, early.width], [16, 16]);
+    assert.deepEqual([early.height, early.width], [32, 32]);
     // oracle: mean_ij d logit / d A_k(i, j) is the derivative along "add t to all of channel k" over h*w;
     // that direction moves tied max-pool inputs together, so it has no kink where per-cell differences do
     const a = torch.noGrad(() => cut.map(x)).contiguous();
     const shape = a.shape as number[];
     const base = Float64Array.from(a.data() as Float64Array);
-    const [c, hw] = [shape[1] as number, 256];
+    const [c, hw] = [shape[1] as number, 1024];
     const [i, k] = [1, 2];
     const logit = (v: Float64Array) =>
       torch.scope(() => {

@@ -24,11 +24,11 @@ export interface HeatmapBatch {
 export interface CamOptions {
   /**
    * 'last' (default): the backbone's last block; 'earlier': the finest cut the backbone has (small-cnn:
-   * before its last pool); 'both': the last block's map upsampled to the earlier grid times the earlier
+   * after its first conv block); 'both': the last block's map upsampled to the earlier grid times the earlier
    * map (the class-specific coarse map sharpened by the finer one, as Guided Grad-CAM multiplies Grad-CAM
    * by a finer signal); 'stack': the product of the last block's map and the maps at every cut the
-   * backbone has (`CxrNet.camCuts`; small-cnn: before its last block and before its last pool), each
-   * upsampled to the finest grid: a location scores high only where every layer sees evidence.
+   * backbone has (`CxrNet.camCuts`; small-cnn: after each of its conv blocks), each upsampled to the
+   * finest grid: a location scores high only where every layer sees evidence.
    * Backbones without cuts give the last block's map.
    */
   layer?: 'last' | 'earlier' | 'both' | 'stack';
@@ -39,8 +39,10 @@ export interface CamOptions {
 /**
  * The heatmap the application shows everywhere (evaluate's pointing game, gallery and worklist; predict,
  * explain and the review server), and its name for reports. A backbone with cuts (small-cnn): multi-layer
- * LayerCAM, the product of LayerCAM at the last block and at every earlier cut (three layers, a 32x32 grid
- * at 64 px). The zoo backbones: Grad-CAM at the last convolutional block.
+ * LayerCAM, the product of LayerCAM at the last block and at every earlier cut (all seven conv blocks, on
+ * the input's grid: 64x64 at 64 px), as Jiang et al. fuse shallow layers for fine localisation; the
+ * coarse layers say which structure, the fine ones which pixels. The zoo backbones: Grad-CAM at the last
+ * convolutional block.
  *
  * @example
  * ```ts

@@ -105,8 +105,9 @@ function smallCnn(inChannels: number, w: number): Trunk {
       return out;
     });
   const split = (cut: number): Split => ({ map: (x) => run(0, cut, x), rest: (a) => run(cut, kids.length, a) });
-  // before the last block (stride 4, the last block's grid) and before the last pool (stride 2)
-  return { module, channels: 8 * w, map: (x) => module.forward(x), cuts: [split(21), split(14)] };
+  // after every earlier conv block, from the last backwards: stride 4 (21, 18), 2 (14, 11), 1 (7, 4)
+  const cuts = [21, 18, 14, 11, 7, 4].map(split);
+  return { module, channels: 8 * w, map: (x) => module.forward(x), cuts };
 }
 
 function zooTrunk(backbone: Exclude<Backbone, 'small-cnn'>, inChannels: number): Trunk {
@@ -218,15 +219,15 @@ export class CxrNet extends nn.Module {
   }
 
   /**
-   * The trunk cut at earlier points, from the last block backwards (small-cnn: before its last block,
-   * stride 4; before its last pool, stride 2), for Grad-CAM on finer grids; empty for backbones without
-   * such cuts.
+   * The trunk cut at earlier points, from the last block backwards (small-cnn: after each of its six
+   * earlier conv blocks, strides 4, 4, 2, 2, 1, 1), for Grad-CAM on finer grids; empty for backbones
+   * without such cuts.
    */
   get camCuts(): readonly Split[] {
     return this.#cuts;
   }
 
-  /** The finest of `camCuts` (small-cnn: before the last pool, stride 2); undefined without cuts. */
+  /** The finest of `camCuts` (small-cnn: after its first conv block, stride 1); undefined without cuts. */
   get earlierCut(): Split | undefined {
     return this.#cuts.at(-1);
   }
