@@ -80,7 +80,7 @@ export function gradCam(net: CxrNet, x: torch.Tensor, classes = 14, options: Cam
 }
 
 /** The element-wise product of maps of several layers, each resized to the last (finest) one's grid. */
-function productOf(layers: HeatmapBatch[]): HeatmapBatch {
+export function productOf(layers: HeatmapBatch[]): HeatmapBatch {
   const fine = layers.at(-1) as HeatmapBatch;
   if (layers.length === 1) return fine;
   const { height: h, width: w } = fine;
