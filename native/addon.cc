@@ -40,6 +40,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerDispatchFunctions(env, exports);
   registerAutogradFunctions(env, exports);
   registerDistributedFunctions(env, exports);
+  registerDnnlPlanFunctions(env, exports);
   return exports;
 }
 

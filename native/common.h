@@ -122,5 +122,6 @@ void registerTensorFunctions(Napi::Env env, Napi::Object exports);
 void registerDispatchFunctions(Napi::Env env, Napi::Object exports);
 void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
 void registerDistributedFunctions(Napi::Env env, Napi::Object exports);
+void registerDnnlPlanFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace tszoo

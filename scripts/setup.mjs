@@ -21,6 +21,8 @@ const DEBIAN_PACKAGES = [
   'libgloo-dev',
   'libopenblas0-pthread',
   'libdeflate-dev',
+  // oneDNN's headers: the addon builds whole-graph inference plans on the libdnnl LibTorch itself links
+  'libdnnl-dev',
   'python3',
   'python3-numpy',
   'python3-torch',

@@ -18,6 +18,7 @@ const spyOnBlocked = (graph: OnnxGraph) =>
 const infer = (graph: OnnxGraph, x: torch.Tensor, blocked: boolean) =>
   torch.noGrad(() => {
     graph.blockedInference = blocked;
+    graph.nativePlan = false;
     return torch.scope(() => graph.forward(x).toArray());
   });
 
@@ -123,6 +124,7 @@ describe("inference on oneDNN's blocked layout", () => {
     const inInferenceMode = () =>
       torch.inferenceMode(() => {
         graph.blockedInference = true;
+        graph.nativePlan = false;
         return torch.scope(() => graph.forward(x).toArray());
       });
     const first = inInferenceMode();

@@ -7,6 +7,7 @@ import { isAutocastEnabled } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { describeNode } from './attributes.js';
 import { BlockedPass, BlockedWeights } from './blocked.js';
+import { DnnlPlans } from './dnnl-plan.js';
 import type { GraphNode, GraphSpec } from './graph-types.js';
 import { broadcastsInto, FoldCache } from './inference.js';
 import type { ExecutionPlan, PlanStep } from './plan.js';
@@ -16,6 +17,8 @@ import { OnnxError } from './proto.js';
 export interface ExecuteOptions {
   /** the module's training flag, passed to the runners (batch norm statistics, dropout) */
   training: boolean;
+  /** inference runs the whole graph as one native oneDNN plan where it can (see dnnl-plan.ts) */
+  nativePlan?: boolean;
   /** called after each node with its outputs (a 'trace' plan keeps them alive) */
   onNode?: (node: GraphNode, outputs: Tensor[]) => void;
 }
@@ -28,11 +31,17 @@ export class GraphExecutor {
   readonly #foldCache = new FoldCache();
   readonly #blockedWeights = new BlockedWeights();
   readonly #prepacked = new PrepackedConvs();
+  readonly #dnnl = new DnnlPlans();
+  /** initializers by value name (what the native plan reads weights from) */
+  readonly #constants = new Map<string, Tensor>();
 
   constructor(spec: GraphSpec) {
     this.#where = spec.where;
     this.#initializers = spec.initializers;
-    for (const { tensor } of spec.initializers.values()) this.#held.add(tensor);
+    for (const [name, { tensor }] of spec.initializers) {
+      this.#held.add(tensor);
+      this.#constants.set(name, tensor);
+    }
     for (const node of spec.nodes) for (const t of node.constants) this.#held.add(t);
   }
 
@@ -46,6 +55,14 @@ export class GraphExecutor {
     wanted: readonly string[],
     options: ExecuteOptions,
   ): Record<string, Tensor> {
+    if (options.nativePlan && plan.mode !== 'standard' && plan.mode !== 'trace' && !isAutocastEnabled()) {
+      const [[input, x]] = [...inputs] as [[string, Tensor]];
+      const [output] = wanted as [string];
+      if (inputs.size === 1 && wanted.length === 1) {
+        const y = this.#dnnl.run(plan, { input, output }, x, this.#constants, this.#foldCache);
+        if (y !== null) return { [output]: y };
+      }
+    }
     const values = new Map<string, Tensor>();
     for (const [name, { tensor }] of this.#initializers) values.set(name, tensor);
     for (const [name, t] of inputs) values.set(name, t);
@@ -166,5 +183,11 @@ export class GraphExecutor {
     this.#foldCache.clear();
     this.#blockedWeights.clear();
     this.#prepacked.clear();
+    this.#dnnl.clear();
+  }
+
+  /** Why the native plan does not run for inputs of `shape` (null: it does, or was not tried). */
+  nativePlanReason(shape: readonly number[]): string | null {
+    return this.#dnnl.reason(shape);
   }
 }

@@ -35,6 +35,13 @@ export class OnnxGraph extends TensorTree {
    * `false`: every node runs on dense tensors, as in training. Results agree within float rounding.
    */
   blockedInference: boolean | 'auto' = 'auto';
+  /**
+   * Whether inference (eval mode, no gradients, no autocast) runs the whole graph as one native oneDNN
+   * plan when every node can go there (see dnnl-plan.ts): convolutions with batch norm, activation and
+   * residual add fused, activations blocked from end to end. Graphs or input shapes it cannot take run
+   * node by node (`nativePlanReason` says why). Results agree within float rounding.
+   */
+  nativePlan = true;
   readonly #spec: GraphSpec;
   readonly #plans: ExecutionPlans;
   readonly #executor: GraphExecutor;
@@ -111,7 +118,25 @@ export class OnnxGraph extends TensorTree {
       blockedInference: this.blockedInference,
       autocast: isAutocastEnabled(),
     });
-    return this.#executor.run(this.#plans.get(mode), inputs, wanted, { training: this.training });
+    return this.#executor.run(this.#plans.get(mode), inputs, wanted, {
+      training: this.training,
+      nativePlan: this.nativePlan,
+    });
+  }
+
+  /**
+   * Why inference on inputs of `shape` does not run as one native plan (see `nativePlan`), or null when
+   * it does or has not been tried for that shape yet.
+   *
+   * @example
+   * ```ts
+   * graph.eval();
+   * torch.noGrad(() => graph.forward(x));
+   * graph.nativePlanReason(x.shape); // null, or e.g. 'op Resize'
+   * ```
+   */
+  nativePlanReason(shape: readonly number[]): string | null {
+    return this.#executor.nativePlanReason(shape);
   }
 
   /**

@@ -25,6 +25,24 @@ export interface TinyModel {
   int64Outputs?: string[];
 }
 
+/** Deterministic values in [-1, 1) (a small LCG), so that the models need no RNG. */
+export function values(n: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 1073741824 - 1;
+  });
+}
+
+/** A float initializer of `dims` with deterministic values. */
+export const init = (dims: number[], seed: number) => ({
+  dims,
+  floats: values(
+    dims.reduce((a, b) => a * b, 1),
+    seed,
+  ),
+});
+
 export function floatInit(name: string, dims: number[], values: number[]): TensorProto {
   return { name, dataType: T.FLOAT, dims, rawData: new Uint8Array(Float32Array.from(values).buffer) };
 }

@@ -3,28 +3,11 @@ import { describe, it } from 'node:test';
 import { torch } from '../../index.js';
 import type { OnnxGraph } from './graph.js';
 import { importOnnxSync } from './import.js';
-import { type TinyModel, tinyModel } from './model.testutil.js';
+import { init, type TinyModel, tinyModel, values } from './model.testutil.js';
 import { maxAbsDiff } from './ort.testutil.js';
 import { ExecutionPlans } from './plan.js';
 import { prepackedConvAvailable } from './prepacked.js';
 import { spyOnRunners } from './runner-spy.testutil.js';
-
-/** Deterministic values in [-1, 1) (a small LCG), so that the models need no RNG. */
-function values(n: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 1073741824 - 1;
-  });
-}
-
-const init = (dims: number[], seed: number) => ({
-  dims,
-  floats: values(
-    dims.reduce((a, b) => a * b, 1),
-    seed,
-  ),
-});
 
 /**
  * x [N, 4, 9, 9] -> Conv c1 (3x3, stride 2, pads 1, bias) -> BatchNormalization -> Relu r1
@@ -78,6 +61,7 @@ const spyOnPrepacked = (graph: OnnxGraph) => spyOnRunners(graph, 'prepacked', (_
 function bothWays(graph: OnnxGraph, x: torch.Tensor): { fast: number[]; eager: number[] } {
   graph.eval();
   graph.blockedInference = false;
+  graph.nativePlan = false;
   const fast = torch.noGrad(() => torch.scope(() => graph.forward(x).toArray())) as number[];
   const eager = torch.scope(() => graph.forward(x).toArray()) as number[];
   return { fast, eager };

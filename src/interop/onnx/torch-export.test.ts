@@ -46,6 +46,7 @@ describe('ONNX files written by PyTorch (torch.onnx.export of torchvision models
     ['densenet121', 64, 13],
     ['mobilenet_v2', 64, 9],
     ['inception_v3', 80, 17],
+    ['mobilenet_v3_large', 64, 13],
   ];
   for (const [arch, size, opset] of cases) {
     it(`${arch} (opset ${opset}) imports and matches PyTorch's outputs (1e-4)`, async () => {
@@ -60,6 +61,12 @@ describe('ONNX files written by PyTorch (torch.onnx.export of torchvision models
         const ours = torch.noGrad(() => graph.forward(x)).toArray();
         const check = closeEnough(ours, floats(`${base}.output.bin`));
         assert.ok(check.ok, check.message);
+        // the whole graph ran as one native oneDNN plan, and the node-by-node path agrees with it
+        assert.equal(graph.nativePlanReason(x.shape), null);
+        graph.nativePlan = false;
+        const nodeByNode = torch.noGrad(() => graph.forward(x)).toArray();
+        const same = closeEnough(nodeByNode, ours);
+        assert.ok(same.ok, `node by node against the native plan: ${same.message}`);
       });
       graph.dispose();
     });

@@ -1,0 +1,425 @@
+// A whole inference graph as oneDNN primitives, built once per input shape: convolutions with their
+// activation and a residual add fused as post-ops, pools, concatenation and a final inner product, all
+// activations in the blocked nChw16c layout with no reorders between them, weights reordered once.
+// LibTorch 1.13 links Debian's libdnnl.so.2 itself, so this shares its oneDNN (one copy, one primitive
+// cache, one OpenMP pool). The ops come from JS (src/tensor/dnnl-plan.ts); they are checked here too.
+#include <dnnl.hpp>
+
+#include <cstring>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common.h"
+
+namespace tszoo {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+using dims = memory::dims;
+
+constexpr uint64_t kDnnlPlanMagic = 0x7a7e5a0055c0ffeeULL;
+
+struct Step {
+  dnnl::primitive prim;
+  std::unordered_map<int, memory> args;
+};
+
+struct Plan {
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  dnnl::stream strm{eng};
+  dims inputDims;
+  memory input;                 // user layout (nchw), its handle set per run
+  std::vector<memory> values;   // value id -> its memory (a fused add's output shares its target's)
+  std::vector<Step> steps;
+  int output = -1;
+  dims outputDims;
+  int64_t bytes = 0;
+
+  memory make(const memory::desc& d) {
+    memory m(d, eng);
+    bytes += static_cast<int64_t>(d.get_size());
+    return m;
+  }
+
+  // A value in `want`'s layout: the value itself, or a reorder step into a new memory.
+  memory as(const memory& src, const memory::desc& want) {
+    if (src.get_desc() == want) return src;
+    memory dst = make(want);
+    dnnl::reorder r(src, dst);
+    steps.push_back({r, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}});
+    return dst;
+  }
+
+  // Build-time copy of a dense fp32 tensor into the layout a primitive wants.
+  memory constant(const at::Tensor& t, const dims& d, tag plain, const memory::desc& want) {
+    at::Tensor c = t.to(at::kFloat).contiguous();
+    if (c.numel() != static_cast<int64_t>(product(d))) throw std::runtime_error("weight of the wrong size");
+    memory user({d, dt::f32, plain}, eng);
+    std::memcpy(user.get_data_handle(), c.data_ptr<float>(), product(d) * sizeof(float));
+    memory m = make(want);
+    dnnl::reorder(user, m).execute(strm, user, m);
+    strm.wait();
+    return m;
+  }
+
+  static size_t product(const dims& d) {
+    size_t p = 1;
+    for (auto x : d) p *= static_cast<size_t>(x);
+    return p;
+  }
+
+  const memory& value(int id, const char* what) const {
+    if (id < 0 || id >= static_cast<int>(values.size()) || !values[id])
+      throw std::runtime_error(std::string(what) + ": value " + std::to_string(id) + " is not computed yet");
+    return values[id];
+  }
+
+  void set(int id, memory m) {
+    if (id < 0) throw std::runtime_error("negative value id");
+    if (id >= static_cast<int>(values.size())) values.resize(id + 1);
+    values[id] = std::move(m);
+  }
+};
+
+struct PlanBox {
+  uint64_t magic = kDnnlPlanMagic;
+  Plan plan;
+};
+
+dims numbers(const Napi::Object& o, const char* key) {
+  dims out;
+  auto v = o.Get(key);
+  if (!v.IsArray()) throw std::runtime_error(std::string("missing array '") + key + "'");
+  auto a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).As<Napi::Number>().Int64Value());
+  return out;
+}
+
+// A pair of spatial values, each at least `min` (strides, dilations and kernels 1; pads 0).
+dims pair(const Napi::Object& o, const char* key, int64_t min) {
+  dims v = numbers(o, key);
+  if (v.size() != 2) throw std::runtime_error(std::string(key) + ": two values expected");
+  for (auto x : v)
+    if (x < min) throw std::runtime_error(std::string(key) + ": " + std::to_string(x) + " is below " + std::to_string(min));
+  return v;
+}
+
+int64_t integer(const Napi::Object& o, const char* key) {
+  auto v = o.Get(key);
+  if (!v.IsNumber()) throw std::runtime_error(std::string("missing number '") + key + "'");
+  return v.As<Napi::Number>().Int64Value();
+}
+
+dims blockedDims(const memory& m) { return m.get_desc().dims(); }
+
+memory::desc activation(const dims& d) { return {d, dt::f32, d.size() == 4 ? tag::nChw16c : tag::nc}; }
+
+// An activation as oneDNN eltwise steps: "relu" | "clip" (lo, hi) | "hardswish" |
+// "hardsigmoid" (max(0, min(1, lo * x + hi)): linear, then clip) | "none".
+std::vector<std::tuple<dnnl::algorithm, float, float>> eltwiseSteps(const std::string& kind, float lo, float hi) {
+  using A = dnnl::algorithm;
+  if (kind == "none") return {};
+  if (kind == "relu") return {{A::eltwise_relu, 0.f, 0.f}};
+  if (kind == "clip") return {{A::eltwise_clip, lo, hi}};
+  if (kind == "hardswish") return {{A::eltwise_hardswish, 0.f, 0.f}};
+  if (kind == "hardsigmoid") return {{A::eltwise_linear, lo, hi}, {A::eltwise_clip, 0.f, 1.f}};
+  throw std::runtime_error("unknown activation '" + kind + "'");
+}
+
+void appendEltwise(dnnl::post_ops& po, const std::string& kind, float lo, float hi) {
+  for (auto [alg, a, b] : eltwiseSteps(kind, lo, hi)) po.append_eltwise(1.f, alg, a, b);
+}
+
+void addConv(Napi::Env env, Plan& p, const Napi::Object& o) {
+  memory src = p.value(static_cast<int>(integer(o, "src")), "conv");
+  const at::Tensor& w = unwrapTensor(env, o.Get("weight"), "conv weight");
+  Napi::Value bv = o.Get("bias");
+  const at::Tensor* b = bv.IsNull() || bv.IsUndefined() ? nullptr : &unwrapTensor(env, bv, "conv bias");
+  const int64_t groups = integer(o, "group");
+  const dims strides = pair(o, "strides", 1), dil = pair(o, "dilations", 1);
+  const dims padL = pair(o, "padsBegin", 0), padR = pair(o, "padsEnd", 0);
+  if (groups < 1) throw std::runtime_error("conv: group below 1");
+  const dims sd = blockedDims(src);
+  if (w.dim() != 4 || sd.size() != 4) throw std::runtime_error("conv: 2-d convolutions only");
+  const int64_t oc = w.size(0), kh = w.size(2), kw = w.size(3);
+  if (w.size(1) * groups != sd[1] || oc % groups != 0) throw std::runtime_error("conv: weight does not fit the input");
+  const int64_t oh = (sd[2] + padL[0] + padR[0] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
+  const int64_t ow = (sd[3] + padL[1] + padR[1] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
+  if (oh < 1 || ow < 1) throw std::runtime_error("conv: empty output");
+  const dims wd = groups > 1 ? dims{groups, oc / groups, w.size(1), kh, kw} : dims{oc, w.size(1), kh, kw};
+  const tag wtag = groups > 1 ? tag::goihw : tag::oihw;
+  const int sum = static_cast<int>(integer(o, "sum"));
+  memory target = sum >= 0 ? p.value(sum, "conv sum") : memory();
+  const dims od{sd[0], oc, oh, ow};
+  if (sum >= 0 && blockedDims(target) != od) throw std::runtime_error("conv: the added value has another shape");
+  memory::desc dstMd = sum >= 0 ? target.get_desc() : activation(od);
+  // the stem's few input channels: let oneDNN pick the source layout (a plain one, reordered once per run)
+  memory::desc srcMd(sd, dt::f32, sd[1] < 16 ? tag::any : tag::nChw16c);
+  dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                     srcMd, memory::desc(wd, dt::f32, tag::any),
+                                     memory::desc({oc}, dt::f32, tag::x), dstMd, strides,
+                                     {dil[0] - 1, dil[1] - 1}, padL, padR);
+  dnnl::post_ops po;
+  appendEltwise(po, o.Get("act").As<Napi::String>().Utf8Value(), o.Get("lo").As<Napi::Number>().FloatValue(),
+                o.Get("hi").As<Napi::Number>().FloatValue());
+  if (sum >= 0) {
+    po.append_sum(1.f);
+    appendEltwise(po, o.Get("sumAct").As<Napi::String>().Utf8Value(), 0.f, 0.f);
+  }
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  dnnl::convolution_forward::primitive_desc pd(cd, attr, p.eng);
+  memory s = p.as(src, pd.src_desc());
+  memory wm = p.constant(w, wd, wtag, pd.weights_desc());
+  memory bm = b ? p.constant(*b, {oc}, tag::x, pd.bias_desc()) : p.constant(at::zeros({oc}), {oc}, tag::x, pd.bias_desc());
+  memory dst = sum >= 0 ? target : p.make(pd.dst_desc());
+  p.steps.push_back({dnnl::convolution_forward(pd),
+                     {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, dst}}});
+  p.set(static_cast<int>(integer(o, "dst")), dst);
+}
+
+void addPool(Plan& p, const Napi::Object& o, const std::string& op) {
+  memory src = p.value(static_cast<int>(integer(o, "src")), "pool");
+  const dims sd = blockedDims(src);
+  const bool global = op == "gap";
+  if (sd.size() != 4) throw std::runtime_error("pool: 2-d pools only");
+  const dims k = global ? dims{sd[2], sd[3]} : pair(o, "kernel", 1);
+  const dims st = global ? dims{1, 1} : pair(o, "strides", 1);
+  const dims padL = global ? dims{0, 0} : pair(o, "padsBegin", 0);
+  const dims padR = global ? dims{0, 0} : pair(o, "padsEnd", 0);
+  const int64_t oh = (sd[2] + padL[0] + padR[0] - k[0]) / st[0] + 1;
+  const int64_t ow = (sd[3] + padL[1] + padR[1] - k[1]) / st[1] + 1;
+  if (oh < 1 || ow < 1) throw std::runtime_error("pool: empty output");
+  const auto alg = op == "maxpool" ? dnnl::algorithm::pooling_max
+                   : (!global && o.Get("includePad").ToBoolean().Value()) ? dnnl::algorithm::pooling_avg_include_padding
+                                                                            : dnnl::algorithm::pooling_avg_exclude_padding;
+  dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, alg, src.get_desc(),
+                                activation({sd[0], sd[1], oh, ow}), st, k, padL, padR);
+  dnnl::pooling_forward::primitive_desc pd(d, p.eng);
+  memory dst = p.make(pd.dst_desc());
+  p.steps.push_back({dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}});
+  p.set(static_cast<int>(integer(o, "dst")), dst);
+}
+
+void addConcat(Plan& p, const Napi::Object& o) {
+  const dims ids = numbers(o, "srcs");
+  std::vector<memory::desc> mds;
+  std::unordered_map<int, memory> args;
+  int64_t channels = 0;
+  dims first;
+  for (size_t i = 0; i < ids.size(); i++) {
+    memory m = p.value(static_cast<int>(ids[i]), "concat");
+    const dims d = blockedDims(m);
+    if (i == 0) first = d;
+    if (d.size() != 4 || d[0] != first[0] || d[2] != first[2] || d[3] != first[3])
+      throw std::runtime_error("concat: inputs differ in batch or size");
+    channels += d[1];
+    mds.push_back(m.get_desc());
+    args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = m;
+  }
+  memory::desc out = activation({first[0], channels, first[2], first[3]});
+  dnnl::concat::primitive_desc pd(out, 1, mds, p.eng);
+  memory dst = p.make(pd.dst_desc());
+  args[DNNL_ARG_DST] = dst;
+  p.steps.push_back({dnnl::concat(pd), args});
+  p.set(static_cast<int>(integer(o, "dst")), dst);
+}
+
+// a + b (same shape), then an optional activation, into a new value
+void addBinary(Plan& p, const Napi::Object& o) {
+  memory a = p.value(static_cast<int>(integer(o, "a")), "add");
+  memory b = p.value(static_cast<int>(integer(o, "b")), "add");
+  if (blockedDims(a) != blockedDims(b)) throw std::runtime_error("add: operands differ in shape");
+  dnnl::binary::desc d(dnnl::algorithm::binary_add, a.get_desc(), b.get_desc(), a.get_desc());
+  dnnl::post_ops po;
+  appendEltwise(po, o.Get("act").As<Napi::String>().Utf8Value(), 0.f, 0.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  dnnl::binary::primitive_desc pd(d, attr, p.eng);
+  memory dst = p.make(pd.dst_desc());
+  p.steps.push_back({dnnl::binary(pd), {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}}});
+  p.set(static_cast<int>(integer(o, "dst")), dst);
+}
+
+void addEltwise(Plan& p, const Napi::Object& o) {
+  memory src = p.value(static_cast<int>(integer(o, "src")), "activation");
+  const auto steps = eltwiseSteps(o.Get("act").As<Napi::String>().Utf8Value(), o.Get("lo").As<Napi::Number>().FloatValue(),
+                                  o.Get("hi").As<Napi::Number>().FloatValue());
+  if (steps.empty()) throw std::runtime_error("activation 'none'");
+  memory dst = p.make(src.get_desc());
+  memory from = src;
+  for (auto [alg, a, b] : steps) {
+    dnnl::eltwise_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, alg, src.get_desc(), a, b}, p.eng);
+    p.steps.push_back({dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, dst}}});
+    from = dst;
+  }
+  p.set(static_cast<int>(integer(o, "dst")), dst);
+}
+
+// a * b with b [N, C, 1, 1] broadcast over a's [N, C, H, W] (squeeze-and-excitation gating)
+void addMul(Plan& p, const Napi::Object& o) {
+  memory a = p.value(static_cast<int>(integer(o, "a")), "mul");
+  memory b = p.value(static_cast<int>(integer(o, "b")), "mul");
+  const dims da = blockedDims(a), db = blockedDims(b);
+  if (da.size() != 4 || db.size() != 4 || db[0] != da[0] || db[1] != da[1] || db[2] != 1 || db[3] != 1)
+    throw std::runtime_error("mul: only [N, C, H, W] * [N, C, 1, 1]");
+  dnnl::binary::primitive_desc pd({dnnl::algorithm::binary_mul, a.get_desc(), b.get_desc(), a.get_desc()}, p.eng);
+  memory dst = p.make(pd.dst_desc());
+  p.steps.push_back({dnnl::binary(pd), {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}}});
+  p.set(static_cast<int>(integer(o, "dst")), dst);
+}
+
+// batch norm with running statistics (inference), optionally followed by ReLU in the same primitive
+void addBatchNorm(Napi::Env env, Plan& p, const Napi::Object& o) {
+  memory src = p.value(static_cast<int>(integer(o, "src")), "batchnorm");
+  const int64_t c = blockedDims(src)[1];
+  auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
+               dnnl::normalization_flags::use_shift;
+  if (o.Get("relu").ToBoolean().Value()) flags = flags | dnnl::normalization_flags::fuse_norm_relu;
+  dnnl::batch_normalization_forward::primitive_desc pd(
+      {dnnl::prop_kind::forward_inference, src.get_desc(), o.Get("eps").As<Napi::Number>().FloatValue(), flags}, p.eng);
+  auto param = [&](const char* key) {
+    const at::Tensor& t = unwrapTensor(env, o.Get(key), "batchnorm parameter");
+    if (t.numel() != c) throw std::runtime_error(std::string("batchnorm: ") + key + " does not fit the channels");
+    return p.constant(t, {c}, tag::x, memory::desc({c}, dt::f32, tag::x));
+  };
+  memory dst = p.make(pd.dst_desc());
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
+                                       {DNNL_ARG_DST, dst},
+                                       {DNNL_ARG_SCALE, param("scale")},
+                                       {DNNL_ARG_SHIFT, param("shift")},
+                                       {DNNL_ARG_MEAN, param("mean")},
+                                       {DNNL_ARG_VARIANCE, param("variance")}};
+  if (pd.workspace_desc().get_size() > 0) args[DNNL_ARG_WORKSPACE] = p.make(pd.workspace_desc());
+  p.steps.push_back({dnnl::batch_normalization_forward(pd), args});
+  p.set(static_cast<int>(integer(o, "dst")), dst);
+}
+
+// [N, C, 1, 1] or [N, C] -> [N, O]: an inner product with weight [O, C]
+void addLinear(Napi::Env env, Plan& p, const Napi::Object& o) {
+  memory src = p.value(static_cast<int>(integer(o, "src")), "linear");
+  const at::Tensor& w = unwrapTensor(env, o.Get("weight"), "linear weight");
+  const at::Tensor& b = unwrapTensor(env, o.Get("bias"), "linear bias");
+  dims sd = blockedDims(src);
+  if (sd.size() == 4 && (sd[2] != 1 || sd[3] != 1)) throw std::runtime_error("linear: a [N, C, 1, 1] input only");
+  if (w.dim() != 2 || w.size(1) != sd[1] || b.numel() != w.size(0))
+    throw std::runtime_error("linear: weight does not fit the input");
+  const int64_t out = w.size(0);
+  const dims wd = sd.size() == 4 ? dims{out, sd[1], 1, 1} : dims{out, sd[1]};
+  dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src.get_desc(),
+                                      memory::desc(wd, dt::f32, tag::any), memory::desc({out}, dt::f32, tag::x),
+                                      memory::desc({sd[0], out}, dt::f32, tag::nc));
+  dnnl::inner_product_forward::primitive_desc pd(d, p.eng);
+  memory wm = p.constant(w, wd, sd.size() == 4 ? tag::oihw : tag::oi, pd.weights_desc());
+  memory bm = p.constant(b, {out}, tag::x, pd.bias_desc());
+  memory dst = p.make(pd.dst_desc());
+  p.steps.push_back({dnnl::inner_product_forward(pd),
+                     {{DNNL_ARG_SRC, p.as(src, pd.src_desc())}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, dst}}});
+  p.set(static_cast<int>(integer(o, "dst")), dst);
+}
+
+PlanBox* unwrapPlan(napi_env env, napi_value v) {
+  auto* box = static_cast<PlanBox*>(unwrapMagic(env, v, kDnnlPlanMagic));
+  if (!box) throw Napi::TypeError::New(env, "dnnl plan: not a plan handle");
+  return box;
+}
+
+// dnnlPlanCreate(ops, inputShape) -> plan handle. Value 0 is the input; ops run in order.
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return guarded(env, "dnnl plan", [&]() -> Napi::Value {
+    auto* box = new PlanBox();
+    try {
+      Plan& p = box->plan;
+      p.inputDims = numbers(info[1].As<Napi::Object>(), "shape");
+      if (p.inputDims.size() != 4) throw std::runtime_error("the input must be [N, C, H, W]");
+      for (auto d : p.inputDims)
+        if (d < 1) throw std::runtime_error("an empty input");
+      p.input = memory({p.inputDims, dt::f32, tag::nchw}, p.eng, DNNL_MEMORY_NONE);
+      p.set(0, p.input);
+      auto ops = info[0].As<Napi::Array>();
+      for (uint32_t i = 0; i < ops.Length(); i++) {
+        Napi::Object o = ops.Get(i).As<Napi::Object>();
+        const std::string op = o.Get("op").As<Napi::String>().Utf8Value();
+        try {
+          if (op == "conv") addConv(env, p, o);
+          else if (op == "maxpool" || op == "avgpool" || op == "gap") addPool(p, o, op);
+          else if (op == "concat") addConcat(p, o);
+          else if (op == "add") addBinary(p, o);
+          else if (op == "eltwise") addEltwise(p, o);
+          else if (op == "linear") addLinear(env, p, o);
+          else if (op == "mul") addMul(p, o);
+          else if (op == "batchnorm") addBatchNorm(env, p, o);
+          else if (op == "alias") p.set(static_cast<int>(integer(o, "dst")), p.value(static_cast<int>(integer(o, "src")), "alias"));
+          else throw std::runtime_error("unknown op '" + op + "'");
+        } catch (const dnnl::error& e) {
+          throw std::runtime_error("op " + std::to_string(i) + " (" + op + "): oneDNN: " + e.what());
+        } catch (const std::runtime_error& e) {
+          throw std::runtime_error("op " + std::to_string(i) + " (" + op + "): " + e.what());
+        }
+      }
+      p.output = static_cast<int>(integer(info[1].As<Napi::Object>(), "output"));
+      p.outputDims = blockedDims(p.value(p.output, "output"));
+    } catch (...) {
+      delete box;
+      throw;
+    }
+    return Napi::External<PlanBox>::New(env, box, [](Napi::Env, PlanBox* b) {
+      b->magic = 0;
+      delete b;
+    });
+  });
+}
+
+// dnnlPlanRun(plan, input) -> a new dense tensor (NCHW, or [N, O])
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return guarded(env, "dnnl plan", [&]() -> Napi::Value {
+    Plan& p = unwrapPlan(env, info[0])->plan;
+    at::Tensor x = unwrapTensor(env, info[1], "input");
+    if (x.scalar_type() != at::kFloat || x.sizes().vec() != std::vector<int64_t>(p.inputDims.begin(), p.inputDims.end()))
+      throw std::runtime_error("the input is not a float32 tensor of the plan's shape");
+    x = x.contiguous();
+    p.input.set_data_handle(x.data_ptr<float>());
+    for (auto& s : p.steps) s.prim.execute(p.strm, s.args);
+    at::Tensor out = at::empty(std::vector<int64_t>(p.outputDims.begin(), p.outputDims.end()), at::kFloat);
+    memory last = p.values[p.output];
+    memory user({p.outputDims, dt::f32, p.outputDims.size() == 4 ? tag::nchw : tag::nc}, p.eng, out.data_ptr<float>());
+    if (last.get_desc() == user.get_desc()) std::memcpy(out.data_ptr<float>(), last.get_data_handle(), out.nbytes());
+    else dnnl::reorder(last, user).execute(p.strm, last, user);
+    p.strm.wait();
+    p.input.set_data_handle(DNNL_MEMORY_NONE);
+    return Napi::Value(env, wrapTensor(env, out));
+  });
+}
+
+// dnnlPlanFree(plan): releases the plan's memory now (the handle is dead afterwards)
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return guarded(env, "dnnl plan", [&]() -> Napi::Value {
+    PlanBox* box = unwrapPlan(env, info[0]);
+    box->plan = Plan();
+    box->magic = 0;
+    return Napi::Env(env).Undefined();
+  });
+}
+
+// dnnlPlanBytes(plan) -> bytes of activations and weights the plan holds
+Napi::Value Bytes(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return Napi::Number::New(env, static_cast<double>(unwrapPlan(env, info[0])->plan.bytes));
+}
+
+}  // namespace
+
+void registerDnnlPlanFunctions(Napi::Env env, Napi::Object exports) {
+  exports.Set("dnnlPlanCreate", Napi::Function::New(env, Create, "dnnlPlanCreate"));
+  exports.Set("dnnlPlanRun", Napi::Function::New(env, Run, "dnnlPlanRun"));
+  exports.Set("dnnlPlanBytes", Napi::Function::New(env, Bytes, "dnnlPlanBytes"));
+  exports.Set("dnnlPlanFree", Napi::Function::New(env, Free, "dnnlPlanFree"));
+}
+
+}  // namespace tszoo

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { torch } from '../../index.js';
+import { dnnlPlanAvailable } from './dnnl-plan.js';
+import type { OnnxGraph } from './graph.js';
+import { importOnnxSync } from './import.js';
+import { init, type TinyModel, type TinyNode, tinyModel, values } from './model.testutil.js';
+import { maxAbsDiff } from './ort.testutil.js';
+
+/**
+ * x [N, 4, 10, 10] -> Conv 3x3 (pads 1) -> BatchNormalization (folded) -> Relu r0 -> MaxPool 2x2
+ * -> Conv -> Relu -> Conv -> Add(., p) -> Relu (a residual block: add and ReLU fused into the convolution)
+ * -> Conv 1x1 -> HardSigmoid(1/6, 0.5) -> Mul (HardSwish as opset 13 exports it) -> Clip(0, 6)
+ * -> GlobalAveragePool -> Flatten -> Gemm (transB) -> y [N, 5]; `extra` nodes go before the pool.
+ */
+function net(extra: TinyNode[] = [], last = 'h'): TinyModel {
+  return {
+    opset: 13,
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w0', 'b0'], name: 'c0', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+      { op: 'BatchNormalization', inputs: ['c0', 's', 't', 'm', 'v'], name: 'bn' },
+      { op: 'Relu', inputs: ['bn'], name: 'r0' },
+      {
+        op: 'MaxPool',
+        inputs: ['r0'],
+        name: 'p',
+        attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
+      { op: 'Conv', inputs: ['p', 'w1', 'b1'], name: 'c1', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+      { op: 'Relu', inputs: ['c1'], name: 'r1' },
+      { op: 'Conv', inputs: ['r1', 'w2', 'b2'], name: 'c2', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+      { op: 'Add', inputs: ['c2', 'p'], name: 'a' },
+      { op: 'Relu', inputs: ['a'], name: 'r2' },
+      { op: 'Conv', inputs: ['r2', 'w3', 'b3'], name: 'c3' },
+      { op: 'HardSigmoid', inputs: ['c3'], name: 'hs', attrs: { alpha: { f: 1 / 6 }, beta: { f: 0.5 } } },
+      { op: 'Mul', inputs: ['c3', 'hs'], name: 'sw' },
+      { op: 'Clip', inputs: ['sw', 'lo', 'hi'], name: 'h' },
+      ...extra,
+      { op: 'GlobalAveragePool', inputs: [last], name: 'g' },
+      { op: 'Flatten', inputs: ['g'], name: 'f' },
+      { op: 'Gemm', inputs: ['f', 'wl', 'bl'], name: 'y', attrs: { transB: { i: 1 } } },
+    ],
+    inputs: { x: ['N', 4, 10, 10] },
+    outputs: ['y'],
+    initializers: {
+      w0: init([8, 4, 3, 3], 1),
+      b0: init([8], 2),
+      s: { dims: [8], floats: values(8, 3).map((v) => 1 + v / 2) },
+      t: init([8], 4),
+      m: init([8], 5),
+      v: { dims: [8], floats: values(8, 6).map((v) => 1.5 + v) },
+      w1: init([8, 8, 3, 3], 7),
+      b1: init([8], 8),
+      w2: init([8, 8, 3, 3], 9),
+      b2: init([8], 10),
+      w3: init([12, 8, 1, 1], 11),
+      b3: init([12], 12),
+      lo: { dims: [], floats: [0] },
+      hi: { dims: [], floats: [6] },
+      wl: init([5, 12], 13),
+      bl: init([5], 14),
+    },
+  };
+}
+
+/** The graph's output for x, through the native plan or node by node. */
+function run(graph: OnnxGraph, x: torch.Tensor, native: boolean): Float32Array {
+  graph.nativePlan = native;
+  return torch.scope(
+    () =>
+      torch
+        .noGrad(() => graph.forward(x))
+        .contiguous()
+        .data() as Float32Array,
+  );
+}
+
+function agree(graph: OnnxGraph, x: torch.Tensor, what: string): void {
+  const dense = run(graph, x, false);
+  const native = run(graph, x, true);
+  const scale = Math.max(...dense.map(Math.abs));
+  assert.ok(scale > 0.1, `${what}: outputs of size ${scale} would prove little`);
+  // float32 through different kernels and summation orders: relative 1e-5 of the output's scale
+  assert.ok(maxAbsDiff(native, dense) <= 1e-5 * scale, `${what}: max |native - dense| ${maxAbsDiff(native, dense)}`);
+}
+
+describe('the native oneDNN plan (whole-graph inference)', () => {
+  it('is built into the addon', () => {
+    assert.equal(dnnlPlanAvailable(), true);
+  });
+
+  it('runs a residual network with fused batch norm, ReLU, add, HardSwish and Clip, and agrees with the node-by-node path', () => {
+    const graph = importOnnxSync(tinyModel(net())).eval();
+    const x = torch.tensor(values(2 * 4 * 100, 21), { shape: [2, 4, 10, 10] });
+    agree(graph, x, 'batch 2');
+    assert.equal(graph.nativePlanReason([2, 4, 10, 10]), null);
+    // another batch size: a plan of its own
+    const x1 = torch.tensor(values(4 * 100, 22), { shape: [1, 4, 10, 10] });
+    agree(graph, x1, 'batch 1');
+    assert.equal(graph.nativePlanReason([1, 4, 10, 10]), null);
+    graph.dispose();
+  });
+
+  it('rebuilds the plan when a weight changes in place (loadStateDict, an optimizer step)', () => {
+    const graph = importOnnxSync(tinyModel(net())).eval();
+    const x = torch.tensor(values(2 * 4 * 100, 23), { shape: [2, 4, 10, 10] });
+    const before = run(graph, x, true);
+    const key = [...graph.tensorKeys.values()].find((k) => k.startsWith('w1')) as string;
+    torch.noGrad(() => graph.stateDict()[key]?.mul_(-2));
+    const after = run(graph, x, true);
+    assert.ok(maxAbsDiff(before, after) > 1e-3, 'the output did not change with the weight');
+    agree(graph, x, 'after the change');
+    graph.dispose();
+  });
+
+  it('falls back to the node-by-node path, with the reason, for what it cannot take', () => {
+    const cases: [TinyNode[], string, RegExp][] = [
+      [[{ op: 'Sigmoid', inputs: ['h'], name: 'sg' }], 'sg', /op Sigmoid/],
+      [
+        [
+          { op: 'Pad', inputs: ['h', 'pads'], name: 'pd' },
+          { op: 'MaxPool', inputs: ['pd'], name: 'mp', attrs: { kernel_shape: { ints: [2, 2] } } },
+        ],
+        'mp',
+        /Pad before MaxPool/,
+      ],
+    ];
+    for (const [extra, last, reason] of cases) {
+      const model = net(extra, last);
+      (model.initializers as Record<string, unknown>).pads = { dims: [8], ints: [0, 0, 1, 1, 0, 0, 1, 1] };
+      const graph = importOnnxSync(tinyModel(model)).eval();
+      const x = torch.tensor(values(2 * 4 * 100, 24), { shape: [2, 4, 10, 10] });
+      const dense = run(graph, x, false);
+      const auto = run(graph, x, true);
+      assert.match(graph.nativePlanReason([2, 4, 10, 10]) ?? '', reason);
+      assert.deepEqual(auto, dense);
+      graph.dispose();
+    }
+  });
+
+  it('a residual read again after the add is not overwritten: that add runs on its own', () => {
+    // p is read by the block's Add and again by a second Add after it, so the first cannot go into p's buffer
+    const model = net();
+    const at = model.nodes.findIndex((n) => n.name === 'r2');
+    model.nodes.splice(at + 1, 0, { op: 'Add', inputs: ['r2', 'p'], name: 'a2' });
+    const c3 = model.nodes.find((n) => n.name === 'c3') as TinyNode;
+    c3.inputs = ['a2', 'w3', 'b3'];
+    const graph = importOnnxSync(tinyModel(model)).eval();
+    const x = torch.tensor(values(2 * 4 * 100, 25), { shape: [2, 4, 10, 10] });
+    agree(graph, x, 'residual read twice');
+    assert.equal(graph.nativePlanReason([2, 4, 10, 10]), null);
+    graph.dispose();
+  });
+
+  it("an input of the wrong shape gets the node-by-node path's clear error, and the graph keeps working", () => {
+    const graph = importOnnxSync(tinyModel(net())).eval();
+    const bad = torch.zeros([1, 3, 10, 10]);
+    assert.throws(() => torch.noGrad(() => graph.forward(bad)), /c0|Conv/);
+    assert.ok(graph.nativePlanReason([1, 3, 10, 10]));
+    agree(graph, torch.tensor(values(4 * 100, 26), { shape: [1, 4, 10, 10] }), 'after the error');
+    graph.dispose();
+  });
+});
