@@ -407,6 +407,22 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   });
 }
 
+// dnnlPlanVersions(tensors) -> the sum of their autograd version counters (inference tensors, which
+// cannot be written in place outside inference mode, count 0): what a plan compares to tell whether a
+// weight it copied was written since, in one call instead of one per tensor.
+Napi::Value Versions(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return guarded(env, "dnnl plan", [&]() -> Napi::Value {
+    auto arr = info[0].As<Napi::Array>();
+    double sum = 0;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      const at::Tensor& t = unwrapTensor(env, arr.Get(i), "weight");
+      if (!t.is_inference()) sum += static_cast<double>(t._version());
+    }
+    return Napi::Number::New(env, sum);
+  });
+}
+
 // dnnlPlanBytes(plan) -> bytes of activations and weights the plan holds
 Napi::Value Bytes(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
@@ -420,6 +436,7 @@ void registerDnnlPlanFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("dnnlPlanRun", Napi::Function::New(env, Run, "dnnlPlanRun"));
   exports.Set("dnnlPlanBytes", Napi::Function::New(env, Bytes, "dnnlPlanBytes"));
   exports.Set("dnnlPlanFree", Napi::Function::New(env, Free, "dnnlPlanFree"));
+  exports.Set("dnnlPlanVersions", Napi::Function::New(env, Versions, "dnnlPlanVersions"));
 }
 
 }  // namespace tszoo

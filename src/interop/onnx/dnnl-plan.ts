@@ -17,7 +17,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { loadAddon } from '../../util/native-addon.js';
 import { NodeAttributes } from './attributes.js';
 import type { GraphNode } from './graph-types.js';
-import { type FoldCache, writeStamp } from './inference.js';
+import type { FoldCache } from './inference.js';
 import { ints } from './ops/converter.js';
 import type { ExecutionPlan } from './plan.js';
 
@@ -28,6 +28,7 @@ interface DnnlBinding {
   dnnlPlanRun(plan: PlanHandle, input: Handle): Handle;
   dnnlPlanBytes(plan: PlanHandle): number;
   dnnlPlanFree(plan: PlanHandle): void;
+  dnnlPlanVersions(tensors: Handle[]): number;
 }
 
 /** Plans kept per graph (input shapes); the least recently used goes first. Each holds its activations. */
@@ -426,7 +427,8 @@ export function lowerPlan(
 
 /** The native plans of one graph, per input shape, rebuilt when a weight changes. */
 export class DnnlPlans {
-  readonly #plans = new Map<string, { plan: PlanHandle | null; stamps: string; reason: string | null }>();
+  readonly #plans = new Map<string, { plan: PlanHandle | null; stamps: number; reason: string | null }>();
+  #handles: { of: ReadonlyMap<string, Tensor>; handles: Handle[] } | undefined;
 
   /**
    * The graph's output for `x`, or null when the plan cannot take this graph or shape (the reason is
@@ -441,7 +443,10 @@ export class DnnlPlans {
   ): Tensor | null {
     if (!dnnlPlanAvailable() || x.dtype !== 'float32' || x.device !== 'cpu') return null;
     const key = x.shape.join('x');
-    const stamps = [...constants.values()].map(writeStamp).join(',');
+    // every in-place write bumps a version and versions never go down, so their sum changes with any write
+    if (this.#handles?.of !== constants)
+      this.#handles = { of: constants, handles: [...constants.values()].map((t) => t.handle) };
+    const stamps = (addon as DnnlBinding).dnnlPlanVersions(this.#handles.handles);
     let entry = this.#plans.get(key);
     if (entry !== undefined) this.#plans.delete(key); // re-inserted below: most recently used last
     if (entry === undefined || (entry.plan !== null && entry.stamps !== stamps)) {
@@ -469,8 +474,8 @@ export class DnnlPlans {
     shape: readonly number[],
     constants: ReadonlyMap<string, Tensor>,
     folds: FoldCache,
-    stamps: string,
-  ): { plan: PlanHandle | null; stamps: string; reason: string | null } {
+    stamps: number,
+  ): { plan: PlanHandle | null; stamps: number; reason: string | null } {
     return torch.scope(() => {
       try {
         const { ops, output } = lowerPlan(plan, io.input, io.output, shape, constants, folds);
