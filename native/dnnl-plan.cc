@@ -5,7 +5,10 @@
 // cache, one OpenMP pool). The ops come from JS (src/tensor/dnnl-plan.ts); they are checked here too.
 #include <dnnl.hpp>
 
+#include <ATen/Parallel.h>
+
 #include <cstring>
+#include <functional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -25,6 +28,8 @@ constexpr uint64_t kDnnlPlanMagic = 0x7a7e5a0055c0ffeeULL;
 struct Step {
   dnnl::primitive prim;
   std::unordered_map<int, memory> args;
+  // a step done here instead of by a primitive (a concatenation that is whole-block copies)
+  std::function<void()> custom;
 };
 
 struct Plan {
@@ -221,6 +226,37 @@ void addConcat(Plan& p, const Napi::Object& o) {
     args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = m;
   }
   memory::desc out = activation({first[0], channels, first[2], first[3]});
+  // In nChw16c with every part's channels a multiple of 16, each image of the output is its parts'
+  // images one after another: whole-block copies (oneDNN's generic concat runs element-wise here).
+  bool blocks = channels % 16 == 0;
+  for (size_t i = 0; i < mds.size(); i++) blocks = blocks && mds[i] == activation(mds[i].dims()) && mds[i].dims()[1] % 16 == 0;
+  if (blocks) {
+    memory dst = p.make(out);
+    std::vector<memory> parts;
+    for (size_t i = 0; i < ids.size(); i++) parts.push_back(args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)]);
+    const int64_t images = first[0], plane = first[2] * first[3];
+    Step step;
+    step.custom = [parts, dst, images, plane, channels]() {
+      auto* out = static_cast<char*>(dst.get_data_handle());
+      const int64_t outImage = channels * plane * static_cast<int64_t>(sizeof(float));
+      // one task per (image, part)
+      const int64_t n = static_cast<int64_t>(parts.size());
+      at::parallel_for(0, images * n, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; t++) {
+          const int64_t image = t / n, k = t % n;
+          int64_t offset = 0;
+          for (int64_t j = 0; j < k; j++) offset += parts[j].get_desc().dims()[1];
+          const int64_t c = parts[k].get_desc().dims()[1];
+          const int64_t bytes = c * plane * static_cast<int64_t>(sizeof(float));
+          std::memcpy(out + image * outImage + offset * plane * static_cast<int64_t>(sizeof(float)),
+                      static_cast<const char*>(parts[k].get_data_handle()) + image * bytes, bytes);
+        }
+      });
+    };
+    p.steps.push_back(step);
+    p.set(static_cast<int>(integer(o, "dst")), dst);
+    return;
+  }
   dnnl::concat::primitive_desc pd(out, 1, mds, p.eng);
   memory dst = p.make(pd.dst_desc());
   args[DNNL_ARG_DST] = dst;
@@ -384,7 +420,14 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
       throw std::runtime_error("the input is not a float32 tensor of the plan's shape");
     x = x.contiguous();
     p.input.set_data_handle(x.data_ptr<float>());
-    for (auto& s : p.steps) s.prim.execute(p.strm, s.args);
+    for (auto& s : p.steps) {
+      if (s.custom) {
+        p.strm.wait();
+        s.custom();
+      } else {
+        s.prim.execute(p.strm, s.args);
+      }
+    }
     at::Tensor out = at::empty(std::vector<int64_t>(p.outputDims.begin(), p.outputDims.end()), at::kFloat);
     memory last = p.values[p.output];
     memory user({p.outputDims, dt::f32, p.outputDims.size() == 4 ? tag::nchw : tag::nc}, p.eng, out.data_ptr<float>());
