@@ -92,8 +92,8 @@ type NativeOp =
       relu: boolean;
     };
 
-/** Why a graph cannot be lowered (for tests and diagnostics), or null when it can. */
-export class NotLowerable extends Error {}
+/** What the plan cannot take, for `nativePlanReason` (the graph then runs node by node). */
+class NotLowerable extends Error {}
 
 const attrsOf = (node: GraphNode) => new NodeAttributes(node.label, node.proto.attribute ?? []);
 
