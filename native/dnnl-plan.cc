@@ -151,15 +151,18 @@ void addConv(Napi::Env env, Plan& p, const Napi::Object& o) {
   if (w.dim() != 4 || sd.size() != 4) throw std::runtime_error("conv: 2-d convolutions only");
   const int64_t oc = w.size(0), kh = w.size(2), kw = w.size(3);
   if (w.size(1) * groups != sd[1] || oc % groups != 0) throw std::runtime_error("conv: weight does not fit the input");
-  const int64_t oh = (sd[2] + padL[0] + padR[0] - dil[0] * (kh - 1) - 1) / strides[0] + 1;
-  const int64_t ow = (sd[3] + padL[1] + padR[1] - dil[1] * (kw - 1) - 1) / strides[1] + 1;
-  if (oh < 1 || ow < 1) throw std::runtime_error("conv: empty output");
+  const int64_t spanH = sd[2] + padL[0] + padR[0] - dil[0] * (kh - 1) - 1;
+  const int64_t spanW = sd[3] + padL[1] + padR[1] - dil[1] * (kw - 1) - 1;
+  if (spanH < 0 || spanW < 0) throw std::runtime_error("conv: the kernel is larger than the padded input");
+  const int64_t oh = spanH / strides[0] + 1, ow = spanW / strides[1] + 1;
   const dims wd = groups > 1 ? dims{groups, oc / groups, w.size(1), kh, kw} : dims{oc, w.size(1), kh, kw};
   const tag wtag = groups > 1 ? tag::goihw : tag::oihw;
   const int sum = static_cast<int>(integer(o, "sum"));
   memory target = sum >= 0 ? p.value(sum, "conv sum") : memory();
   const dims od{sd[0], oc, oh, ow};
   if (sum >= 0 && blockedDims(target) != od) throw std::runtime_error("conv: the added value has another shape");
+  if (sum >= 0 && target.get_data_handle() == src.get_data_handle())
+    throw std::runtime_error("conv: the added value is the convolution's own input");
   memory::desc dstMd = sum >= 0 ? target.get_desc() : activation(od);
   // the stem's few input channels: let oneDNN pick the source layout (a plain one, reordered once per run)
   memory::desc srcMd(sd, dt::f32, sd[1] < 16 ? tag::any : tag::nChw16c);
@@ -195,9 +198,9 @@ void addPool(Plan& p, const Napi::Object& o, const std::string& op) {
   const dims st = global ? dims{1, 1} : pair(o, "strides", 1);
   const dims padL = global ? dims{0, 0} : pair(o, "padsBegin", 0);
   const dims padR = global ? dims{0, 0} : pair(o, "padsEnd", 0);
-  const int64_t oh = (sd[2] + padL[0] + padR[0] - k[0]) / st[0] + 1;
-  const int64_t ow = (sd[3] + padL[1] + padR[1] - k[1]) / st[1] + 1;
-  if (oh < 1 || ow < 1) throw std::runtime_error("pool: empty output");
+  const int64_t spanH = sd[2] + padL[0] + padR[0] - k[0], spanW = sd[3] + padL[1] + padR[1] - k[1];
+  if (spanH < 0 || spanW < 0) throw std::runtime_error("pool: the kernel is larger than the padded input");
+  const int64_t oh = spanH / st[0] + 1, ow = spanW / st[1] + 1;
   const auto alg = op == "maxpool" ? dnnl::algorithm::pooling_max
                    : (!global && o.Get("includePad").ToBoolean().Value()) ? dnnl::algorithm::pooling_avg_include_padding
                                                                             : dnnl::algorithm::pooling_avg_exclude_padding;
@@ -450,19 +453,24 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   });
 }
 
-// dnnlPlanVersions(tensors) -> the sum of their autograd version counters (inference tensors, which
-// cannot be written in place outside inference mode, count 0): what a plan compares to tell whether a
-// weight it copied was written since, in one call instead of one per tensor.
+// dnnlPlanVersions(tensors) -> "<sum of version counters>:<hash of data pointers and dtypes>": what a plan
+// compares to tell whether a weight it copied changed since, in one call instead of one per tensor. An
+// in-place write bumps a version (inference tensors have none: they count 0), .to() swaps the storage.
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   return guarded(env, "dnnl plan", [&]() -> Napi::Value {
     auto arr = info[0].As<Napi::Array>();
-    double sum = 0;
+    uint64_t sum = 0, hash = 1469598103934665603ULL;  // FNV-1a
+    auto mix = [&hash](uint64_t v) {
+      for (int b = 0; b < 8; b++) hash = (hash ^ ((v >> (8 * b)) & 0xff)) * 1099511628211ULL;
+    };
     for (uint32_t i = 0; i < arr.Length(); i++) {
       const at::Tensor& t = unwrapTensor(env, arr.Get(i), "weight");
-      if (!t.is_inference()) sum += static_cast<double>(t._version());
+      if (!t.is_inference()) sum += static_cast<uint64_t>(t._version());
+      mix(reinterpret_cast<uintptr_t>(t.data_ptr()));
+      mix(static_cast<uint64_t>(t.scalar_type()));
     }
-    return Napi::Number::New(env, sum);
+    return Napi::String::New(env, std::to_string(sum) + ":" + std::to_string(hash));
   });
 }
 

@@ -152,6 +152,105 @@ describe('the native oneDNN plan (whole-graph inference)', () => {
     graph.dispose();
   });
 
+  it('never overwrites a value that is still read: residual sums and fused activations through aliases', () => {
+    const conv = (inputs: string[], name: string): TinyNode => ({
+      op: 'Conv',
+      inputs,
+      name,
+      attrs: { pads: { ints: [1, 1, 1, 1] } },
+    });
+    const w = {
+      w0: init([16, 4, 3, 3], 1),
+      b0: init([16], 2),
+      w1: init([16, 16, 3, 3], 3),
+      b1: init([16], 4),
+      w2: init([16, 16, 3, 3], 5),
+      b2: init([16], 6),
+      w3: init([16, 4, 3, 3], 7),
+    };
+    const relu = (input: string, name: string): TinyNode => ({ op: 'Relu', inputs: [input], name });
+    const add = (a: string, b: string, name: string): TinyNode => ({ op: 'Add', inputs: [a, b], name });
+    const cases: [string, TinyNode[]][] = [
+      // the convolution's own input is the added value
+      [
+        'r0 + Conv(r0)',
+        [conv(['x', 'w0', 'b0'], 'c0'), relu('c0', 'r0'), conv(['r0', 'w1', 'b1'], 'c1'), add('c1', 'r0', 'y')],
+      ],
+      // r0 is read between the convolution and the Add
+      [
+        'a reader between the convolution and the Add',
+        [
+          conv(['x', 'w0', 'b0'], 'c0'),
+          relu('c0', 'r0'),
+          conv(['x', 'w3', 'b1'], 'c1'),
+          conv(['r0', 'w2', 'b2'], 'z'),
+          add('c1', 'r0', 'a'),
+          add('a', 'z', 'y'),
+        ],
+      ],
+      // a ReLU of an Identity of c, while c itself is read by the Add
+      [
+        'Relu(Identity(c)) + c',
+        [
+          conv(['x', 'w0', 'b0'], 'c'),
+          { op: 'Identity', inputs: ['c'], name: 'i' },
+          relu('i', 'r'),
+          add('r', 'c', 'y'),
+        ],
+      ],
+      // the same after a fused residual sum
+      [
+        'Relu(Identity(c1 + r0)) + (c1 + r0)',
+        [
+          conv(['x', 'w0', 'b0'], 'c0'),
+          relu('c0', 'r0'),
+          conv(['r0', 'w1', 'b1'], 'c1'),
+          add('c1', 'r0', 's'),
+          { op: 'Identity', inputs: ['s'], name: 'i' },
+          relu('i', 'r'),
+          add('r', 's', 'y'),
+        ],
+      ],
+    ];
+    for (const [what, nodes] of cases) {
+      const graph = importOnnxSync(
+        tinyModel({ nodes, inputs: { x: ['N', 4, 8, 8] }, outputs: ['y'], initializers: w }),
+      ).eval();
+      const x = torch.tensor(values(2 * 4 * 64, 31), { shape: [2, 4, 8, 8] });
+      agree(graph, x, what);
+      assert.equal(graph.nativePlanReason([2, 4, 8, 8]), null, what);
+      graph.dispose();
+    }
+  });
+
+  it('concatenates channels: whole-block copies when every part is a multiple of 16 channels, oneDNN otherwise', () => {
+    for (const [a, b] of [
+      [16, 32],
+      [8, 12],
+    ] as const) {
+      const nodes: TinyNode[] = [
+        { op: 'Conv', inputs: ['x', 'wa', 'ba'], name: 'ca', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+        { op: 'Conv', inputs: ['x', 'wb', 'bb'], name: 'cb' },
+        { op: 'Concat', inputs: ['ca', 'cb', 'ca'], name: 'cat', attrs: { axis: { i: 1 } } },
+        { op: 'Relu', inputs: ['cat'], name: 'y' },
+      ];
+      const initializers = {
+        wa: init([a, 4, 3, 3], 41),
+        ba: init([a], 42),
+        wb: init([b, 4, 1, 1], 43),
+        bb: init([b], 44),
+      };
+      const graph = importOnnxSync(
+        tinyModel({ nodes, inputs: { x: ['N', 4, 6, 6] }, outputs: ['y'], initializers }),
+      ).eval();
+      assert.equal(graph.nativePlanReason([3, 4, 6, 6]), 'not tried');
+      const x = torch.tensor(values(3 * 4 * 36, 45), { shape: [3, 4, 6, 6] });
+      agree(graph, x, `parts of ${a}, ${b} and ${a} channels`);
+      assert.equal(graph.nativePlanReason([3, 4, 6, 6]), null);
+      graph.dispose();
+    }
+  });
+
   it("an input of the wrong shape gets the node-by-node path's clear error, and the graph keeps working", () => {
     const graph = importOnnxSync(tinyModel(net())).eval();
     const bad = torch.zeros([1, 3, 10, 10]);

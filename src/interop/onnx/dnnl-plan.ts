@@ -28,7 +28,7 @@ interface DnnlBinding {
   dnnlPlanRun(plan: PlanHandle, input: Handle): Handle;
   dnnlPlanBytes(plan: PlanHandle): number;
   dnnlPlanFree(plan: PlanHandle): void;
-  dnnlPlanVersions(tensors: Handle[]): number;
+  dnnlPlanVersions(tensors: Handle[]): string;
 }
 
 /** Plans kept per graph (input shapes); the least recently used goes first. Each holds its activations. */
@@ -132,9 +132,16 @@ export function lowerPlan(
   const ops: NativeOp[] = [];
   /** op index that made each value, and how many steps read it */
   const madeBy = new Map<number, number>();
-  const readers = new Map<string, number>();
-  for (const step of plan.steps) for (const v of step.node.inputs) if (v) readers.set(v, (readers.get(v) ?? 0) + 1);
-  readers.set(outputName, Number.POSITIVE_INFINITY);
+  // reader counts per value: names that alias one value (Identity, Dropout, Flatten) share one counter
+  const counters = new Map<string, { n: number }>();
+  const counter = (v: string) => {
+    let c = counters.get(v);
+    if (c === undefined) counters.set(v, (c = { n: 0 }));
+    return c;
+  };
+  for (const step of plan.steps) for (const v of step.node.inputs) if (v) counter(v).n++;
+  counter(outputName).n = Number.POSITIVE_INFINITY;
+  const readers = { get: (v: string) => counters.get(v)?.n };
   const lastReaderOf = new Map<string, number>();
   plan.steps.forEach((s, k) => {
     for (const v of s.node.inputs) if (v) lastReaderOf.set(v, k);
@@ -158,6 +165,23 @@ export function lowerPlan(
     if (t === undefined) throw new NotLowerable(`'${name}' is not a constant`);
     return t;
   };
+  /** `out` is another name of `input`'s value: one reader count for both (minus this node's read) */
+  const alias = (out: string, input: string) => {
+    const c = counter(input);
+    c.n += counter(out).n - 1;
+    counters.set(out, c);
+    ids.set(out, id(input));
+  };
+  const readsOf = (o: NativeOp): number[] =>
+    o.op === 'conv'
+      ? [o.src, o.sum]
+      : o.op === 'concat'
+        ? o.srcs
+        : o.op === 'add' || o.op === 'mul'
+          ? [o.a, o.b]
+          : [o.src];
+  /** no op from `conv` on (the conv included) reads value `i`, whose buffer the conv's sum would overwrite */
+  const unreadFrom = (i: number, conv: NativeOp) => ops.slice(ops.indexOf(conv)).every((o) => !readsOf(o).includes(i));
   /** the conv op that made `name` alone, with nothing fused after it yet, when nothing else reads it */
   const soleConv = (name: string) => {
     if (readers.get(name) !== 1) return null;
@@ -210,6 +234,7 @@ export function lowerPlan(
       const [kh, kw] = w.shape.slice(2) as [number, number];
       const oh = Math.floor(((x[2] as number) + begin[0]! + end[0]! - dilations[0]! * (kh - 1) - 1) / strides[0]!) + 1;
       const ow = Math.floor(((x[3] as number) + begin[1]! + end[1]! - dilations[1]! * (kw - 1) - 1) / strides[1]!) + 1;
+      if (!(oh >= 1 && ow >= 1)) throw new NotLowerable(`Conv output ${oh}x${ow}`);
       define(out, [x[0] as number, w.shape[0] as number, oh, ow], {
         op: 'conv',
         src,
@@ -288,15 +313,16 @@ export function lowerPlan(
       const before = (i: number, conv: NativeOp) => (madeBy.get(i) ?? -1) < ops.indexOf(conv);
       const cx = soleConv(x);
       const cy = soleConv(y);
-      if (cx && free(iy) && before(iy, cx)) {
+      if (cx && free(iy) && before(iy, cx) && unreadFrom(iy, cx)) {
         cx.sum = iy;
         ids.set(out, ix);
-      } else if (cy && free(ix) && before(ix, cy)) {
+      } else if (cy && free(ix) && before(ix, cy) && unreadFrom(ix, cy)) {
         cy.sum = ix;
         ids.set(out, iy);
       } else define(out, [...sx], { op: 'add', a: ix, b: iy, dst: -1, act: 'none' });
     } else if (op === 'Pad') {
       if (a.string('mode', 'constant') !== 'constant') throw new NotLowerable('Pad mode');
+      if (node.inputs[3]) throw new NotLowerable('Pad with axes');
       const p = node.inputs[1] ? ints(constant(node.inputs[1])) : (a.ints('pads') ?? []);
       const value = node.inputs[2] ? scalarOf(constant(node.inputs[2]), 0) : a.float('value', 0);
       if (p.length !== 8 || value !== 0 || p[0] || p[1] || p[4] || p[5] || p.some((v) => v < 0))
@@ -362,6 +388,7 @@ export function lowerPlan(
       const pad = source(node.inputs[0] as string, op, op === 'AveragePool');
       const src = id(pad.src);
       const x = shapes[src] as number[];
+      if (!a.has('kernel_shape')) throw new NotLowerable(`${op} without kernel_shape`);
       const kernel = spatial2(a, 'kernel_shape', 1);
       const strides = spatial2(a, 'strides', 1);
       let [begin, end] = pads(a);
@@ -374,6 +401,7 @@ export function lowerPlan(
       }
       const oh = Math.floor(((x[2] as number) + begin[0]! + end[0]! - kernel[0]!) / strides[0]!) + 1;
       const ow = Math.floor(((x[3] as number) + begin[1]! + end[1]! - kernel[1]!) / strides[1]!) + 1;
+      if (!(oh >= 1 && ow >= 1)) throw new NotLowerable(`${op} output ${oh}x${ow}`);
       define(out, [x[0] as number, x[1] as number, oh, ow], {
         op: op === 'MaxPool' ? 'maxpool' : 'avgpool',
         src,
@@ -399,9 +427,9 @@ export function lowerPlan(
       const x = shapes[src] as number[];
       if (a.int('axis', 1) !== 1 || x.length !== 4 || x[2] !== 1 || x[3] !== 1)
         throw new NotLowerable(`Flatten of [${x}]`);
-      ids.set(out, src);
+      alias(out, node.inputs[0] as string);
     } else if (op === 'Identity' || op === 'Dropout') {
-      ids.set(out, id(node.inputs[0] as string));
+      alias(out, node.inputs[0] as string);
     } else if (op === 'Gemm') {
       if (a.int('transA', 0) !== 0 || a.float('alpha', 1) !== 1 || a.float('beta', 1) !== 1)
         throw new NotLowerable('Gemm with transA, alpha or beta');
@@ -427,7 +455,7 @@ export function lowerPlan(
 
 /** The native plans of one graph, per input shape, rebuilt when a weight changes. */
 export class DnnlPlans {
-  readonly #plans = new Map<string, { plan: PlanHandle | null; stamps: number; reason: string | null }>();
+  readonly #plans = new Map<string, { plan: PlanHandle | null; stamps: string; reason: string | null }>();
   #handles: { of: ReadonlyMap<string, Tensor>; handles: Handle[] } | undefined;
 
   /**
@@ -443,7 +471,8 @@ export class DnnlPlans {
   ): Tensor | null {
     if (!dnnlPlanAvailable() || x.dtype !== 'float32' || x.device !== 'cpu') return null;
     const key = x.shape.join('x');
-    // every in-place write bumps a version and versions never go down, so their sum changes with any write
+    // in-place writes bump a version (and versions never go down); .to() swaps storage or dtype: the
+    // stamp is the versions' sum and a hash of every tensor's data pointer and dtype
     if (this.#handles?.of !== constants)
       this.#handles = { of: constants, handles: [...constants.values()].map((t) => t.handle) };
     const stamps = (addon as DnnlBinding).dnnlPlanVersions(this.#handles.handles);
@@ -463,9 +492,10 @@ export class DnnlPlans {
     return new Tensor((addon as DnnlBinding).dnnlPlanRun(entry.plan, x.handle));
   }
 
-  /** Why the plan does not run for inputs of `shape` (null: it does, or was not tried). */
+  /** Why the plan does not run for inputs of `shape`: null when it ran, 'not tried' before any pass. */
   reason(shape: readonly number[]): string | null {
-    return this.#plans.get(shape.join('x'))?.reason ?? null;
+    const entry = this.#plans.get(shape.join('x'));
+    return entry === undefined ? 'not tried' : entry.reason;
   }
 
   #build(
@@ -474,8 +504,8 @@ export class DnnlPlans {
     shape: readonly number[],
     constants: ReadonlyMap<string, Tensor>,
     folds: FoldCache,
-    stamps: number,
-  ): { plan: PlanHandle | null; stamps: number; reason: string | null } {
+    stamps: string,
+  ): { plan: PlanHandle | null; stamps: string; reason: string | null } {
     return torch.scope(() => {
       try {
         const { ops, output } = lowerPlan(plan, io.input, io.output, shape, constants, folds);

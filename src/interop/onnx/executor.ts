@@ -55,13 +55,18 @@ export class GraphExecutor {
     wanted: readonly string[],
     options: ExecuteOptions,
   ): Record<string, Tensor> {
-    if (options.nativePlan && plan.mode !== 'standard' && plan.mode !== 'trace' && !isAutocastEnabled()) {
+    if (
+      options.nativePlan &&
+      plan.mode !== 'standard' &&
+      plan.mode !== 'trace' &&
+      !isAutocastEnabled() &&
+      inputs.size === 1 &&
+      wanted.length === 1
+    ) {
       const [[input, x]] = [...inputs] as [[string, Tensor]];
       const [output] = wanted as [string];
-      if (inputs.size === 1 && wanted.length === 1) {
-        const y = this.#dnnl.run(plan, { input, output }, x, this.#constants, this.#foldCache);
-        if (y !== null) return { [output]: y };
-      }
+      const y = this.#dnnl.run(plan, { input, output }, x, this.#constants, this.#foldCache);
+      if (y !== null) return { [output]: y };
     }
     const values = new Map<string, Tensor>();
     for (const [name, { tensor }] of this.#initializers) values.set(name, tensor);

@@ -125,8 +125,8 @@ export class OnnxGraph extends TensorTree {
   }
 
   /**
-   * Why inference on inputs of `shape` does not run as one native plan (see `nativePlan`), or null when
-   * it does or has not been tried for that shape yet.
+   * Why inference on inputs of `shape` does not run as one native plan (see `nativePlan`): null when it
+   * ran, 'not tried' before an inference pass on that shape.
    *
    * @example
    * ```ts
