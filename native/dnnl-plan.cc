@@ -41,12 +41,9 @@ struct Plan {
   std::vector<Step> steps;
   int output = -1;
   dims outputDims;
-  int64_t bytes = 0;
 
   memory make(const memory::desc& d) {
-    memory m(d, eng);
-    bytes += static_cast<int64_t>(d.get_size());
-    return m;
+    return memory(d, eng);
   }
 
   // A value in `want`'s layout: the value itself, or a reorder step into a new memory.
@@ -237,22 +234,25 @@ void addConcat(Plan& p, const Napi::Object& o) {
     memory dst = p.make(out);
     std::vector<memory> parts;
     for (size_t i = 0; i < ids.size(); i++) parts.push_back(args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)]);
-    const int64_t images = first[0], plane = first[2] * first[3];
+    const int64_t images = first[0], plane = first[2] * first[3] * static_cast<int64_t>(sizeof(float));
+    // per part: bytes of one image, and where its channels start in an output image (decided once)
+    std::vector<int64_t> sizes, offsets;
+    int64_t offset = 0;
+    for (const auto& m : mds) {
+      sizes.push_back(m.dims()[1] * plane);
+      offsets.push_back(offset);
+      offset += sizes.back();
+    }
     Step step;
-    step.custom = [parts, dst, images, plane, channels]() {
+    step.custom = [parts, dst, images, sizes, offsets, outImage = offset]() {
       auto* out = static_cast<char*>(dst.get_data_handle());
-      const int64_t outImage = channels * plane * static_cast<int64_t>(sizeof(float));
-      // one task per (image, part)
       const int64_t n = static_cast<int64_t>(parts.size());
+      // one task per (image, part)
       at::parallel_for(0, images * n, 1, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; t++) {
           const int64_t image = t / n, k = t % n;
-          int64_t offset = 0;
-          for (int64_t j = 0; j < k; j++) offset += parts[j].get_desc().dims()[1];
-          const int64_t c = parts[k].get_desc().dims()[1];
-          const int64_t bytes = c * plane * static_cast<int64_t>(sizeof(float));
-          std::memcpy(out + image * outImage + offset * plane * static_cast<int64_t>(sizeof(float)),
-                      static_cast<const char*>(parts[k].get_data_handle()) + image * bytes, bytes);
+          std::memcpy(out + image * outImage + offsets[k],
+                      static_cast<const char*>(parts[k].get_data_handle()) + image * sizes[k], sizes[k]);
         }
       });
     };
@@ -392,7 +392,6 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
           else if (op == "linear") addLinear(env, p, o);
           else if (op == "mul") addMul(p, o);
           else if (op == "batchnorm") addBatchNorm(env, p, o);
-          else if (op == "alias") p.set(static_cast<int>(integer(o, "dst")), p.value(static_cast<int>(integer(o, "src")), "alias"));
           else throw std::runtime_error("unknown op '" + op + "'");
         } catch (const dnnl::error& e) {
           throw std::runtime_error("op " + std::to_string(i) + " (" + op + "): oneDNN: " + e.what());
@@ -474,18 +473,11 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   });
 }
 
-// dnnlPlanBytes(plan) -> bytes of activations and weights the plan holds
-Napi::Value Bytes(const Napi::CallbackInfo& info) {
-  napi_env env = info.Env();
-  return Napi::Number::New(env, static_cast<double>(unwrapPlan(env, info[0])->plan.bytes));
-}
-
 }  // namespace
 
 void registerDnnlPlanFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("dnnlPlanCreate", Napi::Function::New(env, Create, "dnnlPlanCreate"));
   exports.Set("dnnlPlanRun", Napi::Function::New(env, Run, "dnnlPlanRun"));
-  exports.Set("dnnlPlanBytes", Napi::Function::New(env, Bytes, "dnnlPlanBytes"));
   exports.Set("dnnlPlanFree", Napi::Function::New(env, Free, "dnnlPlanFree"));
   exports.Set("dnnlPlanVersions", Napi::Function::New(env, Versions, "dnnlPlanVersions"));
 }

@@ -26,7 +26,6 @@ type PlanHandle = object & { readonly __dnnlPlanHandle: unique symbol };
 interface DnnlBinding {
   dnnlPlanCreate(ops: NativeOp[], io: { shape: number[]; output: number }): PlanHandle;
   dnnlPlanRun(plan: PlanHandle, input: Handle): Handle;
-  dnnlPlanBytes(plan: PlanHandle): number;
   dnnlPlanFree(plan: PlanHandle): void;
   dnnlPlanVersions(tensors: Handle[]): string;
 }
@@ -118,7 +117,7 @@ const scalarOf = (t: Tensor | undefined, fallback: number) => (t === undefined ?
  * The native ops of a plan's steps for an input of `shape`, given the graph's values (initializers and
  * constants) and the folded weights. Throws NotLowerable naming the first thing it cannot take.
  */
-export function lowerPlan(
+function lowerPlan(
   plan: ExecutionPlan,
   inputName: string,
   outputName: string,
@@ -193,13 +192,8 @@ export function lowerPlan(
   const padded = new Map<string, { src: string; begin: number[]; end: number[] }>();
   /** x * HardSigmoid(x) (how opsets before 14 export HardSwish): the HardSigmoid's output -> x */
   const swish = new Map<string, string>();
-  /** a node's input 0 and the pads a Pad before it adds (zeros without one) */
-  const source = (name: string, op: string, zeroPadOk: boolean) => {
-    const p = padded.get(name);
-    if (p === undefined) return { src: name, begin: [0, 0], end: [0, 0] };
-    if (!zeroPadOk) throw new NotLowerable(`Pad before ${op}`);
-    return p;
-  };
+  /** a Conv's or AveragePool's input 0 and the pads a Pad before it adds (zeros without one) */
+  const source = (name: string) => padded.get(name) ?? { src: name, begin: [0, 0], end: [0, 0] };
   for (const [k, step] of plan.steps.entries()) {
     const { node } = step;
     const op = node.label.opType;
@@ -221,7 +215,7 @@ export function lowerPlan(
         [, w, b] = folds.inputs(step.index, [undefined, w, b], params, step.fold.eps) as [undefined, Tensor, Tensor];
       }
       if (w.ndim !== 4 || w.dtype !== 'float32') throw new NotLowerable('a Conv that is not 2-d float32');
-      const pad = source(node.inputs[0] as string, op, true);
+      const pad = source(node.inputs[0] as string);
       const src = id(pad.src);
       const x = shapes[src] as number[];
       const [begin, end] = pads(a).map((p, j) => p.map((v, d) => v + (j === 0 ? pad.begin : pad.end)[d]!)) as [
@@ -385,7 +379,7 @@ export function lowerPlan(
       if ((a.ints('dilations') ?? [1, 1]).some((d) => d !== 1)) throw new NotLowerable(`${op} with dilations`);
       if (a.int('storage_order', 0) !== 0) throw new NotLowerable(`${op} with storage_order`);
       const includePad = a.int('count_include_pad', 0) === 1;
-      const pad = source(node.inputs[0] as string, op, op === 'AveragePool');
+      const pad = source(node.inputs[0] as string);
       const src = id(pad.src);
       const x = shapes[src] as number[];
       if (!a.has('kernel_shape')) throw new NotLowerable(`${op} without kernel_shape`);
