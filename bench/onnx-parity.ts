@@ -26,8 +26,9 @@
  *   BENCH_ARCHS=resnet18,mobilenet_v2 BENCH_PRECISION=auto npm run bench:onnx-parity
  *
  * BENCH_ARCHS: torchvision names (default the six below); BENCH_BATCHES (default '1,8'); BENCH_PRECISION
- * ('fp32' default, 'bf16' or 'auto': the imported-graph rule, bf16 only with AMX) runs tszoo's graph under
- * bfloat16 autocast, as `Model.predict` does with that precision; PyTorch then runs all its variants under
+ * ('fp32' default, 'bf16' or 'auto': the rule for graphs the native plan takes, bf16 on AMX or AVX512-BF16)
+ * runs tszoo's graph under bfloat16 autocast, as `Model.predict` does with that precision (the native plan
+ * then computes in bfloat16; each line says whether the plan ran); PyTorch then runs all its variants under
  * torch.autocast bf16 too (the frozen `jit` module returns fp32 logits, partly computed in bf16 by TorchScript's
  * autocast pass; each variant's max_abs_diff shows how far from fp32). A PyTorch variant that fails to build or
  * run for an architecture is dropped with a `pytorch <arch>: <variant> dropped: <error>` line.
@@ -62,7 +63,7 @@ const archs = (process.env.BENCH_ARCHS ?? Object.keys(ARCHITECTURES).join(',')).
 const precision = choosePrecision(
   (process.env.BENCH_PRECISION ?? 'fp32') as Precision,
   undefined,
-  'imported-graph-inference',
+  'native-plan-inference',
 );
 const blockedEnv = process.env.BENCH_BLOCKED ?? 'auto';
 if (!['auto', 'true', 'false'].includes(blockedEnv)) throw new Error(`BENCH_BLOCKED: 'auto', 'true' or 'false'`);
@@ -179,6 +180,7 @@ try {
       const feeds = { input: new ort.Tensor('float32', data, [batch, 3, size, size]) };
       const reference = want.slice(0, batch * classes);
       const ours = torch.noGrad(() => torch.scope(() => forward().float().toArray())) as number[];
+      const notNative = graph.nativePlanReason(x.shape, precision.used === 'bf16' ? 'bfloat16' : 'float32');
       const theirs = (await session.run(feeds)).output?.data as Float32Array;
       const tszoo: number[] = [];
       const onnxruntime: number[] = [];
@@ -214,6 +216,7 @@ try {
         `${label.padEnd(18)} batch ${batch}  tszoo ${ts.toFixed(2).padStart(7)} img/s  onnxruntime ${rt.toFixed(2).padStart(7)} img/s  ` +
           `pytorch ${pt.toFixed(2).padStart(7)} img/s (${best.name})  ` +
           `ratio ${(ts / rt).toFixed(3)}  ratio_vs_pytorch ${(ts / pt).toFixed(3)}  ` +
+          `plan ${notNative === null ? 'native' : `node by node (${notNative})`}  ` +
           `max_abs_diff vs pytorch tszoo ${maxAbsDiff(ours, reference).toExponential(2)} ` +
           `onnxruntime ${maxAbsDiff(theirs, reference).toExponential(2)} ` +
           `pytorch ${best.name} ${(pytorchDiff[best.name] ?? Number.NaN).toExponential(2)} (logits up to ${scale.toPrecision(3)})  ` +

@@ -1,6 +1,8 @@
 // A whole inference graph as oneDNN primitives, built once per input shape: convolutions with their
 // activation and a residual add fused as post-ops, pools, concatenation and a final inner product, all
 // activations in the blocked nChw16c layout with no reorders between them, weights reordered once.
+// In bfloat16 activations and weights are bfloat16 (oneDNN accumulates in float32) and the layouts are
+// oneDNN's choice for the CPU (AMX kernels want channels-last); the output is bfloat16 too, as autocast's.
 // LibTorch 1.13 links Debian's libdnnl.so.2 itself, so this shares its oneDNN (one copy, one primitive
 // cache, one OpenMP pool). The ops come from JS (src/tensor/dnnl-plan.ts); they are checked here too.
 #include <dnnl.hpp>
@@ -35,6 +37,7 @@ struct Step {
 struct Plan {
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
   dnnl::stream strm{eng};
+  dt type = dt::f32;  // activations and weights (biases and batch-norm statistics stay f32)
   dims inputDims;
   memory input;                 // user layout (nchw), its handle set per run
   std::vector<memory> values;   // value id -> its memory (a fused add's output shares its target's)
@@ -44,6 +47,23 @@ struct Plan {
 
   memory make(const memory::desc& d) {
     return memory(d, eng);
+  }
+
+  bool bf16() const { return type == dt::bf16; }
+
+  // An activation's layout: nChw16c (or nc) in float32, oneDNN's pick in bfloat16.
+  memory::desc activation(const dims& d) const {
+    if (bf16() && d.size() == 4) return {d, type, tag::any};
+    return {d, type, d.size() == 4 ? tag::nChw16c : tag::nc};
+  }
+
+  // bfloat16 primitives only where oneDNN has a kernel for this CPU: its reference ones are many times
+  // slower than float32 (no avx512_core here), so the plan refuses and the graph runs node by node.
+  template <typename PD>
+  void needFast(const PD& pd, const char* what) const {
+    const std::string impl = pd.impl_info_str();
+    if (bf16() && impl.rfind("ref", 0) == 0)
+      throw std::runtime_error(std::string("no bfloat16 ") + what + " kernel for this CPU (oneDNN offers only '" + impl + "')");
   }
 
   // A value in `want`'s layout: the value itself, or a reorder step into a new memory.
@@ -117,8 +137,6 @@ int64_t integer(const Napi::Object& o, const char* key) {
 
 dims blockedDims(const memory& m) { return m.get_desc().dims(); }
 
-memory::desc activation(const dims& d) { return {d, dt::f32, d.size() == 4 ? tag::nChw16c : tag::nc}; }
-
 // An activation as oneDNN eltwise steps: "relu" | "clip" (lo, hi) | "hardswish" |
 // "hardsigmoid" (max(0, min(1, lo * x + hi)): linear, then clip) | "none".
 std::vector<std::tuple<dnnl::algorithm, float, float>> eltwiseSteps(const std::string& kind, float lo, float hi) {
@@ -160,11 +178,12 @@ void addConv(Napi::Env env, Plan& p, const Napi::Object& o) {
   if (sum >= 0 && blockedDims(target) != od) throw std::runtime_error("conv: the added value has another shape");
   if (sum >= 0 && target.get_data_handle() == src.get_data_handle())
     throw std::runtime_error("conv: the added value is the convolution's own input");
-  memory::desc dstMd = sum >= 0 ? target.get_desc() : activation(od);
-  // the stem's few input channels: let oneDNN pick the source layout (a plain one, reordered once per run)
-  memory::desc srcMd(sd, dt::f32, sd[1] < 16 ? tag::any : tag::nChw16c);
+  memory::desc dstMd = sum >= 0 ? target.get_desc() : p.activation(od);
+  // the stem's few input channels (and every input in bfloat16): oneDNN picks the source layout, reordered
+  // into once per run where it differs
+  memory::desc srcMd(sd, p.type, sd[1] < 16 || p.bf16() ? tag::any : tag::nChw16c);
   dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                     srcMd, memory::desc(wd, dt::f32, tag::any),
+                                     srcMd, memory::desc(wd, p.type, tag::any),
                                      memory::desc({oc}, dt::f32, tag::x), dstMd, strides,
                                      {dil[0] - 1, dil[1] - 1}, padL, padR);
   dnnl::post_ops po;
@@ -177,6 +196,7 @@ void addConv(Napi::Env env, Plan& p, const Napi::Object& o) {
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
   dnnl::convolution_forward::primitive_desc pd(cd, attr, p.eng);
+  p.needFast(pd, "convolution");
   memory s = p.as(src, pd.src_desc());
   memory wm = p.constant(w, wd, wtag, pd.weights_desc());
   memory bm = b ? p.constant(*b, {oc}, tag::x, pd.bias_desc()) : p.constant(at::zeros({oc}), {oc}, tag::x, pd.bias_desc());
@@ -202,8 +222,10 @@ void addPool(Plan& p, const Napi::Object& o, const std::string& op) {
                    : (!global && o.Get("includePad").ToBoolean().Value()) ? dnnl::algorithm::pooling_avg_include_padding
                                                                             : dnnl::algorithm::pooling_avg_exclude_padding;
   dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, alg, src.get_desc(),
-                                activation({sd[0], sd[1], oh, ow}), st, k, padL, padR);
+                                memory::desc({sd[0], sd[1], oh, ow}, src.get_desc().data_type(), tag::any), st, k,
+                                padL, padR);
   dnnl::pooling_forward::primitive_desc pd(d, p.eng);
+  p.needFast(pd, "pooling");
   memory dst = p.make(pd.dst_desc());
   p.steps.push_back({dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}});
   p.set(static_cast<int>(integer(o, "dst")), dst);
@@ -225,16 +247,20 @@ void addConcat(Plan& p, const Napi::Object& o) {
     mds.push_back(m.get_desc());
     args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = m;
   }
-  memory::desc out = activation({first[0], channels, first[2], first[3]});
   // In nChw16c with every part's channels a multiple of 16, each image of the output is its parts'
   // images one after another: whole-block copies (oneDNN's generic concat runs element-wise here).
+  const dt type = mds[0].data_type();
+  auto blocked = [&](const dims& d) { return memory::desc(d, type, tag::nChw16c); };
+  const memory::desc out = blocked({first[0], channels, first[2], first[3]});
   bool blocks = channels % 16 == 0;
-  for (size_t i = 0; i < mds.size(); i++) blocks = blocks && mds[i] == activation(mds[i].dims()) && mds[i].dims()[1] % 16 == 0;
+  for (const auto& md : mds) blocks = blocks && md == blocked(md.dims()) && md.dims()[1] % 16 == 0;
   if (blocks) {
     memory dst = p.make(out);
     std::vector<memory> parts;
     for (size_t i = 0; i < ids.size(); i++) parts.push_back(args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)]);
-    const int64_t images = first[0], plane = first[2] * first[3] * static_cast<int64_t>(sizeof(float));
+    const int64_t element = static_cast<int64_t>(type == dt::bf16 ? sizeof(uint16_t) : sizeof(float));
+    if (type != dt::bf16 && type != dt::f32) throw std::runtime_error("concat: an unexpected data type");
+    const int64_t images = first[0], plane = first[2] * first[3] * element;
     // per part: bytes of one image, and where its channels start in an output image (decided once)
     std::vector<int64_t> sizes, offsets;
     int64_t offset = 0;
@@ -260,7 +286,7 @@ void addConcat(Plan& p, const Napi::Object& o) {
     p.set(static_cast<int>(integer(o, "dst")), dst);
     return;
   }
-  dnnl::concat::primitive_desc pd(out, 1, mds, p.eng);
+  dnnl::concat::primitive_desc pd(memory::desc(out.dims(), type, tag::any), 1, mds, p.eng);
   memory dst = p.make(pd.dst_desc());
   args[DNNL_ARG_DST] = dst;
   p.steps.push_back({dnnl::concat(pd), args});
@@ -278,6 +304,7 @@ void addBinary(Plan& p, const Napi::Object& o) {
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
   dnnl::binary::primitive_desc pd(d, attr, p.eng);
+  p.needFast(pd, "add");
   memory dst = p.make(pd.dst_desc());
   p.steps.push_back({dnnl::binary(pd), {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}}});
   p.set(static_cast<int>(integer(o, "dst")), dst);
@@ -292,6 +319,7 @@ void addEltwise(Plan& p, const Napi::Object& o) {
   memory from = src;
   for (auto [alg, a, b] : steps) {
     dnnl::eltwise_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, alg, src.get_desc(), a, b}, p.eng);
+    p.needFast(pd, "activation");
     p.steps.push_back({dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, dst}}});
     from = dst;
   }
@@ -305,7 +333,9 @@ void addMul(Plan& p, const Napi::Object& o) {
   const dims da = blockedDims(a), db = blockedDims(b);
   if (da.size() != 4 || db.size() != 4 || db[0] != da[0] || db[1] != da[1] || db[2] != 1 || db[3] != 1)
     throw std::runtime_error("mul: only [N, C, H, W] * [N, C, 1, 1]");
+  if (a.get_desc().data_type() != b.get_desc().data_type()) throw std::runtime_error("mul: operands differ in type");
   dnnl::binary::primitive_desc pd({dnnl::algorithm::binary_mul, a.get_desc(), b.get_desc(), a.get_desc()}, p.eng);
+  p.needFast(pd, "mul");
   memory dst = p.make(pd.dst_desc());
   p.steps.push_back({dnnl::binary(pd), {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}}});
   p.set(static_cast<int>(integer(o, "dst")), dst);
@@ -320,6 +350,7 @@ void addBatchNorm(Napi::Env env, Plan& p, const Napi::Object& o) {
   if (o.Get("relu").ToBoolean().Value()) flags = flags | dnnl::normalization_flags::fuse_norm_relu;
   dnnl::batch_normalization_forward::primitive_desc pd(
       {dnnl::prop_kind::forward_inference, src.get_desc(), o.Get("eps").As<Napi::Number>().FloatValue(), flags}, p.eng);
+  p.needFast(pd, "batch norm");
   auto param = [&](const char* key) {
     const at::Tensor& t = unwrapTensor(env, o.Get(key), "batchnorm parameter");
     if (t.numel() != c) throw std::runtime_error(std::string("batchnorm: ") + key + " does not fit the channels");
@@ -348,10 +379,12 @@ void addLinear(Napi::Env env, Plan& p, const Napi::Object& o) {
     throw std::runtime_error("linear: weight does not fit the input");
   const int64_t out = w.size(0);
   const dims wd = sd.size() == 4 ? dims{out, sd[1], 1, 1} : dims{out, sd[1]};
+  const dt type = src.get_desc().data_type();
   dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src.get_desc(),
-                                      memory::desc(wd, dt::f32, tag::any), memory::desc({out}, dt::f32, tag::x),
-                                      memory::desc({sd[0], out}, dt::f32, tag::nc));
+                                      memory::desc(wd, type, tag::any), memory::desc({out}, dt::f32, tag::x),
+                                      memory::desc({sd[0], out}, type, tag::nc));
   dnnl::inner_product_forward::primitive_desc pd(d, p.eng);
+  p.needFast(pd, "inner product");
   memory wm = p.constant(w, wd, sd.size() == 4 ? tag::oihw : tag::oi, pd.weights_desc());
   memory bm = p.constant(b, {out}, tag::x, pd.bias_desc());
   memory dst = p.make(pd.dst_desc());
@@ -366,7 +399,9 @@ PlanBox* unwrapPlan(napi_env env, napi_value v) {
   return box;
 }
 
-// dnnlPlanCreate(ops, inputShape) -> plan handle. Value 0 is the input; ops run in order.
+// dnnlPlanCreate(ops, { shape, output, dtype: 'float32' | 'bfloat16' }) -> plan handle. Value 0 is the
+// input (float32, NCHW); ops run in order; the output has its last op's type (bfloat16 after a
+// convolution or inner product in a bfloat16 plan, as under autocast).
 Napi::Value Create(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   return guarded(env, "dnnl plan", [&]() -> Napi::Value {
@@ -377,6 +412,10 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       if (p.inputDims.size() != 4) throw std::runtime_error("the input must be [N, C, H, W]");
       for (auto d : p.inputDims)
         if (d < 1) throw std::runtime_error("an empty input");
+      const Napi::Object io = info[1].As<Napi::Object>();
+      const std::string type = io.Get("dtype").IsString() ? io.Get("dtype").As<Napi::String>().Utf8Value() : "float32";
+      if (type != "float32" && type != "bfloat16") throw std::runtime_error("dtype '" + type + "': float32 or bfloat16");
+      p.type = type == "bfloat16" ? dt::bf16 : dt::f32;
       p.input = memory({p.inputDims, dt::f32, tag::nchw}, p.eng, DNNL_MEMORY_NONE);
       p.set(0, p.input);
       auto ops = info[0].As<Napi::Array>();
@@ -394,12 +433,16 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
           else if (op == "batchnorm") addBatchNorm(env, p, o);
           else throw std::runtime_error("unknown op '" + op + "'");
         } catch (const dnnl::error& e) {
+          // below AVX-512 oneDNN 2.6 has no bfloat16 convolution at all
+          if (p.bf16() && e.status == dnnl_unimplemented)
+            throw std::runtime_error("op " + std::to_string(i) + " (" + op + "): no bfloat16 " + op +
+                                     " kernel for this CPU (oneDNN: " + e.what() + ")");
           throw std::runtime_error("op " + std::to_string(i) + " (" + op + "): oneDNN: " + e.what());
         } catch (const std::runtime_error& e) {
           throw std::runtime_error("op " + std::to_string(i) + " (" + op + "): " + e.what());
         }
       }
-      p.output = static_cast<int>(integer(info[1].As<Napi::Object>(), "output"));
+      p.output = static_cast<int>(integer(io, "output"));
       p.outputDims = blockedDims(p.value(p.output, "output"));
     } catch (...) {
       delete box;
@@ -412,7 +455,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   });
 }
 
-// dnnlPlanRun(plan, input) -> a new dense tensor (NCHW, or [N, O])
+// dnnlPlanRun(plan, input) -> a new dense tensor (NCHW, or [N, O]; float32 or bfloat16)
 Napi::Value Run(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   return guarded(env, "dnnl plan", [&]() -> Napi::Value {
@@ -430,10 +473,12 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
         s.prim.execute(p.strm, s.args);
       }
     }
-    at::Tensor out = at::empty(std::vector<int64_t>(p.outputDims.begin(), p.outputDims.end()), at::kFloat);
     memory last = p.values[p.output];
-    memory user({p.outputDims, dt::f32, p.outputDims.size() == 4 ? tag::nchw : tag::nc}, p.eng, out.data_ptr<float>());
-    if (last.get_desc() == user.get_desc()) std::memcpy(out.data_ptr<float>(), last.get_data_handle(), out.nbytes());
+    const dt type = last.get_desc().data_type();
+    at::Tensor out = at::empty(std::vector<int64_t>(p.outputDims.begin(), p.outputDims.end()),
+                               type == dt::bf16 ? at::kBFloat16 : at::kFloat);
+    memory user({p.outputDims, type, p.outputDims.size() == 4 ? tag::nchw : tag::nc}, p.eng, out.data_ptr());
+    if (last.get_desc() == user.get_desc()) std::memcpy(out.data_ptr(), last.get_data_handle(), out.nbytes());
     else dnnl::reorder(last, user).execute(p.strm, last, user);
     p.strm.wait();
     p.input.set_data_handle(DNNL_MEMORY_NONE);

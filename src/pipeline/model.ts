@@ -97,9 +97,15 @@ export class Model {
   /** The precision predictions run in on this machine ('auto' resolved against its CPU), and why. */
   get precision(): PrecisionChoice {
     if (this.#precision === undefined) {
-      // a module holding an imported ONNX graph predicts through the graph's inference path
-      const imported = this.module.modules().some((m) => m instanceof OnnxGraph);
-      const workload = imported ? 'imported-graph-inference' : 'default';
+      // a module holding an imported ONNX graph predicts through the graph's inference path: one native
+      // plan where the graph's ops allow it, node by node otherwise
+      const graphs = this.module.modules().filter((m): m is OnnxGraph => m instanceof OnnxGraph);
+      const workload =
+        graphs.length === 0
+          ? 'default'
+          : graphs.every((g) => g.nativePlanReason() === null)
+            ? 'native-plan-inference'
+            : 'imported-graph-inference';
       this.#precision = choosePrecision(this.settings.precision ?? 'fp32', undefined, workload);
     }
     return this.#precision;
@@ -107,7 +113,7 @@ export class Model {
 
   /**
    * Sets the precision of predictions: 'fp32', 'bf16' or 'auto' (bf16 where the CPU runs it natively; for a
-   * module holding an imported ONNX graph, only where it runs it on AMX: see `bf16PaysFor`).
+   * module holding an imported ONNX graph that the native plan cannot take, only with AMX: see `bf16PaysFor`).
    */
   setPrecision(precision: Precision): this {
     this.settings.precision = checkPrecision(precision, 'Model.setPrecision');

@@ -92,6 +92,50 @@ describe('precision', () => {
     for (const m of [net, imported, nested]) m.dispose();
   });
 
+  it("'auto' for a graph the native plan takes picks bf16 wherever bfloat16 is native (the plan runs it blocked)", () => {
+    const avx512Bf16Cpu = { ...amxCpu, flags: { ...flags, amxBf16: false }, onednnIsa: 'cpu_isa_avx512_core_bf16' };
+    const plan = 'native-plan-inference';
+    assert.deepEqual(
+      [amxCpu, avx512Bf16Cpu, avx2Cpu].map((cpu) => bf16PaysFor(cpu, plan)),
+      [true, true, false],
+    );
+    assert.match(
+      choosePrecision('auto', avx512Bf16Cpu, plan).reason,
+      /^bf16 \(auto: the CPU runs bfloat16 natively, the graph as one oneDNN plan; amx\)$/,
+    );
+    assert.equal(choosePrecision('auto', avx2Cpu, plan).used, 'fp32');
+
+    // Model asks its graphs: a convolutional one goes to the plan, the MLP (2-d input) does not
+    const cpu = torch.backends.cpu.capability();
+    const convNet = new nn.Sequential(
+      new nn.Conv2d(3, 4, 3, { padding: 1 }),
+      new nn.ReLU(),
+      new nn.GlobalAvgPool2d(),
+      new nn.Flatten(),
+      new nn.Linear(4, 2),
+    ).eval();
+    const graph = importOnnxSync(exportOnnxBytes(convNet, { inputShape: [3, 8, 8] }));
+    assert.equal(graph.nativePlanReason(), null);
+    const auto = { task: 'multi-class' as const, precision: 'auto' as const };
+    const model = new Model(graph, auto);
+    assert.equal(model.precision.used, cpu.nativeBf16 ? 'bf16' : 'fp32');
+    const mlp = importOnnxSync(exportOnnxBytes(blobNet(), { inputShape: [4] }));
+    assert.equal(new Model(new nn.Sequential(graph, new nn.ReLU()), auto).precision.used, model.precision.used);
+    assert.equal(
+      new Model(new nn.Sequential(graph, mlp), auto).precision.used,
+      hasAmxBf16(cpu) ? 'bf16' : 'fp32',
+      'every graph must go to the plan',
+    );
+    // predictions at the chosen precision stay near float32's
+    const x = torch.randn([2, 3, 8, 8]);
+    const fp32 = new Model(graph, { task: 'multi-class' }).predict(x);
+    const chosen = model.predict(x);
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 2; j++)
+        assert.ok(Math.abs((chosen[i] as Float32Array)[j]! - (fp32[i] as Float32Array)[j]!) < 2e-2);
+    for (const m of [convNet, graph, mlp]) m.dispose();
+  });
+
   it('bf16 training: forward under autocast, float32 weights, loss and checkpoints; shown and recorded', async () => {
     torch.manualSeed(2);
     const model = blobNet();

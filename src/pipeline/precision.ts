@@ -32,9 +32,11 @@ export function checkPrecision(value: unknown, where: string): Precision {
 
 /**
  * What the precision is for. `'imported-graph-inference'`: an imported ONNX graph (OnnxGraph) in eval mode
- * without gradients, where `'auto'` asks more of the CPU (see {@link bf16PaysFor}).
+ * without gradients that runs node by node, where `'auto'` asks more of the CPU (see {@link bf16PaysFor});
+ * `'native-plan-inference'`: one whose every node the native oneDNN plan takes
+ * (`graph.nativePlanReason() === null`).
  */
-export type PrecisionWorkload = 'default' | 'imported-graph-inference';
+export type PrecisionWorkload = 'default' | 'imported-graph-inference' | 'native-plan-inference';
 
 /** Whether oneDNN runs bfloat16 on AMX tiles here: the CPU has `amx_bf16` and oneDNN's ISA uses it. */
 export function hasAmxBf16(cpu: CpuCapability): boolean {
@@ -42,10 +44,11 @@ export function hasAmxBf16(cpu: CpuCapability): boolean {
 }
 
 /**
- * Whether `'auto'` picks bfloat16 for `workload` on `cpu`. By default: wherever bfloat16 runs natively
- * (AMX or AVX512-BF16). For imported-graph inference only with AMX: on AVX512-BF16 without AMX the graph's
- * convolutions under bfloat16 autocast were slower than float32 on its blocked/folded path (measured here,
- * 5.0 vs 10.3 img/s), while AMX makes them several times faster.
+ * Whether `'auto'` picks bfloat16 for `workload` on `cpu`. By default (and for graphs the native plan
+ * takes, which runs bfloat16 in oneDNN's blocked layouts: 1.4-1.7x onnxruntime's fp32 speed on
+ * AVX512-BF16, BENCHMARKS.md): wherever bfloat16 runs natively (AMX or AVX512-BF16). For imported graphs
+ * that run node by node only with AMX: on AVX512-BF16 without AMX their convolutions under bfloat16
+ * autocast were slower than float32 on the blocked/folded path (measured here, 5.0 vs 10.3 img/s).
  */
 export function bf16PaysFor(cpu: CpuCapability, workload: PrecisionWorkload = 'default'): boolean {
   return workload === 'imported-graph-inference' ? hasAmxBf16(cpu) : cpu.nativeBf16;
@@ -58,6 +61,7 @@ export function bf16PaysFor(cpu: CpuCapability, workload: PrecisionWorkload = 'd
  * ```ts
  * choosePrecision('auto');   // { used: 'bf16', reason: 'bf16 (auto: the CPU runs bfloat16 natively)', ... } on AMX
  * choosePrecision('auto', torch.backends.cpu.capability(), 'imported-graph-inference');   // bf16 only with AMX
+ * choosePrecision('auto', torch.backends.cpu.capability(), 'native-plan-inference');   // AMX or AVX512-BF16
  * ```
  */
 export function choosePrecision(
@@ -73,9 +77,11 @@ export function choosePrecision(
       ? pays
         ? workload === 'imported-graph-inference'
           ? 'auto: the CPU runs bfloat16 on AMX'
-          : 'auto: the CPU runs bfloat16 natively'
+          : workload === 'native-plan-inference'
+            ? 'auto: the CPU runs bfloat16 natively, the graph as one oneDNN plan'
+            : 'auto: the CPU runs bfloat16 natively'
         : cpu.nativeBf16
-          ? 'auto: imported-graph inference uses bfloat16 only with AMX; this CPU has AVX512-BF16 without it'
+          ? 'auto: a graph that runs node by node uses bfloat16 only with AMX; this CPU has AVX512-BF16 without it'
           : 'auto: no native bfloat16 on this CPU'
       : requested === 'bf16' && !cpu.nativeBf16
         ? 'requested; emulated, the CPU has no bfloat16 units'

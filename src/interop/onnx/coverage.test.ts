@@ -101,26 +101,35 @@ describe('ONNX operator coverage: graphs exported by torch.onnx agree with onnxr
     }
   }
 
-  it('an imported graph runs under bfloat16 autocast (dense plan, even with blockedInference) near float32', async () => {
+  it('an imported graph runs under bfloat16 autocast (node by node: dense plan, even with blockedInference; one native plan) near float32', async () => {
     const { path, shape } = exportModel('mobilenet_v3_small', 17);
     const graph = (await importOnnx(path)).eval();
     torch.manualSeed(1);
     const x = torch.randn(shape);
     try {
       const fp32 = torch.noGrad(() => graph.forward(x)).toArray();
-      for (const blocked of ['auto', true] as const) {
+      for (const [blocked, native] of [
+        ['auto', false],
+        [true, false],
+        ['auto', true],
+      ] as const) {
         graph.blockedInference = blocked;
+        graph.nativePlan = native;
         const y = torch.noGrad(() => torch.autocast({ dtype: 'bfloat16' }, () => graph.forward(x)));
         assert.equal(y.dtype, 'bfloat16');
         // bfloat16 keeps 8 significant bits through ~50 layers: a few per cent of the logits' scale
         const check = closeEnough(y.float().toArray(), fp32, 0.05);
-        assert.ok(check.ok, `blockedInference ${blocked}: ${check.message}`);
+        assert.ok(check.ok, `blockedInference ${blocked}, nativePlan ${native}: ${check.message}`);
         y.dispose();
       }
+      // the last pass ran as one bfloat16 plan where oneDNN has bfloat16 kernels (AVX-512)
+      if (/avx512_core/.test(torch.backends.cpu.capability().onednnIsa ?? ''))
+        assert.equal(graph.nativePlanReason(shape, 'bfloat16'), null);
       // the convolutions themselves run in bfloat16 (aten::convolution is not on autocast's list)
       const conv = graph.nodes.find((n) => n.label.opType === 'Conv');
       assert.ok(conv);
       const stem = graph.cut(conv.outputs[0] as string).eval();
+      stem.nativePlan = false;
       const out = torch.noGrad(() => torch.autocast({}, () => stem.forward(x)));
       assert.equal(out.dtype, 'bfloat16');
       out.dispose();

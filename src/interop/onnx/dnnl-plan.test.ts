@@ -251,6 +251,59 @@ describe('the native oneDNN plan (whole-graph inference)', () => {
     }
   });
 
+  it('under bfloat16 autocast computes in bfloat16 where oneDNN has bfloat16 kernels, and says why not elsewhere', () => {
+    const graph = importOnnxSync(tinyModel(net())).eval();
+    const shape = [2, 4, 10, 10];
+    const x = torch.tensor(values(2 * 4 * 100, 27), { shape });
+    const fp32 = run(graph, x, true);
+    const underAutocast = (native: boolean) => {
+      graph.nativePlan = native;
+      return torch.scope(() => {
+        const y = torch.noGrad(() => torch.autocast({ dtype: 'bfloat16' }, () => graph.forward(x)));
+        return { dtype: y.dtype, data: y.float().contiguous().data() as Float32Array };
+      });
+    };
+    const native = underAutocast(true);
+    assert.equal(native.dtype, 'bfloat16', 'logits in bfloat16 on either path, as under autocast');
+    const reason = graph.nativePlanReason(shape, 'bfloat16');
+    // oneDNN 2.6 has bfloat16 convolutions for AVX-512 (native with AVX512-BF16 or AMX, emulated on plain
+    // AVX-512); below that only its reference kernels, which the plan refuses
+    if (/avx512_core/.test(torch.backends.cpu.capability().onednnIsa ?? '')) {
+      assert.equal(reason, null);
+    } else assert.match(reason ?? '', /^op 0 \(conv\): no bfloat16 conv(olution)? kernel for this CPU/);
+    const scale = Math.max(...fp32.map(Math.abs));
+    const diff = maxAbsDiff(native.data, fp32);
+    // bfloat16 keeps 8 bits of mantissa (relative rounding 2^-9) through six layers: 3% of the scale
+    assert.ok(diff <= 3e-2 * scale, `max |bf16 - fp32| ${diff} at scale ${scale}`);
+    assert.ok(diff > 1e-6 * scale, 'the pass under autocast did not round to bfloat16');
+    const dense = underAutocast(false);
+    assert.equal(dense.dtype, 'bfloat16');
+    assert.ok(maxAbsDiff(dense.data, fp32) <= 3e-2 * scale, 'node by node under autocast');
+    assert.equal(graph.nativePlanReason(shape), null, 'the float32 plan is a plan of its own');
+    graph.dispose();
+  });
+
+  it('says, before any pass, whether any input shape could run as one plan', () => {
+    const graph = importOnnxSync(tinyModel(net())).eval();
+    assert.equal(graph.nativePlanReason(), null);
+    graph.nativePlan = false;
+    assert.equal(graph.nativePlanReason(), 'nativePlan is false');
+    graph.dispose();
+    const sigmoid = importOnnxSync(tinyModel(net([{ op: 'Sigmoid', inputs: ['h'], name: 'sg' }], 'sg')));
+    assert.equal(sigmoid.nativePlanReason(), 'op Sigmoid');
+    sigmoid.dispose();
+    const mlp = importOnnxSync(
+      tinyModel({
+        nodes: [{ op: 'Gemm', inputs: ['x', 'w', 'b'], name: 'y', attrs: { transB: { i: 1 } } }],
+        inputs: { x: ['N', 4] },
+        outputs: ['y'],
+        initializers: { w: init([3, 4], 1), b: init([3], 2) },
+      }),
+    );
+    assert.equal(mlp.nativePlanReason(), 'an input of rank 2');
+    mlp.dispose();
+  });
+
   it("an input of the wrong shape gets the node-by-node path's clear error, and the graph keeps working", () => {
     const graph = importOnnxSync(tinyModel(net())).eval();
     const bad = torch.zeros([1, 3, 10, 10]);

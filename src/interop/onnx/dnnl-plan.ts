@@ -9,6 +9,11 @@
  * HardSwish, Add of two equal shapes, MaxPool / AveragePool (2-d, floor mode), GlobalAveragePool,
  * Concat on channels, Flatten of [N, C, 1, 1], Gemm (no transposed A, alpha = beta = 1), Identity and
  * Dropout (eval). One float32 input [N, C, H, W], one output.
+ *
+ * Under bfloat16 autocast the plan computes in bfloat16 (weights and activations; oneDNN accumulates in
+ * float32, biases and batch-norm statistics stay float32) in the layouts oneDNN picks for the CPU, and
+ * the output is bfloat16, as node by node under autocast. Where oneDNN has only its reference bfloat16 kernels (CPUs without AVX-512) the
+ * plan refuses and the graph runs node by node.
  */
 
 import * as torch from '../../tensor/index.js';
@@ -16,7 +21,7 @@ import type { Handle } from '../../tensor/native.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { loadAddon } from '../../util/native-addon.js';
 import { NodeAttributes } from './attributes.js';
-import type { GraphNode } from './graph-types.js';
+import type { GraphNode, GraphSpec } from './graph-types.js';
 import type { FoldCache } from './inference.js';
 import { ints } from './ops/converter.js';
 import type { ExecutionPlan } from './plan.js';
@@ -24,7 +29,7 @@ import type { ExecutionPlan } from './plan.js';
 type PlanHandle = object & { readonly __dnnlPlanHandle: unique symbol };
 
 interface DnnlBinding {
-  dnnlPlanCreate(ops: NativeOp[], io: { shape: number[]; output: number }): PlanHandle;
+  dnnlPlanCreate(ops: NativeOp[], io: { shape: number[]; output: number; dtype: PlanDType }): PlanHandle;
   dnnlPlanRun(plan: PlanHandle, input: Handle): Handle;
   dnnlPlanFree(plan: PlanHandle): void;
   dnnlPlanVersions(tensors: Handle[]): string;
@@ -39,6 +44,9 @@ const addon = loadAddon<Partial<DnnlBinding>>('tszoo.node', process.env.TSZOO_AD
 export function dnnlPlanAvailable(): boolean {
   return typeof addon.dnnlPlanCreate === 'function';
 }
+
+/** What a plan computes in: float32, or bfloat16 (under autocast). */
+export type PlanDType = 'float32' | 'bfloat16';
 
 /** an activation; 'clip' reads lo and hi, 'hardsigmoid' max(0, min(1, lo * x + hi)) */
 type Act = 'none' | 'relu' | 'clip' | 'hardswish' | 'hardsigmoid';
@@ -90,6 +98,43 @@ type NativeOp =
       eps: number;
       relu: boolean;
     };
+
+/** The op types the plan lowers (whether a node of one does also depends on its attributes and shapes). */
+const LOWERED_OPS = new Set([
+  'Constant',
+  'Conv',
+  'Relu',
+  'Clip',
+  'HardSwish',
+  'HardSigmoid',
+  'Add',
+  'Pad',
+  'Mul',
+  'BatchNormalization',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Concat',
+  'Flatten',
+  'Identity',
+  'Dropout',
+  'Gemm',
+]);
+
+/**
+ * Why no input shape lets the native plan take this graph's first output: no plan in this build of the
+ * addon, not one float32 input of rank 4, or an op type it never lowers. Null when it may (the nodes'
+ * attributes and the input's shape decide then: `nativePlanReason(shape)` after a pass).
+ */
+export function graphNativePlanReason(spec: Pick<GraphSpec, 'inputs' | 'nodes'>): string | null {
+  if (!dnnlPlanAvailable()) return 'the addon was built without oneDNN';
+  const [input, ...more] = spec.inputs;
+  if (input === undefined || more.length > 0) return `${spec.inputs.length} inputs`;
+  if (input.dtype !== 'float32') return `a ${input.dtype} input`;
+  if (input.shape !== null && input.shape.length !== 4) return `an input of rank ${input.shape.length}`;
+  const other = spec.nodes.find((n) => !LOWERED_OPS.has(n.label.opType));
+  return other === undefined ? null : `op ${other.label.opType}`;
+}
 
 /** What the plan cannot take, for `nativePlanReason` (the graph then runs node by node). */
 class NotLowerable extends Error {}
@@ -198,6 +243,7 @@ function lowerPlan(
     const { node } = step;
     const op = node.label.opType;
     const out = step.outputs[0] as string;
+    if (!LOWERED_OPS.has(op)) throw new NotLowerable(`op ${op}`);
     const a = attrsOf(node);
     for (const v of node.inputs)
       if (padded.has(v) && op !== 'Conv' && op !== 'AveragePool') throw new NotLowerable(`Pad before ${op}`);
@@ -441,20 +487,22 @@ function lowerPlan(
         bias: b.handle,
       });
     } else {
-      throw new NotLowerable(`op ${op}`);
+      throw new Error(`dnnl plan: op ${op} is in LOWERED_OPS without a lowering`);
     }
   }
   return { ops, output: id(outputName) };
 }
 
-/** The native plans of one graph, per input shape, rebuilt when a weight changes. */
+const planKey = (shape: readonly number[], dtype: PlanDType) => `${shape.join('x')}:${dtype}`;
+
+/** The native plans of one graph, per input shape and dtype, rebuilt when a weight changes. */
 export class DnnlPlans {
   readonly #plans = new Map<string, { plan: PlanHandle | null; stamps: string; reason: string | null }>();
   #handles: { of: ReadonlyMap<string, Tensor>; handles: Handle[] } | undefined;
 
   /**
-   * The graph's output for `x`, or null when the plan cannot take this graph or shape (the reason is
-   * kept: `reason(shape)`).
+   * The graph's output for `x` (float32) computed in `dtype` (and of that type), or null when the plan cannot take this graph
+   * or shape (the reason is kept: `reason(shape, dtype)`).
    */
   run(
     plan: ExecutionPlan,
@@ -462,9 +510,10 @@ export class DnnlPlans {
     x: Tensor,
     constants: ReadonlyMap<string, Tensor>,
     folds: FoldCache,
+    dtype: PlanDType = 'float32',
   ): Tensor | null {
     if (!dnnlPlanAvailable() || x.dtype !== 'float32' || x.device !== 'cpu') return null;
-    const key = x.shape.join('x');
+    const key = planKey(x.shape, dtype);
     // in-place writes bump a version (and versions never go down); .to() swaps storage or dtype: the
     // stamp is the versions' sum and a hash of every tensor's data pointer and dtype
     if (this.#handles?.of !== constants)
@@ -474,7 +523,7 @@ export class DnnlPlans {
     if (entry !== undefined) this.#plans.delete(key); // re-inserted below: most recently used last
     if (entry === undefined || (entry.plan !== null && entry.stamps !== stamps)) {
       if (entry?.plan) (addon as DnnlBinding).dnnlPlanFree(entry.plan);
-      entry = this.#build(plan, io, x.shape, constants, folds, stamps);
+      entry = this.#build(plan, io, x.shape, constants, folds, stamps, dtype);
     }
     this.#plans.set(key, entry);
     for (const [old, e] of this.#plans) {
@@ -486,9 +535,9 @@ export class DnnlPlans {
     return new Tensor((addon as DnnlBinding).dnnlPlanRun(entry.plan, x.handle));
   }
 
-  /** Why the plan does not run for inputs of `shape`: null when it ran, 'not tried' before any pass. */
-  reason(shape: readonly number[]): string | null {
-    const entry = this.#plans.get(shape.join('x'));
+  /** Why the plan does not run for inputs of `shape` in `dtype`: null when it ran, 'not tried' before any pass. */
+  reason(shape: readonly number[], dtype: PlanDType = 'float32'): string | null {
+    const entry = this.#plans.get(planKey(shape, dtype));
     return entry === undefined ? 'not tried' : entry.reason;
   }
 
@@ -499,11 +548,12 @@ export class DnnlPlans {
     constants: ReadonlyMap<string, Tensor>,
     folds: FoldCache,
     stamps: string,
+    dtype: PlanDType,
   ): { plan: PlanHandle | null; stamps: string; reason: string | null } {
     return torch.scope(() => {
       try {
         const { ops, output } = lowerPlan(plan, io.input, io.output, shape, constants, folds);
-        const handle = (addon as DnnlBinding).dnnlPlanCreate(ops, { shape: [...shape], output });
+        const handle = (addon as DnnlBinding).dnnlPlanCreate(ops, { shape: [...shape], output, dtype });
         return { plan: handle, stamps, reason: null };
       } catch (e) {
         // the node-by-node path then runs, and reports any real error in the graph itself

@@ -3,11 +3,11 @@
  * after its last reader. It owns what lives between passes: the folded convolution weights, the
  * reordered blocked-layout weights and the packed convolutions, each refreshed when its source changes.
  */
-import { isAutocastEnabled } from '../../tensor/index.js';
+import { getAutocastDtype, isAutocastEnabled } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { describeNode } from './attributes.js';
 import { BlockedPass, BlockedWeights } from './blocked.js';
-import { DnnlPlans } from './dnnl-plan.js';
+import { DnnlPlans, type PlanDType } from './dnnl-plan.js';
 import type { GraphNode, GraphSpec } from './graph-types.js';
 import { broadcastsInto, FoldCache } from './inference.js';
 import type { ExecutionPlan, PlanStep } from './plan.js';
@@ -59,13 +59,12 @@ export class GraphExecutor {
       options.nativePlan &&
       plan.mode !== 'standard' &&
       plan.mode !== 'trace' &&
-      !isAutocastEnabled() &&
       inputs.size === 1 &&
       wanted.length === 1
     ) {
       const [[input, x]] = [...inputs] as [[string, Tensor]];
       const [output] = wanted as [string];
-      const y = this.#dnnl.run(plan, { input, output }, x, this.#constants, this.#foldCache);
+      const y = this.#dnnl.run(plan, { input, output }, x, this.#constants, this.#foldCache, planDType());
       if (y !== null) return { [output]: y };
     }
     const values = new Map<string, Tensor>();
@@ -191,8 +190,11 @@ export class GraphExecutor {
     this.#dnnl.clear();
   }
 
-  /** Why the native plan does not run for inputs of `shape` (null: it does, or was not tried). */
-  nativePlanReason(shape: readonly number[]): string | null {
-    return this.#dnnl.reason(shape);
+  /** Why the native plan does not run for inputs of `shape` in `dtype` (null: it does; 'not tried'). */
+  nativePlanReason(shape: readonly number[], dtype: PlanDType): string | null {
+    return this.#dnnl.reason(shape, dtype);
   }
 }
+
+/** What a native plan computes in now: bfloat16 under (CPU) autocast, float32 otherwise. */
+const planDType = (): PlanDType => (isAutocastEnabled() && getAutocastDtype() === 'bfloat16' ? 'bfloat16' : 'float32');

@@ -10,6 +10,7 @@
  */
 import { isAutocastEnabled, isGradEnabled, scope } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { graphNativePlanReason, type PlanDType } from './dnnl-plan.js';
 import { GraphExecutor } from './executor.js';
 import type { GraphInitializer, GraphNode, GraphSpec, OnnxInputInfo, OnnxNodeSummary } from './graph-types.js';
 import { ExecutionPlans } from './plan.js';
@@ -36,10 +37,10 @@ export class OnnxGraph extends TensorTree {
    */
   blockedInference: boolean | 'auto' = 'auto';
   /**
-   * Whether inference (eval mode, no gradients, no autocast) runs the whole graph as one native oneDNN
-   * plan when every node can go there (see dnnl-plan.ts): convolutions with batch norm, activation and
-   * residual add fused, activations blocked from end to end. Graphs or input shapes it cannot take run
-   * node by node (`nativePlanReason` says why). Results agree within float rounding.
+   * Whether inference (eval mode, no gradients) runs the whole graph as one native oneDNN plan when every
+   * node can go there (see dnnl-plan.ts): convolutions with batch norm, activation and residual add fused,
+   * activations blocked from end to end. Under bfloat16 autocast the plan computes in bfloat16. Graphs or input shapes it cannot take run node by node (`nativePlanReason` says why). Results
+   * agree with the node-by-node path within float rounding (within bfloat16 rounding under autocast).
    */
   nativePlan = true;
   readonly #spec: GraphSpec;
@@ -126,17 +127,23 @@ export class OnnxGraph extends TensorTree {
 
   /**
    * Why inference on inputs of `shape` does not run as one native plan (see `nativePlan`): null when it
-   * ran, 'not tried' before an inference pass on that shape.
+   * ran, 'not tried' before an inference pass on that shape. `dtype` 'bfloat16' asks about passes under
+   * bfloat16 autocast, where the plan computes in bfloat16. Without a shape: why no input shape could
+   * (switched off, an op type it never takes, not one 4-d float32 input), or null when one may.
    *
    * @example
    * ```ts
+   * graph.nativePlanReason(); // null, or e.g. 'op Resize'
    * graph.eval();
    * torch.noGrad(() => graph.forward(x));
-   * graph.nativePlanReason(x.shape); // null, or e.g. 'op Resize'
+   * graph.nativePlanReason(x.shape); // null when it ran
+   * torch.noGrad(() => torch.autocast({ dtype: 'bfloat16' }, () => graph.forward(x)));
+   * graph.nativePlanReason(x.shape, 'bfloat16'); // null, or e.g. 'op 0 (conv): no bfloat16 convolution kernel ...'
    * ```
    */
-  nativePlanReason(shape: readonly number[]): string | null {
-    return this.#executor.nativePlanReason(shape);
+  nativePlanReason(shape?: readonly number[], dtype: PlanDType = 'float32'): string | null {
+    if (shape === undefined) return this.nativePlan ? graphNativePlanReason(this.#spec) : 'nativePlan is false';
+    return this.#executor.nativePlanReason(shape, dtype);
   }
 
   /**

@@ -67,6 +67,16 @@ describe('ONNX files written by PyTorch (torch.onnx.export of torchvision models
         const nodeByNode = torch.noGrad(() => graph.forward(x)).toArray();
         const same = closeEnough(nodeByNode, ours);
         assert.ok(same.ok, `node by node against the native plan: ${same.message}`);
+        // under bfloat16 autocast the plan computes in bfloat16 (AVX-512 CPUs; below, node by node)
+        graph.nativePlan = true;
+        const bf16 = torch.noGrad(() => torch.autocast({ dtype: 'bfloat16' }, () => graph.forward(x)));
+        if (/avx512_core/.test(torch.backends.cpu.capability().onednnIsa ?? '')) {
+          assert.equal(graph.nativePlanReason(x.shape, 'bfloat16'), null);
+        }
+        assert.equal(bf16.dtype, 'bfloat16');
+        // 8 bits of mantissa through the whole network: 5% of the logits' scale
+        const rounded = closeEnough(bf16.float().toArray(), floats(`${base}.output.bin`), 5e-2);
+        assert.ok(rounded.ok, `bfloat16 against PyTorch's float32: ${rounded.message}`);
       });
       graph.dispose();
     });
