@@ -9,10 +9,12 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -42,6 +44,7 @@ struct Plan {
   memory input;                 // user layout (nchw), its handle set per run
   std::vector<memory> values;   // value id -> its memory (a fused add's output shares its target's)
   std::vector<Step> steps;
+  std::vector<std::pair<memory, memory>> reordered;  // (value, its copy in another layout)
   int output = -1;
   dims outputDims;
 
@@ -66,12 +69,16 @@ struct Plan {
       throw std::runtime_error(std::string("no bfloat16 ") + what + " kernel for this CPU (oneDNN offers only '" + impl + "')");
   }
 
-  // A value in `want`'s layout: the value itself, or a reorder step into a new memory.
+  // A value in `want`'s layout: the value itself, or a reorder step into a new memory (one per value and
+  // layout: a value several primitives read in one other layout is reordered once).
   memory as(const memory& src, const memory::desc& want) {
     if (src.get_desc() == want) return src;
+    for (const auto& [from, to] : reordered)
+      if (from.get() == src.get() && to.get_desc() == want) return to;
     memory dst = make(want);
     dnnl::reorder r(src, dst);
     steps.push_back({r, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}});
+    reordered.emplace_back(src, dst);
     return dst;
   }
 
@@ -201,6 +208,11 @@ void addConv(Napi::Env env, Plan& p, const Napi::Object& o) {
   memory wm = p.constant(w, wd, wtag, pd.weights_desc());
   memory bm = b ? p.constant(*b, {oc}, tag::x, pd.bias_desc()) : p.constant(at::zeros({oc}), {oc}, tag::x, pd.bias_desc());
   memory dst = sum >= 0 ? target : p.make(pd.dst_desc());
+  // the sum overwrites the target: copies of it in other layouts are of the old value
+  if (sum >= 0)
+    p.reordered.erase(std::remove_if(p.reordered.begin(), p.reordered.end(),
+                                     [&](const auto& r) { return r.first.get() == target.get(); }),
+                      p.reordered.end());
   p.steps.push_back({dnnl::convolution_forward(pd),
                      {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, dst}}});
   p.set(static_cast<int>(integer(o, "dst")), dst);

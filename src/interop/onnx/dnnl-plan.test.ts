@@ -223,6 +223,43 @@ describe('the native oneDNN plan (whole-graph inference)', () => {
     }
   });
 
+  it('a value reordered for one reader and then overwritten by a fused residual sum is reordered again', () => {
+    // r0 (8 channels: its readers may want it in another layout than the blocked one it is made in) is
+    // read by ca, then b's sum writes into r0's buffer; s (that buffer) is then read by cc
+    const conv = (inputs: string[], name: string): TinyNode => ({
+      op: 'Conv',
+      inputs,
+      name,
+      attrs: { pads: { ints: [1, 1, 1, 1] } },
+    });
+    const nodes: TinyNode[] = [
+      conv(['x', 'w0', 'b0'], 'c0'),
+      { op: 'Relu', inputs: ['c0'], name: 'r0' },
+      conv(['r0', 'wa', 'ba'], 'ca'),
+      conv(['x', 'wb', 'bb'], 'b'),
+      { op: 'Add', inputs: ['b', 'r0'], name: 's' },
+      conv(['s', 'wc', 'bc'], 'cc'),
+      { op: 'Add', inputs: ['ca', 'cc'], name: 'y' },
+    ];
+    const initializers = {
+      w0: init([8, 4, 3, 3], 51),
+      b0: init([8], 52),
+      wa: init([16, 8, 3, 3], 53),
+      ba: init([16], 54),
+      wb: init([8, 4, 3, 3], 55),
+      bb: init([8], 56),
+      wc: init([16, 8, 3, 3], 57),
+      bc: init([16], 58),
+    };
+    const graph = importOnnxSync(
+      tinyModel({ nodes, inputs: { x: ['N', 4, 8, 8] }, outputs: ['y'], initializers }),
+    ).eval();
+    const x = torch.tensor(values(2 * 4 * 64, 59), { shape: [2, 4, 8, 8] });
+    agree(graph, x, 'reordered, then overwritten');
+    assert.equal(graph.nativePlanReason([2, 4, 8, 8]), null);
+    graph.dispose();
+  });
+
   it('concatenates channels: whole-block copies when every part is a multiple of 16 channels, oneDNN otherwise', () => {
     for (const [a, b] of [
       [16, 32],
