@@ -2,9 +2,10 @@
 // activation and a residual add fused as post-ops, pools, concatenation and a final inner product, all
 // activations in the blocked nChw16c layout with no reorders between them, weights reordered once.
 // In bfloat16 activations and weights are bfloat16 (oneDNN accumulates in float32) and the layouts are
-// oneDNN's choice for the CPU (AMX kernels want channels-last); the output is bfloat16 too, as autocast's.
+// oneDNN's choice for the CPU (its brgemm kernels, AVX512-BF16 and AMX, take channels-last); the output is
+// bfloat16 too, as autocast's.
 // LibTorch 1.13 links Debian's libdnnl.so.2 itself, so this shares its oneDNN (one copy, one primitive
-// cache, one OpenMP pool). The ops come from JS (src/tensor/dnnl-plan.ts); they are checked here too.
+// cache, one OpenMP pool). The ops come from JS (src/interop/onnx/dnnl-plan.ts); they are checked here too.
 #include <dnnl.hpp>
 
 #include <ATen/Parallel.h>
@@ -270,8 +271,8 @@ void addConcat(Plan& p, const Napi::Object& o) {
     memory dst = p.make(out);
     std::vector<memory> parts;
     for (size_t i = 0; i < ids.size(); i++) parts.push_back(args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)]);
-    const int64_t element = static_cast<int64_t>(type == dt::bf16 ? sizeof(uint16_t) : sizeof(float));
     if (type != dt::bf16 && type != dt::f32) throw std::runtime_error("concat: an unexpected data type");
+    const int64_t element = static_cast<int64_t>(type == dt::bf16 ? sizeof(uint16_t) : sizeof(float));
     const int64_t images = first[0], plane = first[2] * first[3] * element;
     // per part: bytes of one image, and where its channels start in an output image (decided once)
     std::vector<int64_t> sizes, offsets;

@@ -12,8 +12,8 @@
  *
  * Under bfloat16 autocast the plan computes in bfloat16 (weights and activations; oneDNN accumulates in
  * float32, biases and batch-norm statistics stay float32) in the layouts oneDNN picks for the CPU, and
- * the output is bfloat16, as node by node under autocast. Where oneDNN has only its reference bfloat16 kernels (CPUs without AVX-512) the
- * plan refuses and the graph runs node by node.
+ * the output is bfloat16, as node by node under autocast. Where oneDNN has no fast bfloat16 kernel
+ * (CPUs without AVX-512) the plan refuses and the graph runs node by node.
  */
 
 import * as torch from '../../tensor/index.js';
@@ -501,8 +501,8 @@ export class DnnlPlans {
   #handles: { of: ReadonlyMap<string, Tensor>; handles: Handle[] } | undefined;
 
   /**
-   * The graph's output for `x` (float32) computed in `dtype` (and of that type), or null when the plan cannot take this graph
-   * or shape (the reason is kept: `reason(shape, dtype)`).
+   * The graph's output for `x` (float32), computed in `dtype` (and of that type), or null when the plan
+   * cannot take this graph or shape (the reason is kept: `reason(shape, dtype)`).
    */
   run(
     plan: ExecutionPlan,

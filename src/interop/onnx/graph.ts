@@ -39,8 +39,9 @@ export class OnnxGraph extends TensorTree {
   /**
    * Whether inference (eval mode, no gradients) runs the whole graph as one native oneDNN plan when every
    * node can go there (see dnnl-plan.ts): convolutions with batch norm, activation and residual add fused,
-   * activations blocked from end to end. Under bfloat16 autocast the plan computes in bfloat16. Graphs or input shapes it cannot take run node by node (`nativePlanReason` says why). Results
-   * agree with the node-by-node path within float rounding (within bfloat16 rounding under autocast).
+   * activations blocked from end to end. Under bfloat16 autocast the plan computes in bfloat16. Graphs
+   * or input shapes it cannot take run node by node (`nativePlanReason` says why). Results agree with the
+   * node-by-node path within float rounding (within bfloat16 rounding under autocast).
    */
   nativePlan = true;
   readonly #spec: GraphSpec;
