@@ -118,6 +118,7 @@ const pytorch = new PythonServer(
 );
 const shownEnv = [
   'OMP_WAIT_POLICY',
+  'GOMP_SPINCOUNT',
   'OPENBLAS_THREAD_TIMEOUT',
   'MALLOC_MMAP_THRESHOLD_',
   'MALLOC_TRIM_THRESHOLD_',

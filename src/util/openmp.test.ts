@@ -10,7 +10,8 @@ const openmpJs = fileURLToPath(new URL('./openmp.js', import.meta.url));
 /**
  * libgomp's own report of its settings (OMP_DISPLAY_ENV=verbose, printed when the addon loads it) from a
  * fresh process running `code`, with `env` added to (undefined: removed from) its environment.
- * GOMP_SPINCOUNT is '0' under PASSIVE and '300000' under libgomp's spinning default.
+ * GOMP_SPINCOUNT is '1000' under tszoo's default (PASSIVE with a short spin), '0' under PASSIVE alone and
+ * '300000' under libgomp's spinning default.
  */
 function libgompSettings(code: string, env: Record<string, string | undefined> = {}): { policy: string; spin: string } {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, OMP_DISPLAY_ENV: 'verbose' };
@@ -37,11 +38,16 @@ describe('OpenMP wait policy default', () => {
     const empty: NodeJS.ProcessEnv = {};
     assert.equal(defaultOpenMpWaitPolicy(empty, true), 'PASSIVE');
     assert.equal(empty.OMP_WAIT_POLICY, 'PASSIVE');
+    assert.equal(empty.GOMP_SPINCOUNT, '1000', 'a short spin before sleeping');
+    const spin: NodeJS.ProcessEnv = { GOMP_SPINCOUNT: '0' };
+    defaultOpenMpWaitPolicy(spin, true);
+    assert.equal(spin.GOMP_SPINCOUNT, '0', "the user's spin count stays");
     const blank: NodeJS.ProcessEnv = { OMP_WAIT_POLICY: '  ' };
     assert.equal(defaultOpenMpWaitPolicy(blank, true), 'PASSIVE');
     const chosen: NodeJS.ProcessEnv = { OMP_WAIT_POLICY: 'ACTIVE' };
     assert.equal(defaultOpenMpWaitPolicy(chosen, true), 'ACTIVE');
     assert.equal(chosen.OMP_WAIT_POLICY, 'ACTIVE');
+    assert.equal(chosen.GOMP_SPINCOUNT, undefined, "a chosen policy keeps libgomp's spin count for it");
     assert.equal(empty.OPENBLAS_THREAD_TIMEOUT, '4', "OpenBLAS's idle threads sleep too");
     assert.equal(defaultOpenBlasThreadTimeout({ OPENBLAS_THREAD_TIMEOUT: '20' }), '20', 'a user choice stays');
     const inWorker: NodeJS.ProcessEnv = {};
@@ -50,14 +56,18 @@ describe('OpenMP wait policy default', () => {
     assert.equal(inWorker.OMP_WAIT_POLICY, undefined, 'a worker cannot reach the C environment');
   });
 
-  it('libgomp runs PASSIVE (no spinning) once the addon is loaded, unless the user chose', () => {
-    assert.deepEqual(libgompSettings(loadNative, { OMP_WAIT_POLICY: undefined }), { policy: 'PASSIVE', spin: '0' });
-    assert.equal(libgompSettings(loadNative, { OMP_WAIT_POLICY: 'active' }).policy, 'ACTIVE');
+  it('libgomp runs PASSIVE with a short spin once the addon is loaded, unless the user chose', () => {
+    const unset = { OMP_WAIT_POLICY: undefined, GOMP_SPINCOUNT: undefined };
+    assert.deepEqual(libgompSettings(loadNative, unset), { policy: 'PASSIVE', spin: '1000' });
+    assert.deepEqual(libgompSettings(loadNative, { ...unset, GOMP_SPINCOUNT: '0' }), { policy: 'PASSIVE', spin: '0' });
+    const active = libgompSettings(loadNative, { ...unset, OMP_WAIT_POLICY: 'active' });
+    assert.equal(active.policy, 'ACTIVE');
+    assert.notEqual(active.spin, '1000', "ACTIVE keeps libgomp's own (unbounded) spin");
   });
 
   it('reaches a worker thread that loads the addon only when the main thread set it first', () => {
-    const unset = { OMP_WAIT_POLICY: undefined };
-    assert.deepEqual(libgompSettings(workerLoads(true), unset), { policy: 'PASSIVE', spin: '0' });
+    const unset = { OMP_WAIT_POLICY: undefined, GOMP_SPINCOUNT: undefined };
+    assert.deepEqual(libgompSettings(workerLoads(true), unset), { policy: 'PASSIVE', spin: '1000' });
     // what the serving pool and runInWorker would get without their call: libgomp's spinning default
     assert.equal(libgompSettings(workerLoads(false), unset).spin, '300000');
   });

@@ -7,12 +7,16 @@
 import { isMainThread } from 'node:worker_threads';
 
 /**
- * Sets `OMP_WAIT_POLICY=PASSIVE` in `env` unless the user set it, and returns the policy in effect. With
- * libgomp's default (idle threads spin before sleeping) a process on a busy machine loses its time slices
- * to its own spinning threads and waits for preempted ones at every parallel region: measured here on a
- * loaded 2-core machine, an imported ResNet-18 at batch 1 took 550-820 ms per pass with 2 threads, 48-54 ms
- * with PASSIVE (50-73 ms with 1 thread); at batch 8, 920-950 ms vs 425-585 ms (BENCHMARKS.md).
- * In a worker thread (where `env` is the thread's own copy) it changes nothing and reports what is set.
+ * Sets `OMP_WAIT_POLICY=PASSIVE` with a short spin, `GOMP_SPINCOUNT=1000` (unless the user set it), in
+ * `env` unless the user set the policy, and returns the policy in effect. With libgomp's default (idle
+ * threads spin 300,000 times before sleeping) a process on a busy machine loses its time slices to its own
+ * spinning threads and waits for preempted ones at every parallel region: measured here on a loaded 2-core
+ * machine, an imported ResNet-18 at batch 1 took 550-820 ms per pass with 2 threads, 48-54 ms with PASSIVE
+ * (50-73 ms with 1 thread); at batch 8, 920-950 ms vs 425-585 ms. Without any spin, though, every one of
+ * the many short parallel regions of batch-1 inference waits for a sleeping thread to wake: 1,000 spins
+ * made MobileNetV3 at batch 1 30% faster on a quiet machine and lost nothing measurable under load
+ * (BENCHMARKS.md, ONNX parity). In a worker thread (where `env` is the thread's own copy) it changes
+ * nothing and reports what is set.
  */
 export function defaultOpenMpWaitPolicy(env: NodeJS.ProcessEnv = process.env, mainThread = isMainThread): string {
   if (mainThread) defaultOpenBlasThreadTimeout(env);
@@ -20,6 +24,8 @@ export function defaultOpenMpWaitPolicy(env: NodeJS.ProcessEnv = process.env, ma
   if (set) return set;
   if (!mainThread) return 'libgomp default';
   env.OMP_WAIT_POLICY = 'PASSIVE';
+  // libgomp takes GOMP_SPINCOUNT over the policy's own count (0 for PASSIVE)
+  if (!env.GOMP_SPINCOUNT?.trim()) env.GOMP_SPINCOUNT = '1000';
   return 'PASSIVE';
 }
 
