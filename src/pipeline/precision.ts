@@ -74,19 +74,20 @@ export function choosePrecision(
   const used = requested === 'auto' ? (pays ? 'bf16' : 'fp32') : requested;
   const why =
     requested === 'auto'
-      ? pays
-        ? workload === 'imported-graph-inference'
-          ? 'auto: the CPU runs bfloat16 on AMX'
-          : workload === 'native-plan-inference'
-            ? 'auto: the CPU runs bfloat16 natively, the graph as one oneDNN plan'
-            : 'auto: the CPU runs bfloat16 natively'
-        : cpu.nativeBf16
-          ? 'auto: a graph that runs node by node uses bfloat16 only with AMX; this CPU has AVX512-BF16 without it'
-          : 'auto: no native bfloat16 on this CPU'
+      ? `auto: ${autoReason(pays, cpu, workload)}`
       : requested === 'bf16' && !cpu.nativeBf16
         ? 'requested; emulated, the CPU has no bfloat16 units'
         : 'requested';
   return { requested, used, cpu: cpu.summary, reason: `${used} (${why}; ${cpu.summary})` };
+}
+
+/** Why `'auto'` did (`pays`) or did not pick bfloat16 for `workload` on `cpu`. */
+function autoReason(pays: boolean, cpu: CpuCapability, workload: PrecisionWorkload): string {
+  if (!pays && !cpu.nativeBf16) return 'no native bfloat16 on this CPU';
+  if (!pays) return 'a graph that runs node by node uses bfloat16 only with AMX; this CPU has AVX512-BF16 without it';
+  if (workload === 'imported-graph-inference') return 'the CPU runs bfloat16 on AMX';
+  if (workload === 'native-plan-inference') return 'the CPU runs bfloat16 natively, the graph as one oneDNN plan';
+  return 'the CPU runs bfloat16 natively';
 }
 
 /** Runs `fn` (sync or async) in `used` precision: under bfloat16 autocast for 'bf16'. */

@@ -63,6 +63,14 @@ function net(extra: TinyNode[] = [], last = 'h'): TinyModel {
   };
 }
 
+/** A 3x3 convolution node (pads 1) reading `inputs` (x, weight, bias). */
+const conv = (inputs: string[], name: string): TinyNode => ({
+  op: 'Conv',
+  inputs,
+  name,
+  attrs: { pads: { ints: [1, 1, 1, 1] } },
+});
+
 /** The graph's output for x, through the native plan or node by node. */
 function run(graph: OnnxGraph, x: torch.Tensor, native: boolean): Float32Array {
   graph.nativePlan = native;
@@ -153,12 +161,6 @@ describe('the native oneDNN plan (whole-graph inference)', () => {
   });
 
   it('never overwrites a value that is still read: residual sums and fused activations through aliases', () => {
-    const conv = (inputs: string[], name: string): TinyNode => ({
-      op: 'Conv',
-      inputs,
-      name,
-      attrs: { pads: { ints: [1, 1, 1, 1] } },
-    });
     const w = {
       w0: init([16, 4, 3, 3], 1),
       b0: init([16], 2),
@@ -226,12 +228,6 @@ describe('the native oneDNN plan (whole-graph inference)', () => {
   it('a value reordered for one reader and then overwritten by a fused residual sum is reordered again', () => {
     // r0 (8 channels: its readers may want it in another layout than the blocked one it is made in) is
     // read by ca, then b's sum writes into r0's buffer; s (that buffer) is then read by cc
-    const conv = (inputs: string[], name: string): TinyNode => ({
-      op: 'Conv',
-      inputs,
-      name,
-      attrs: { pads: { ints: [1, 1, 1, 1] } },
-    });
     const nodes: TinyNode[] = [
       conv(['x', 'w0', 'b0'], 'c0'),
       { op: 'Relu', inputs: ['c0'], name: 'r0' },
