@@ -32,6 +32,7 @@ class StorageTable {
     const void* key = nullptr;
     int64_t handles = 0;
     int64_t bytes = 0;
+    int64_t gcHandles = 0;  // handles the GC may free (no scope owns them): V8 is told `bytes` while > 0
   };
   // Returns the slot for key, inserting an empty one if absent; `inserted` tells which.
   Slot& findOrInsert(const void* key, bool& inserted);
@@ -50,6 +51,7 @@ struct TensorBox;
 struct EnvState {
   int64_t liveHandles = 0;
   int64_t liveBytes = 0;
+  int64_t gcBytes = 0;  // the part of liveBytes that V8 is told of (see ownedByGc)
   int64_t createdHandles = 0;
   StorageTable storages;
   std::vector<TensorBox*> freeBoxes;  // recycled boxes, to spare malloc on every op
@@ -68,6 +70,7 @@ struct TensorBox {
   at::Tensor tensor;
   EnvState* state;
   const void* storageKey = nullptr;
+  bool ownedByGc = false;  // no JS scope owns it: only dispose() or the GC frees it
 };
 
 EnvState* envState(napi_env env);
@@ -84,6 +87,10 @@ const at::Tensor* tryUnwrapTensor(napi_env env, napi_value value, const char* wh
 bool isTensorHandle(napi_env env, napi_value value);
 // env is null when called from a GC finalizer, where V8 must not be called.
 void releaseBox(TensorBox* box, napi_env env);
+// Marks a live handle as freed only by dispose() or the GC, and tells V8 its storage's bytes (once per
+// storage). Handles that a JS scope owns are never reported: the scope frees them, and V8 counting their
+// bytes only made it collect (in vain) on every pass that allocates more than 64 MiB.
+void setOwnedByGc(TensorBox* box, napi_env env);
 // The box behind an External made by this addon with the given magic, or nullptr.
 void* unwrapMagic(napi_env env, napi_value value, uint64_t magic);
 // Queues a change of native bytes; reports to V8 in chunks, and never when env is null (GC).

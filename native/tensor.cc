@@ -71,6 +71,7 @@ void StorageTable::grow() {
     Slot& n = findOrInsert(s.key, inserted);
     n.handles = s.handles;
     n.bytes = s.bytes;
+    n.gcHandles = s.gcHandles;
   }
 }
 
@@ -93,19 +94,36 @@ void releaseBox(TensorBox* box, napi_env env) {  // env == nullptr: called durin
   st->liveHandles--;
   if (box->storageKey != nullptr) {
     StorageTable::Slot* slot = st->storages.find(box->storageKey);
-    if (slot != nullptr && --slot->handles == 0) {
-      int64_t bytes = slot->bytes;
-      st->liveBytes -= bytes;
-      st->storages.erase(slot);
-      reportExternal(env, st, -bytes);
+    if (slot != nullptr) {
+      if (box->ownedByGc && --slot->gcHandles == 0) {
+        st->gcBytes -= slot->bytes;
+        reportExternal(env, st, -slot->bytes);
+      }
+      if (--slot->handles == 0) {
+        st->liveBytes -= slot->bytes;
+        st->storages.erase(slot);
+      }
     }
     box->storageKey = nullptr;
   }
+  box->ownedByGc = false;
   box->tensor.reset();
 }
 
+void setOwnedByGc(TensorBox* box, napi_env env) {
+  if (box->ownedByGc || !box->tensor.defined()) return;
+  box->ownedByGc = true;
+  if (box->storageKey == nullptr) return;
+  EnvState* st = box->state;
+  StorageTable::Slot* slot = st->storages.find(box->storageKey);
+  if (slot != nullptr && slot->gcHandles++ == 0) {
+    st->gcBytes += slot->bytes;
+    reportExternal(env, st, slot->bytes);
+  }
+}
+
 // Counts a tensor that a box now holds: handles, and bytes once per storage.
-static void account(napi_env env, EnvState* st, TensorBox* box) {
+static void account(EnvState* st, TensorBox* box) {
   const at::Tensor& t = box->tensor;
   box->storageKey = nullptr;
   if (t.has_storage()) {
@@ -117,8 +135,8 @@ static void account(napi_env env, EnvState* st, TensorBox* box) {
       int64_t bytes = static_cast<int64_t>(t.storage().nbytes());
       slot.handles = 1;
       slot.bytes = bytes;
+      slot.gcHandles = 0;
       st->liveBytes += bytes;
-      reportExternal(env, st, bytes);
     } else {
       slot.handles++;
     }
@@ -143,7 +161,7 @@ napi_value wrapTensor(napi_env env, at::Tensor tensor) {
   } else {
     box = new TensorBox{kTensorMagic, std::move(tensor), st, nullptr};
   }
-  account(env, st, box);
+  account(st, box);
   napi_value ext;
   if (napi_create_external(env, box, finalizeBox, nullptr, &ext) != napi_ok) {
     releaseBox(box, env);
@@ -160,7 +178,7 @@ napi_value wrapTensorInto(napi_env env, at::Tensor tensor, napi_value slot) {
     return wrapTensor(env, std::move(tensor));
   }
   box->tensor = std::move(tensor);
-  account(env, box->state, box);
+  account(box->state, box);
   return slot;
 }
 
@@ -366,6 +384,12 @@ static Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+static Napi::Value OwnedByGc(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  setOwnedByGc(unwrapBox(env, info[0], "ownedByGc"), env);
+  return info.Env().Undefined();
+}
+
 static Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   return Napi::Boolean::New(env, !unwrapBox(env, info[0], "isDisposed")->tensor.defined());
@@ -449,6 +473,7 @@ static Napi::Value Memory(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
   o.Set("tensors", Napi::Number::New(info.Env(), double(st->liveHandles)));
   o.Set("bytes", Napi::Number::New(info.Env(), double(st->liveBytes)));
+  o.Set("gcBytes", Napi::Number::New(info.Env(), double(st->gcBytes)));
   o.Set("storages", Napi::Number::New(info.Env(), double(st->storages.size())));
   o.Set("created", Napi::Number::New(info.Env(), double(st->createdHandles)));
   return o;
@@ -459,6 +484,7 @@ void registerTensorFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("toBuffer", Napi::Function::New(env, ToBuffer, "toBuffer"));
   exports.Set("viewBuffer", Napi::Function::New(env, ViewBuffer, "viewBuffer"));
   exports.Set("dispose", Napi::Function::New(env, Dispose, "dispose"));
+  exports.Set("ownedByGc", Napi::Function::New(env, OwnedByGc, "ownedByGc"));
   exports.Set("isDisposed", Napi::Function::New(env, IsDisposed, "isDisposed"));
   exports.Set("shape", Napi::Function::New(env, Shape, "shape"));
   exports.Set("strides", Napi::Function::New(env, Strides, "strides"));

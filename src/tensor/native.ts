@@ -40,6 +40,12 @@ export interface OpSchema {
 export interface MemoryInfo {
   tensors: number;
   bytes: number;
+  /**
+   * The part of `bytes` that only dispose() or the garbage collector frees (tensors no scope owns).
+   * V8 is told these bytes, so undisposed tensors are collected under memory pressure; tensors a scope
+   * owns are freed by the scope and are not counted.
+   */
+  gcBytes: number;
   storages: number;
   created: number;
 }
@@ -50,6 +56,8 @@ export interface NativeBinding {
   viewBuffer(h: Handle): ArrayBuffer;
   dispose(h: Handle): void;
   isDisposed(h: Handle): boolean;
+  /** From now on only dispose() or the GC frees this handle: V8 is told its storage's bytes. */
+  ownedByGc(h: Handle): void;
   shape(h: Handle): number[];
   strides(h: Handle): number[];
   dtype(h: Handle): string;

@@ -11,6 +11,13 @@ export interface ScopedResource {
   readonly isDisposed: boolean;
   /** @internal the scope that will dispose it, if any */
   _scope: Scope | undefined;
+  /**
+   * @internal Called when no scope owns it (made outside every scope, returned by the outermost one, or
+   * kept): only dispose() or the GC frees it from then on, so V8 is told its native bytes. What a scope
+   * owns is not reported: the GC could not free it before the scope ends, and the bytes would only make
+   * V8 collect in vain whenever a scope allocates more than 64 MiB.
+   */
+  _ownedByGc(): void;
 }
 
 /** @internal */
@@ -24,7 +31,8 @@ export class Scope {
     for (const r of escaping) {
       if (r._scope !== this) continue;
       r._scope = this.parent;
-      this.parent?.owned.push(r);
+      if (this.parent) this.parent.owned.push(r);
+      else r._ownedByGc();
     }
     for (const r of this.owned) {
       if (r._scope === this && !r.isDisposed) r.dispose();
@@ -60,12 +68,13 @@ function collectResources(v: unknown, out: Set<ScopedResource>, depth: number): 
 let openScopes = 0;
 
 export function track(r: ScopedResource): void {
-  if (openScopes === 0) return;
-  const s = storage.getStore();
-  if (s !== undefined) {
-    r._scope = s;
-    s.owned.push(r);
+  const s = openScopes === 0 ? undefined : storage.getStore();
+  if (s === undefined) {
+    r._ownedByGc();
+    return;
   }
+  r._scope = s;
+  s.owned.push(r);
 }
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
@@ -118,7 +127,11 @@ export function scope<T>(fn: () => T): T {
 export function keep<T>(value: T): T {
   const found = new Set<ScopedResource>();
   collectResources(value, found, 0);
-  for (const r of found) r._scope = undefined;
+  for (const r of found) {
+    if (r._scope === undefined) continue;
+    r._scope = undefined;
+    r._ownedByGc();
+  }
   return value;
 }
 

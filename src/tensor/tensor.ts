@@ -238,6 +238,11 @@ export class Tensor implements ScopedResource {
     return typedArrayOf(this.dtype, native.viewBuffer(this.#handle));
   }
 
+  /** @internal No scope owns it any more: from now on V8 counts its bytes (see MemoryInfo.gcBytes). */
+  _ownedByGc(): void {
+    if (this.#handle !== DEAD) native.ownedByGc(this.#handle);
+  }
+
   /** Frees the tensor's memory now. Later use throws. Idempotent. */
   dispose(): void {
     const h = this.#handle;
