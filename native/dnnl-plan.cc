@@ -33,8 +33,10 @@ constexpr uint64_t kDnnlPlanMagic = 0x7a7e5a0055c0ffeeULL;
 struct Step {
   dnnl::primitive prim;
   std::unordered_map<int, memory> args;
-  // a step done here instead of by a primitive (a concatenation that is whole-block copies)
+  // a step done here instead of by a primitive (a concatenation that is whole-block copies), and the
+  // memories it reads and writes
   std::function<void()> custom;
+  std::vector<memory> uses;
 };
 
 struct Plan {
@@ -48,9 +50,23 @@ struct Plan {
   std::vector<std::pair<memory, memory>> reordered;  // (value, its copy in another layout)
   int output = -1;
   dims outputDims;
+  // Activations without padding get no buffer of their own: once every step is known they share one
+  // arena, placed by when each is first written and last read (shareActivations).
+  std::vector<memory> shared;
+  at::Tensor arena;
+  int64_t activationBytes = 0;  // every activation in its own buffer
+  int64_t ownBytes = 0;         // the padded ones, which keep their own (oneDNN zero-fills their padding)
 
   memory make(const memory::desc& d) {
-    return memory(d, eng);
+    const size_t bytes = d.get_size();
+    activationBytes += static_cast<int64_t>(bytes);
+    if (bytes != product(d.dims()) * memory::data_type_size(d.data_type())) {
+      ownBytes += static_cast<int64_t>(bytes);
+      return memory(d, eng);
+    }
+    memory m(d, eng, DNNL_MEMORY_NONE);
+    shared.push_back(m);
+    return m;
   }
 
   bool bf16() const { return type == dt::bf16; }
@@ -89,7 +105,7 @@ struct Plan {
     if (c.numel() != static_cast<int64_t>(product(d))) throw std::runtime_error("weight of the wrong size");
     memory user({d, dt::f32, plain}, eng);
     std::memcpy(user.get_data_handle(), c.data_ptr<float>(), product(d) * sizeof(float));
-    memory m = make(want);
+    memory m(want, eng);
     dnnl::reorder(user, m).execute(strm, user, m);
     strm.wait();
     return m;
@@ -113,6 +129,64 @@ struct Plan {
     values[id] = std::move(m);
   }
 };
+
+// Places the padding-free activations in one arena: two share bytes only if no step lies within both
+// their lives (first write to last read; the output lives to the end of the run). Greedy by size,
+// largest first, each at the lowest offset free for its whole life.
+void shareActivations(Plan& p) {
+  struct Life {
+    memory m;
+    int first = -1, last = -1;
+    size_t bytes = 0, offset = 0;
+  };
+  std::unordered_map<dnnl_memory_t, size_t> index;
+  std::vector<Life> lives;
+  for (const memory& m : p.shared) {
+    index.emplace(m.get(), lives.size());
+    lives.push_back({m, -1, -1, (m.get_desc().get_size() + 63) / 64 * 64, 0});
+  }
+  auto touch = [&](const memory& m, int step) {
+    auto it = index.find(m.get());
+    if (it == index.end()) return;
+    Life& l = lives[it->second];
+    if (l.first < 0) l.first = step;
+    l.last = std::max(l.last, step);
+  };
+  for (size_t i = 0; i < p.steps.size(); i++) {
+    for (const auto& [arg, m] : p.steps[i].args) touch(m, static_cast<int>(i));
+    for (const memory& m : p.steps[i].uses) touch(m, static_cast<int>(i));
+  }
+  touch(p.values[p.output], static_cast<int>(p.steps.size()));
+  std::vector<size_t> order(lives.size());
+  for (size_t i = 0; i < order.size(); i++) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lives[a].bytes > lives[b].bytes; });
+  std::vector<size_t> placed;
+  size_t total = 0;
+  for (size_t i : order) {
+    Life& l = lives[i];
+    if (l.first < 0) {  // never used by a step: still gets room, alone
+      l.first = 0;
+      l.last = static_cast<int>(p.steps.size());
+    }
+    std::vector<std::pair<size_t, size_t>> busy;  // [offset, end) of those alive at the same time
+    for (size_t j : placed) {
+      const Life& o = lives[j];
+      if (o.first <= l.last && l.first <= o.last) busy.emplace_back(o.offset, o.offset + o.bytes);
+    }
+    std::sort(busy.begin(), busy.end());
+    size_t at = 0;
+    for (const auto& [from, to] : busy) {
+      if (from >= at + l.bytes) break;
+      at = std::max(at, to);
+    }
+    l.offset = at;
+    total = std::max(total, at + l.bytes);
+    placed.push_back(i);
+  }
+  p.arena = at::empty({static_cast<int64_t>(std::max<size_t>(total, 64))}, at::kByte);
+  auto* base = static_cast<char*>(p.arena.data_ptr());
+  for (Life& l : lives) l.m.set_data_handle(base + l.offset);
+}
 
 struct PlanBox {
   uint64_t magic = kDnnlPlanMagic;
@@ -184,7 +258,7 @@ void addConv(Napi::Env env, Plan& p, const Napi::Object& o) {
   memory target = sum >= 0 ? p.value(sum, "conv sum") : memory();
   const dims od{sd[0], oc, oh, ow};
   if (sum >= 0 && blockedDims(target) != od) throw std::runtime_error("conv: the added value has another shape");
-  if (sum >= 0 && target.get_data_handle() == src.get_data_handle())
+  if (sum >= 0 && target.get() == src.get())
     throw std::runtime_error("conv: the added value is the convolution's own input");
   memory::desc dstMd = sum >= 0 ? target.get_desc() : p.activation(od);
   // the stem's few input channels (and every input in bfloat16): oneDNN picks the source layout, reordered
@@ -283,6 +357,8 @@ void addConcat(Plan& p, const Napi::Object& o) {
       offset += sizes.back();
     }
     Step step;
+    step.uses = parts;
+    step.uses.push_back(dst);
     step.custom = [parts, dst, images, sizes, offsets, outImage = offset]() {
       auto* out = static_cast<char*>(dst.get_data_handle());
       const int64_t n = static_cast<int64_t>(parts.size());
@@ -457,6 +533,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       }
       p.output = static_cast<int>(integer(io, "output"));
       p.outputDims = blockedDims(p.value(p.output, "output"));
+      shareActivations(p);
     } catch (...) {
       delete box;
       throw;
@@ -499,6 +576,20 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   });
 }
 
+// dnnlPlanMemory(plan) -> { activations, arena, own }: bytes of the activations if each had its own
+// buffer, of the arena the padding-free ones share, and of the padded ones (their own buffers)
+Napi::Value Memory(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  return guarded(env, "dnnl plan", [&]() -> Napi::Value {
+    const Plan& p = unwrapPlan(env, info[0])->plan;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("activations", Napi::Number::New(env, double(p.activationBytes)));
+    o.Set("arena", Napi::Number::New(env, p.arena.defined() ? double(p.arena.nbytes()) : 0.0));
+    o.Set("own", Napi::Number::New(env, double(p.ownBytes)));
+    return o;
+  });
+}
+
 // dnnlPlanFree(plan): releases the plan's memory now (the handle is dead afterwards)
 Napi::Value Free(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
@@ -537,6 +628,7 @@ void registerDnnlPlanFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("dnnlPlanCreate", Napi::Function::New(env, Create, "dnnlPlanCreate"));
   exports.Set("dnnlPlanRun", Napi::Function::New(env, Run, "dnnlPlanRun"));
   exports.Set("dnnlPlanFree", Napi::Function::New(env, Free, "dnnlPlanFree"));
+  exports.Set("dnnlPlanMemory", Napi::Function::New(env, Memory, "dnnlPlanMemory"));
   exports.Set("dnnlPlanVersions", Napi::Function::New(env, Versions, "dnnlPlanVersions"));
 }
 

@@ -225,6 +225,45 @@ describe('the native oneDNN plan (whole-graph inference)', () => {
     }
   });
 
+  it('shares one arena among activations that are never needed at the same time', () => {
+    // ten 16-channel 3x3 convolutions with ReLU and a residual add every second one: each activation in
+    // nChw16c without padding, each read by the next step or two (the residual one, a step later)
+    const w: Record<string, ReturnType<typeof init>> = { w0: init([16, 4, 3, 3], 61), b0: init([16], 62) };
+    const nodes: TinyNode[] = [conv(['x', 'w0', 'b0'], 'c0'), { op: 'Relu', inputs: ['c0'], name: 'h0' }];
+    for (let i = 1; i <= 10; i++) {
+      w[`w${i}`] = init([16, 16, 3, 3], 62 + 2 * i);
+      w[`b${i}`] = init([16], 63 + 2 * i);
+      nodes.push(conv([`h${i - 1}`, `w${i}`, `b${i}`], `c${i}`));
+      nodes.push(
+        i % 2 === 0
+          ? { op: 'Add', inputs: [`c${i}`, `h${i - 2}`], name: `h${i}` }
+          : { op: 'Relu', inputs: [`c${i}`], name: `h${i}` },
+      );
+    }
+    nodes.push({ op: 'Identity', inputs: ['h10'], name: 'y' });
+    const graph = importOnnxSync(
+      tinyModel({ nodes, inputs: { x: ['N', 4, 12, 12] }, outputs: ['y'], initializers: w }),
+    ).eval();
+    const shape = [2, 4, 12, 12];
+    assert.equal(graph.nativePlanMemory(shape), null, 'no plan before a pass');
+    const first = torch.tensor(values(2 * 4 * 144, 71), { shape });
+    const firstOut = run(graph, first, true);
+    agree(graph, first, 'first input');
+    assert.equal(graph.nativePlanReason(shape), null);
+    const memory = graph.nativePlanMemory(shape);
+    assert.ok(memory, 'the plan reports its memory');
+    const one = 2 * 16 * 12 * 12 * 4; // bytes of one activation
+    assert.equal(memory.own, 0, 'nothing padded');
+    // six activations (the stem and the odd convolutions; the even ones add into their residual in place)
+    assert.equal(memory.activations, 6 * one);
+    // two alive at a time: without sharing, the plan would hold all six
+    assert.ok(memory.arena <= 3 * one, `arena ${memory.arena} bytes for ${memory.activations}`);
+    // the arena is reused run after run: a second input, then the first again, give their own results
+    agree(graph, torch.tensor(values(2 * 4 * 144, 72), { shape }), 'second input');
+    assert.deepEqual(run(graph, first, true), firstOut);
+    graph.dispose();
+  });
+
   it('a value reordered for one reader and then overwritten by a fused residual sum is reordered again', () => {
     // r0 (8 channels: its readers may want it in another layout than the blocked one it is made in) is
     // read by ca, then b's sum writes into r0's buffer; s (that buffer) is then read by cc

@@ -32,6 +32,7 @@ interface DnnlBinding {
   dnnlPlanCreate(ops: NativeOp[], io: { shape: number[]; output: number; dtype: PlanDType }): PlanHandle;
   dnnlPlanRun(plan: PlanHandle, input: Handle): Handle;
   dnnlPlanFree(plan: PlanHandle): void;
+  dnnlPlanMemory(plan: PlanHandle): NativePlanMemory;
   dnnlPlanVersions(tensors: Handle[]): string;
 }
 
@@ -493,6 +494,18 @@ function lowerPlan(
   return { ops, output: id(outputName) };
 }
 
+/**
+ * Bytes of a native plan's activations: `activations` if each had its own buffer (as before plans
+ * shared), `arena` the one buffer that those without padding share (two share bytes only when no
+ * step needs both), `own` those with padding (blocked layouts whose channels are not a multiple of the
+ * block), which keep their own. Weights are not counted.
+ */
+export interface NativePlanMemory {
+  activations: number;
+  arena: number;
+  own: number;
+}
+
 const planKey = (shape: readonly number[], dtype: PlanDType) => `${shape.join('x')}:${dtype}`;
 
 /** The native plans of one graph, per input shape and dtype, rebuilt when a weight changes. */
@@ -560,6 +573,12 @@ export class DnnlPlans {
         return { plan: null, stamps, reason: (e as Error).message };
       }
     });
+  }
+
+  /** The activation memory of the plan for `shape` in `dtype`, or null when there is none. */
+  memory(shape: readonly number[], dtype: PlanDType = 'float32'): NativePlanMemory | null {
+    const plan = this.#plans.get(planKey(shape, dtype))?.plan;
+    return plan ? (addon as DnnlBinding).dnnlPlanMemory(plan) : null;
   }
 
   /** Frees every plan (they are rebuilt on the next pass that needs them). */

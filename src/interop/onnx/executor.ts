@@ -7,7 +7,7 @@ import { getAutocastDtype, isAutocastEnabled } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { describeNode } from './attributes.js';
 import { BlockedPass, BlockedWeights } from './blocked.js';
-import { DnnlPlans, type PlanDType } from './dnnl-plan.js';
+import { DnnlPlans, type NativePlanMemory, type PlanDType } from './dnnl-plan.js';
 import type { GraphNode, GraphSpec } from './graph-types.js';
 import { broadcastsInto, FoldCache } from './inference.js';
 import type { ExecutionPlan, PlanStep } from './plan.js';
@@ -193,6 +193,11 @@ export class GraphExecutor {
   /** Why the native plan does not run for inputs of `shape` in `dtype` (null: it does; 'not tried'). */
   nativePlanReason(shape: readonly number[], dtype: PlanDType): string | null {
     return this.#dnnl.reason(shape, dtype);
+  }
+
+  /** The activation memory of the native plan for `shape` in `dtype`, or null when none ran. */
+  nativePlanMemory(shape: readonly number[], dtype: PlanDType): NativePlanMemory | null {
+    return this.#dnnl.memory(shape, dtype);
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { isAutocastEnabled, isGradEnabled, scope } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { graphNativePlanReason, type PlanDType } from './dnnl-plan.js';
+import { graphNativePlanReason, type NativePlanMemory, type PlanDType } from './dnnl-plan.js';
 import { GraphExecutor } from './executor.js';
 import type { GraphInitializer, GraphNode, GraphSpec, OnnxInputInfo, OnnxNodeSummary } from './graph-types.js';
 import { ExecutionPlans } from './plan.js';
@@ -145,6 +145,22 @@ export class OnnxGraph extends TensorTree {
   nativePlanReason(shape?: readonly number[], dtype: PlanDType = 'float32'): string | null {
     if (shape === undefined) return this.nativePlan ? graphNativePlanReason(this.#spec) : 'nativePlan is false';
     return this.#executor.nativePlanReason(shape, dtype);
+  }
+
+  /**
+   * The activation bytes of the native plan for inputs of `shape` in `dtype`, once a pass on that shape
+   * ran it (null otherwise): `arena` is what the plan holds for the activations that share memory,
+   * `own` the padded ones, `activations` what all would take each in its own buffer. Weights are not
+   * counted.
+   *
+   * @example
+   * ```ts
+   * torch.noGrad(() => graph.eval().forward(x));
+   * graph.nativePlanMemory(x.shape); // e.g. { activations: 169_000_000, arena: 25_000_000, own: 0 }
+   * ```
+   */
+  nativePlanMemory(shape: readonly number[], dtype: PlanDType = 'float32'): NativePlanMemory | null {
+    return this.#executor.nativePlanMemory(shape, dtype);
   }
 
   /**
