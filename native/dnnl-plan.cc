@@ -56,6 +56,18 @@ struct Plan {
   at::Tensor arena;
   int64_t activationBytes = 0;  // every activation in its own buffer
   int64_t ownBytes = 0;         // the padded ones, which keep their own (oneDNN zero-fills their padding)
+  // Weights and other constants in the layouts the primitives want, by source tensor. A plan built for
+  // another shape of the same graph (with the same weights) takes the donor's copies where the layout
+  // is the same, instead of holding its own: they are reference-counted, so either plan may go first.
+  struct Constant {
+    at::Tensor source;  // held, so no other tensor can take its address while the plan lives
+    int64_t version;
+    memory m;
+  };
+  std::vector<Constant> constants;
+  const Plan* donor = nullptr;  // only while this plan is built
+  int64_t weightBytes = 0;      // constants this plan holds
+  int64_t donatedBytes = 0;     // of those, the ones taken from a donor
 
   memory make(const memory::desc& d) {
     const size_t bytes = d.get_size();
@@ -99,15 +111,32 @@ struct Plan {
     return dst;
   }
 
-  // Build-time copy of a dense fp32 tensor into the layout a primitive wants.
+  // Build-time copy of a dense fp32 tensor into the layout a primitive wants (or the donor's copy).
   memory constant(const at::Tensor& t, const dims& d, tag plain, const memory::desc& want) {
+    if (t.numel() != static_cast<int64_t>(product(d))) throw std::runtime_error("weight of the wrong size");
+    const int64_t version = t.is_inference() ? 0 : static_cast<int64_t>(t._version());
+    const auto same = [&](const Constant& k) {
+      return k.source.data_ptr() == t.data_ptr() && k.source.scalar_type() == t.scalar_type() &&
+             k.source.sizes() == t.sizes() && k.source.strides() == t.strides() && k.version == version &&
+             k.m.get_desc() == want;
+    };
+    const int64_t bytes = static_cast<int64_t>(want.get_size());
+    weightBytes += bytes;
+    if (donor != nullptr) {
+      for (const Constant& k : donor->constants) {
+        if (!same(k)) continue;
+        constants.push_back(k);
+        donatedBytes += bytes;
+        return k.m;
+      }
+    }
     at::Tensor c = t.to(at::kFloat).contiguous();
-    if (c.numel() != static_cast<int64_t>(product(d))) throw std::runtime_error("weight of the wrong size");
     memory user({d, dt::f32, plain}, eng);
     std::memcpy(user.get_data_handle(), c.data_ptr<float>(), product(d) * sizeof(float));
     memory m(want, eng);
     dnnl::reorder(user, m).execute(strm, user, m);
     strm.wait();
+    constants.push_back({t, version, m});
     return m;
   }
 
@@ -488,9 +517,10 @@ PlanBox* unwrapPlan(napi_env env, napi_value v) {
   return box;
 }
 
-// dnnlPlanCreate(ops, { shape, output, dtype: 'float32' | 'bfloat16' }) -> plan handle. Value 0 is the
+// dnnlPlanCreate(ops, { shape, output, dtype: 'float32' | 'bfloat16' }, donor?) -> plan handle. Value 0 is the
 // input (float32, NCHW); ops run in order; the output has its last op's type (bfloat16 after a
-// convolution or inner product in a bfloat16 plan, as under autocast).
+// convolution or inner product in a bfloat16 plan, as under autocast). `donor`: a plan of the same graph
+// and weights, whose weight copies this one takes where the layout is the same.
 Napi::Value Create(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   return guarded(env, "dnnl plan", [&]() -> Napi::Value {
@@ -505,6 +535,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       const std::string type = io.Get("dtype").IsString() ? io.Get("dtype").As<Napi::String>().Utf8Value() : "float32";
       if (type != "float32" && type != "bfloat16") throw std::runtime_error("dtype '" + type + "': float32 or bfloat16");
       p.type = type == "bfloat16" ? dt::bf16 : dt::f32;
+      if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) p.donor = &unwrapPlan(env, info[2])->plan;
       p.input = memory({p.inputDims, dt::f32, tag::nchw}, p.eng, DNNL_MEMORY_NONE);
       p.set(0, p.input);
       auto ops = info[0].As<Napi::Array>();
@@ -534,6 +565,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       p.output = static_cast<int>(integer(io, "output"));
       p.outputDims = blockedDims(p.value(p.output, "output"));
       shareActivations(p);
+      p.donor = nullptr;
     } catch (...) {
       delete box;
       throw;
@@ -576,8 +608,10 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   });
 }
 
-// dnnlPlanMemory(plan) -> { activations, arena, own }: bytes of the activations if each had its own
-// buffer, of the arena the padding-free ones share, and of the padded ones (their own buffers)
+// dnnlPlanMemory(plan) -> { activations, arena, own, weights, sharedWeights }: bytes of the activations
+// if each had its own buffer, of the arena the padding-free ones share, of the padded ones (their own
+// buffers), of the weights (and other constants) in the primitives' layouts, and of those the
+// weights shared with the plan it was built beside
 Napi::Value Memory(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   return guarded(env, "dnnl plan", [&]() -> Napi::Value {
@@ -586,6 +620,8 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
     o.Set("activations", Napi::Number::New(env, double(p.activationBytes)));
     o.Set("arena", Napi::Number::New(env, p.arena.defined() ? double(p.arena.nbytes()) : 0.0));
     o.Set("own", Napi::Number::New(env, double(p.ownBytes)));
+    o.Set("weights", Napi::Number::New(env, double(p.weightBytes)));
+    o.Set("sharedWeights", Napi::Number::New(env, double(p.donatedBytes)));
     return o;
   });
 }

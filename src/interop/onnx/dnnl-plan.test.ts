@@ -121,6 +121,26 @@ describe('the native oneDNN plan (whole-graph inference)', () => {
     graph.dispose();
   });
 
+  it('a plan for another shape takes the weight copies of one built before, never stale ones', () => {
+    const graph = importOnnxSync(tinyModel(net())).eval();
+    const x2 = torch.tensor(values(2 * 4 * 100, 24), { shape: [2, 4, 10, 10] });
+    const x1 = torch.tensor(values(4 * 100, 25), { shape: [1, 4, 10, 10] });
+    agree(graph, x2, 'batch 2');
+    assert.equal(graph.nativePlanMemory(x2.shape)?.sharedWeights, 0, 'the first plan has its own');
+    agree(graph, x1, 'batch 1, beside batch 2');
+    const beside = graph.nativePlanMemory(x1.shape);
+    assert.ok(beside && beside.sharedWeights > 0 && beside.sharedWeights <= beside.weights, JSON.stringify(beside));
+    // a weight changes in place: the batch-2 plan's copies are stale, and a new batch-3 plan must not take them
+    const key = [...graph.tensorKeys.values()].find((k) => k.startsWith('w1')) as string;
+    torch.noGrad(() => graph.stateDict()[key]?.mul_(-2));
+    const x3 = torch.tensor(values(3 * 4 * 100, 26), { shape: [3, 4, 10, 10] });
+    agree(graph, x3, 'batch 3, after the change');
+    assert.equal(graph.nativePlanMemory(x3.shape)?.sharedWeights, 0, 'nothing taken from a stale plan');
+    // and the batch-1 plan is rebuilt from the new weights too
+    agree(graph, x1, 'batch 1, after the change');
+    graph.dispose();
+  });
+
   it('falls back to the node-by-node path, with the reason, for what it cannot take', () => {
     const cases: [TinyNode[], string, RegExp][] = [
       [[{ op: 'Sigmoid', inputs: ['h'], name: 'sg' }], 'sg', /op Sigmoid/],

@@ -29,15 +29,23 @@ import type { ExecutionPlan } from './plan.js';
 type PlanHandle = object & { readonly __dnnlPlanHandle: unique symbol };
 
 interface DnnlBinding {
-  dnnlPlanCreate(ops: NativeOp[], io: { shape: number[]; output: number; dtype: PlanDType }): PlanHandle;
+  dnnlPlanCreate(
+    ops: NativeOp[],
+    io: { shape: number[]; output: number; dtype: PlanDType },
+    donor: PlanHandle | null,
+  ): PlanHandle;
   dnnlPlanRun(plan: PlanHandle, input: Handle): Handle;
   dnnlPlanFree(plan: PlanHandle): void;
   dnnlPlanMemory(plan: PlanHandle): NativePlanMemory;
   dnnlPlanVersions(tensors: Handle[]): string;
 }
 
-/** Plans kept per graph (input shapes); the least recently used goes first. Each holds its activations. */
-const MAX_PLANS = 4;
+/**
+ * Plans kept per graph (input shapes and dtypes); the least recently used goes first. Each holds its
+ * activation arena and the weight copies it could not take from another plan: eight cover a server's
+ * dynamic batches of 1 to 8 in one dtype.
+ */
+const MAX_PLANS = 8;
 
 const addon = loadAddon<Partial<DnnlBinding>>('tszoo.node', process.env.TSZOO_ADDON);
 
@@ -498,12 +506,16 @@ function lowerPlan(
  * Bytes of a native plan's activations: `activations` if each had its own buffer (as before plans
  * shared), `arena` the one buffer that those without padding share (two share bytes only when no
  * step needs both), `own` those with padding (blocked layouts whose channels are not a multiple of the
- * block), which keep their own. Weights are not counted.
+ * block), which keep their own.
  */
 export interface NativePlanMemory {
   activations: number;
   arena: number;
   own: number;
+  /** weights (and batch-norm statistics, biases) in the layouts the plan's primitives want */
+  weights: number;
+  /** the part of `weights` shared with another plan of the graph (another input shape, same layout) */
+  sharedWeights: number;
 }
 
 const planKey = (shape: readonly number[], dtype: PlanDType) => `${shape.join('x')}:${dtype}`;
@@ -536,7 +548,11 @@ export class DnnlPlans {
     if (entry !== undefined) this.#plans.delete(key); // re-inserted below: most recently used last
     if (entry === undefined || (entry.plan !== null && entry.stamps !== stamps)) {
       if (entry?.plan) (addon as DnnlBinding).dnnlPlanFree(entry.plan);
-      entry = this.#build(plan, io, x.shape, constants, folds, stamps, dtype);
+      // a plan of the same weights for another shape lends its weight copies (the same layout, often),
+      // best one of the same dtype
+      const donors = [...this.#plans].filter(([, e]) => e.plan !== null && e.stamps === stamps);
+      const donor = (donors.find(([k]) => k.endsWith(`:${dtype}`)) ?? donors[0])?.[1].plan ?? null;
+      entry = this.#build(plan, io, x.shape, constants, folds, stamps, dtype, donor);
     }
     this.#plans.set(key, entry);
     for (const [old, e] of this.#plans) {
@@ -562,11 +578,12 @@ export class DnnlPlans {
     folds: FoldCache,
     stamps: string,
     dtype: PlanDType,
+    donor: PlanHandle | null,
   ): { plan: PlanHandle | null; stamps: string; reason: string | null } {
     return torch.scope(() => {
       try {
         const { ops, output } = lowerPlan(plan, io.input, io.output, shape, constants, folds);
-        const handle = (addon as DnnlBinding).dnnlPlanCreate(ops, { shape: [...shape], output, dtype });
+        const handle = (addon as DnnlBinding).dnnlPlanCreate(ops, { shape: [...shape], output, dtype }, donor);
         return { plan: handle, stamps, reason: null };
       } catch (e) {
         // the node-by-node path then runs, and reports any real error in the graph itself

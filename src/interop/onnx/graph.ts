@@ -148,15 +148,16 @@ export class OnnxGraph extends TensorTree {
   }
 
   /**
-   * The activation bytes of the native plan for inputs of `shape` in `dtype`, once a pass on that shape
+   * The memory of the native plan for inputs of `shape` in `dtype`, in bytes, once a pass on that shape
    * ran it (null otherwise): `arena` is what the plan holds for the activations that share memory,
-   * `own` the padded ones, `activations` what all would take each in its own buffer. Weights are not
-   * counted.
+   * `own` the padded ones, `activations` what all would take each in its own buffer; `weights` the
+   * weight copies in the primitives' layouts, `sharedWeights` those taken from another plan of this
+   * graph (built for another shape).
    *
    * @example
    * ```ts
    * torch.noGrad(() => graph.eval().forward(x));
-   * graph.nativePlanMemory(x.shape); // e.g. { activations: 169_000_000, arena: 25_000_000, own: 0 }
+   * graph.nativePlanMemory(x.shape); // e.g. { activations: 185_548_032, arena: 41_746_432, own: 0, weights: 102_121_888, sharedWeights: 0 }
    * ```
    */
   nativePlanMemory(shape: readonly number[], dtype: PlanDType = 'float32'): NativePlanMemory | null {
