@@ -57,6 +57,7 @@ struct EnvState {
   std::vector<TensorBox*> freeBoxes;  // recycled boxes, to spare malloc on every op
   std::vector<c10::IValue> stack;     // reused by every boxed call of this environment
   int64_t pendingExternal = 0;  // bytes not yet reported to V8 (reported in chunks to keep small ops cheap)
+  bool scopesOpen = false;      // set by JS: while no scope is open, every new handle is owned by the GC
 };
 
 // What a JS tensor handle (an External) points to. `tensor` is reset by dispose(); the box

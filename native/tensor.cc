@@ -162,6 +162,7 @@ napi_value wrapTensor(napi_env env, at::Tensor tensor) {
     box = new TensorBox{kTensorMagic, std::move(tensor), st, nullptr};
   }
   account(st, box);
+  if (!st->scopesOpen) setOwnedByGc(box, env);
   napi_value ext;
   if (napi_create_external(env, box, finalizeBox, nullptr, &ext) != napi_ok) {
     releaseBox(box, env);
@@ -179,6 +180,7 @@ napi_value wrapTensorInto(napi_env env, at::Tensor tensor, napi_value slot) {
   }
   box->tensor = std::move(tensor);
   account(box->state, box);
+  if (!box->state->scopesOpen) setOwnedByGc(box, env);
   return slot;
 }
 
@@ -390,6 +392,12 @@ static Napi::Value OwnedByGc(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setScopesOpen(open): whether any JS scope is open on this thread (the first opens, the last closes)
+static Napi::Value SetScopesOpen(const Napi::CallbackInfo& info) {
+  envState(info.Env())->scopesOpen = info[0].ToBoolean().Value();
+  return info.Env().Undefined();
+}
+
 static Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   return Napi::Boolean::New(env, !unwrapBox(env, info[0], "isDisposed")->tensor.defined());
@@ -485,6 +493,7 @@ void registerTensorFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("viewBuffer", Napi::Function::New(env, ViewBuffer, "viewBuffer"));
   exports.Set("dispose", Napi::Function::New(env, Dispose, "dispose"));
   exports.Set("ownedByGc", Napi::Function::New(env, OwnedByGc, "ownedByGc"));
+  exports.Set("setScopesOpen", Napi::Function::New(env, SetScopesOpen, "setScopesOpen"));
   exports.Set("isDisposed", Napi::Function::New(env, IsDisposed, "isDisposed"));
   exports.Set("shape", Napi::Function::New(env, Shape, "shape"));
   exports.Set("strides", Napi::Function::New(env, Strides, "strides"));

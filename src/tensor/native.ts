@@ -58,6 +58,8 @@ export interface NativeBinding {
   isDisposed(h: Handle): boolean;
   /** From now on only dispose() or the GC frees this handle: V8 is told its storage's bytes. */
   ownedByGc(h: Handle): void;
+  /** Whether a scope is open on this thread; while none is, every new handle is owned by the GC. */
+  setScopesOpen(open: boolean): void;
   shape(h: Handle): number[];
   strides(h: Handle): number[];
   dtype(h: Handle): string;

@@ -4,6 +4,7 @@
  * functions across `await` (AsyncLocalStorage), so concurrent async work never frees another's tensors.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { native } from './native.js';
 
 /** What a scope can own: a Tensor, seen through the little a scope needs. */
 export interface ScopedResource {
@@ -68,9 +69,10 @@ function collectResources(v: unknown, out: Set<ScopedResource>, depth: number): 
 let openScopes = 0;
 
 export function track(r: ScopedResource): void {
-  const s = openScopes === 0 ? undefined : storage.getStore();
+  if (openScopes === 0) return; // the addon made it owned by the GC already (setScopesOpen)
+  const s = storage.getStore();
   if (s === undefined) {
-    r._ownedByGc();
+    r._ownedByGc(); // a scope is open, but in another async context
     return;
   }
   r._scope = s;
@@ -96,10 +98,10 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
 export function scope<T>(fn: () => T): T {
   const s = new Scope(storage.getStore());
   const close = (v: unknown) => {
-    openScopes--;
+    if (--openScopes === 0) native.setScopesOpen(false);
     s.close(v);
   };
-  openScopes++;
+  if (openScopes++ === 0) native.setScopesOpen(true);
   let result: T;
   try {
     result = storage.run(s, fn);
