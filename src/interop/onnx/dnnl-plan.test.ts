@@ -274,8 +274,13 @@ describe('the native oneDNN plan (whole-graph inference)', () => {
     assert.ok(memory, 'the plan reports its memory');
     const one = 2 * 16 * 12 * 12 * 4; // bytes of one activation
     assert.equal(memory.own, 0, 'nothing padded');
-    // six activations (the stem and the odd convolutions; the even ones add into their residual in place)
-    assert.equal(memory.activations, 6 * one);
+    // six activations (the stem and the odd convolutions; the even ones add into their residual in place),
+    // plus the input's copy where oneDNN wants its 4 channels in another layout (on AVX2, not AVX-512)
+    const input = 2 * 4 * 12 * 12 * 4;
+    assert.ok(
+      memory.activations === 6 * one || memory.activations === 6 * one + input,
+      `activations ${memory.activations}`,
+    );
     // two alive at a time: without sharing, the plan would hold all six
     assert.ok(memory.arena <= 3 * one, `arena ${memory.arena} bytes for ${memory.activations}`);
     // the arena is reused run after run: a second input, then the first again, give their own results
